@@ -1,0 +1,75 @@
+"""Diagnostics: one problem found in user input, with where it is and how to fix it.
+
+Shared by every layer that checks input (``spec`` rules, the ``kql`` checker,
+live-state checks in ``plan``). Layers collect diagnostics instead of raising,
+so a user sees every problem in one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem. ``code`` names the rule; ``source`` cites where the rule comes from."""
+
+    severity: str
+    code: str
+    message: str
+    fix: str = ""
+    file: str | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    excerpt: str | None = None  # source line(s) with a caret under the column
+    source: str = ""  # citation, e.g. "azure-contract.md §3.2 [DOC-TABLE]"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def located(self, file: str | None = None, line: int | None = None) -> "Diagnostic":
+        """A copy placed at ``file:line`` (keeps what it already knows)."""
+        return replace(self, file=self.file or file, line=self.line or line)
+
+    def where(self) -> str:
+        parts = [p for p in (self.file, self.line, self.column) if p is not None]
+        return ":".join(str(p) for p in parts)
+
+    def format(self) -> str:
+        """Human text: ``file:line:col: error [code] message`` then excerpt and fix."""
+        head = f"{self.severity} [{self.code}] {self.message}"
+        where = self.where()
+        text = f"{where}: {head}" if where else head
+        if self.excerpt:
+            text += "\n" + "\n".join("    " + ln for ln in self.excerpt.splitlines())
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "fix": self.fix,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+def has_errors(diagnostics) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def caret_excerpt(text: str, line: int, column: int) -> str:
+    """The ``line``-th line of ``text`` (1-based) with a caret under ``column``."""
+    lines = text.splitlines() or [""]
+    src = lines[min(max(line, 1), len(lines)) - 1]
+    return f"{src}\n{' ' * (max(column, 1) - 1)}^"
