@@ -1,0 +1,106 @@
+"""The typed scenario model: what a scenario file means after variables and environments are resolved.
+
+Pure data (frozen dataclasses). ``line`` fields are 1-based lines in the
+scenario file, kept so later checks (KQL, live state) can point at the file.
+Column and stream types are normalised: table types use the Log Analytics
+spellings (``string int long real boolean dateTime guid dynamic``), stream types
+the DCR spellings (``string int long real boolean datetime dynamic``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PRESENT = "present"
+ABSENT = "absent"  # marked for removal: the only way plan emits `delete`
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # table spelling
+    description: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    plan: str | None = None  # Analytics | Basic | Auxiliary (custom tables only); None = service default
+    retention_days: int | None = None
+    total_retention_days: int | None = None
+    description: str = ""
+    ensure: str = PRESENT
+    line: int | None = None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.name.endswith("_CL")
+
+    @property
+    def output_stream(self) -> str:
+        return f"Custom-{self.name}" if self.is_custom else f"Microsoft-{self.name}"
+
+
+@dataclass(frozen=True)
+class StreamColumn:
+    name: str
+    type: str  # stream spelling
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    streams: tuple[str, ...]
+    table: str
+    output_stream: str
+    transform: str = "source"
+    derived_stream: bool = False  # the stream was derived from the table (the tool says so)
+    line: int | None = None
+    transform_line: int | None = None  # line where the transform text starts
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    streams: dict[str, tuple[StreamColumn, ...]]  # declared + derived, in order
+    flows: tuple[Flow, ...]
+    description: str = ""
+    ensure: str = PRESENT
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    public_network_access: str = "Enabled"
+    ensure: str = PRESENT
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Publisher:
+    app_id: str | None = None
+    object_id: str | None = None
+    line: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.object_id or self.app_id or ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    name: str
+    location: str
+    workspace: str  # ARM id
+    subscription: str
+    resource_group: str
+    tables: dict[str, Table] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    endpoint: Endpoint | None = None
+    publishers: tuple[Publisher, ...] = ()
+    environment: str | None = None
+    notes: tuple[str, ...] = ()  # what the tool changed or derived, said to the user
