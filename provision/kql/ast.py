@@ -1,0 +1,226 @@
+"""AST of the DCR KQL subset: small frozen dataclasses, one per node.
+
+Every node keeps ``pos`` (0-based offset into the query) so the checker can
+point at it. Expressions and tabular operators are separate families; the
+printer (printer.py) turns any node back into canonical KQL text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+# ---- expressions -----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    type: str  # KQL type: string long int real boolean datetime timespan guid dynamic
+    value: object  # Python value (datetime, int ticks for timespan, ...); None = typed null
+    text: str  # canonical source text
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    quoted: bool = False
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Member:  # x.y
+    target: object
+    name: str
+    pos: int = 0
+    quoted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Index:  # x[0], x['y']
+    target: object
+    index: object
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # canonical lower-case operator text ('==', 'and', 'contains', '!has_cs', 'matches regex', ...)
+    left: object
+    right: object
+    pos: int = 0  # position of the operator
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # '-' or '+'
+    operand: object
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Paren:
+    expr: object
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InList:  # x in (a, b), x !in~ (...)
+    op: str
+    left: object
+    items: tuple
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Between:  # x between (a .. b)
+    op: str  # 'between' or '!between'
+    left: object
+    low: object
+    high: object
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicLiteral:  # dynamic({...}) / dynamic([...]) / dynamic(null)
+    value: object  # JSON-like Python value
+    text: str
+    pos: int = 0
+
+
+# ---- tabular ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    name: str | None  # None: name derived from the expression
+    expr: object
+    pos: int = 0
+    quoted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TableRef:  # 'source' or a let-bound tabular name
+    name: str
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Print:
+    assigns: tuple
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDecl:
+    name: str
+    type: str  # as written (normalised by the checker)
+    pos: int = 0
+    quoted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DataTable:
+    columns: tuple  # ColumnDecl
+    values: tuple  # expressions, row-major
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Extend:
+    assigns: tuple
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    assigns: tuple
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectAway:
+    names: tuple  # Name (may contain '*' wildcards)
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRename:
+    pairs: tuple  # (new Name, old Name)
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    predicate: object
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOp:
+    kind: str  # simple | regex | relaxed
+    flags: str  # regex flags ('' when none)
+    expr: object
+    pattern: tuple  # items: str (literal), '*' wildcard marker via Wildcard, ColumnDecl
+    pos: int = 0
+    explicit_kind: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Wildcard:
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OtherOperator:
+    """An operator the DCR subset does not support (summarize, join, parse-kv...): kept as raw text."""
+
+    name: str
+    text: str
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    source: object  # TableRef | Print | DataTable
+    operators: tuple
+    pos: int = 0
+
+
+# ---- statements ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: str
+    default: object = None
+    pos: int = 0
+    tabular: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef:
+    params: tuple
+    lets: tuple  # Let statements inside the body
+    body: object  # expression (scalar UDF) or Pipeline
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    name: str
+    value: object  # expression | Pipeline | FunctionDef
+    pos: int = 0
+    quoted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    lets: tuple
+    body: object  # Pipeline (the tabular expression statement) or None
+    pos: int = 0

@@ -1,0 +1,166 @@
+"""Runtime value representation and conversions shared by parser, functions and evaluator.
+
+Representation (inside the evaluator):
+  string   -> str (KQL strings are never null: a null string is "")
+  int/long -> int;  real -> float;  boolean -> bool
+  datetime -> naive ``datetime.datetime`` in UTC (microsecond precision; KQL has 100 ns ticks)
+  timespan -> ``datetime.timedelta``
+  guid     -> ``uuid.UUID``
+  dynamic  -> JSON-decoded Python value (dict, list, str, int, float, bool, None)
+  null     -> None
+Records going out of ``Transform.run`` are JSON-ready (``to_json_value``):
+datetimes as ISO 8601 with 'Z' (fraction trimmed, up to 7 digits), timespans in KQL
+format ``[-][d.]hh:mm:ss[.fffffff]``, guids as lower-case strings, dynamic as is.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import json
+import math
+import re
+import uuid
+
+EPOCH = _dt.datetime(1970, 1, 1)
+_ISO_RE = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*"
+    r"(Z|z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$"
+)
+_SLASH_RE = re.compile(r"^\s*(\d{4})/(\d{1,2})/(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z)?\s*$")
+_RFC850 = ("%A, %d-%b-%y %H:%M:%S %Z", "%a, %d-%b-%y %H:%M:%S %Z")
+_CTIME = ("%a %b %d %H:%M:%S %Y",)
+
+
+def parse_datetime(text: str) -> _dt.datetime | None:
+    """The datetime formats todatetime() accepts (Kusto 'datetime' doc: ISO 8601, RFC 822/1123, RFC 850, sortable)."""
+    m = _ISO_RE.match(text) or _SLASH_RE.match(text)
+    if m:
+        year, month, day, hour, minute, second, frac, zone = m.groups()
+        try:
+            micro = int((frac or "0")[:6].ljust(6, "0"))
+            value = _dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro)
+        except ValueError:
+            return None
+        if zone and zone[0] in "+-":
+            sign = 1 if zone[0] == "+" else -1
+            digits = zone[1:].replace(":", "")
+            value -= sign * _dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return value
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)  # RFC 822 / 1123
+        if parsed is not None:
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            return parsed
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in _RFC850 + _CTIME:
+        try:
+            return _dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def format_datetime(value: _dt.datetime) -> str:
+    """ISO 8601 with 'Z'; fraction trimmed of trailing zeros (as KQL prints it)."""
+    base = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    if value.microsecond:
+        return base + "." + f"{value.microsecond:06d}0".rstrip("0") + "Z"
+    return base + "Z"
+
+
+_TS_RE = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*$")
+_TS_UNIT_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+def parse_timespan_text(text: str) -> _dt.timedelta | None:
+    """'1.02:03:04.5', '02:03', '5m', '10' (days), as timespan()/totimespan() accept them."""
+    from provision.kql.lexer import TIMESPAN_UNITS
+
+    m = _TS_RE.match(text)
+    if m:
+        neg, days, hours, minutes, seconds, frac = m.groups()
+        ticks = ((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + int(seconds or 0)
+        ticks = ticks * 10_000_000 + int((frac or "0").ljust(7, "0"))
+        value = _dt.timedelta(microseconds=ticks // 10)
+        return -value if neg else value
+    m = _TS_UNIT_RE.match(text)
+    if m and m.group(2).lower() in TIMESPAN_UNITS:
+        return _dt.timedelta(microseconds=float(m.group(1)) * TIMESPAN_UNITS[m.group(2).lower()] / 10)
+    try:
+        return _dt.timedelta(days=float(text))
+    except (ValueError, OverflowError):
+        return None
+
+
+def format_timespan(value: _dt.timedelta) -> str:
+    """KQL timespan text: [-][d.]hh:mm:ss[.fffffff]."""
+    micro = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if micro < 0 else ""
+    micro = abs(micro)
+    seconds, micro = divmod(micro, 1_000_000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    text = f"{sign}{str(days) + '.' if days else ''}{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if micro:
+        text += f".{micro:06d}0"
+    return text
+
+
+def to_json_value(value, kql_type: str | None = None):
+    """A runtime value as it is written to the store (see module docstring)."""
+    if value is None or value is True or value is False:
+        return value
+    cls = type(value)
+    if cls is _dt.datetime:
+        return format_datetime(value)
+    if cls is _dt.timedelta:
+        return format_timespan(value)
+    if cls is uuid.UUID:
+        return str(value)
+    if cls is float and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if cls is dict:
+        return {k: to_json_value(v) for k, v in value.items()}
+    if cls is list:
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def format_real(value: float) -> str:
+    """tostring(real): shortest round-trip text, integral values without '.0' (KQL prints 1.0 as 1)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def to_string(value) -> str:
+    """tostring(): null -> "", dynamic -> compact JSON, datetime/timespan/guid canonical text."""
+    if value is None:
+        return ""
+    cls = type(value)
+    if cls is str:
+        return value
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is int:
+        return str(value)
+    if cls is float:
+        return format_real(value)
+    if cls is _dt.datetime:
+        return format_datetime(value)
+    if cls is _dt.timedelta:
+        return format_timespan(value)
+    if cls is uuid.UUID:
+        return str(value)
+    return json.dumps(to_json_value(value), ensure_ascii=False, separators=(",", ":"))
