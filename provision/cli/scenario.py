@@ -1,7 +1,127 @@
-"""CLI commands of the 'scenario' group (placeholder: filled in by its issue)."""
+"""CLI commands ``validate`` and ``render``: offline, no credentials, no Azure SDK.
+
+Parse options -> one library call (``provision.spec`` / ``provision.render``) -> print -> exit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
+
+ENV_HELP = "Environment from the file's 'environments:' to overlay."
+VAR_HELP = "Set a variable, K=V (repeatable); wins over the environment's vars and the process environment."
+
+
+def parse_vars(items: list[str] | None) -> dict[str, str]:
+    """``["K=V", ...]`` -> dict; a bad item is a usage error (exit 1)."""
+    result: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            from provision.errors import SpecError
+
+            raise SpecError(f"--var '{item}' is not NAME=VALUE", hint="write e.g. --var WORKSPACE_ID=/subscriptions/...")
+        result[name.strip()] = value
+    return result
+
+
+def validate(
+    file: Path = typer.Argument(..., help="Scenario file (YAML)."),
+    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
+    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
+    output_format: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """Check a scenario offline: every problem at once, each with file:line, rule and fix."""
+    from provision.diagnostics import has_errors
+    from provision.spec import validate_scenario
+
+    scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var))
+    failed = scenario is None or has_errors(diagnostics)
+    if output_format == "json":
+        payload = {
+            "file": str(file),
+            "valid": not failed,
+            "diagnostics": [d.to_dict() | {"source": d.source} for d in diagnostics],
+            "notes": list(scenario.notes) if scenario else [],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+    elif output_format == "text":
+        for diagnostic in diagnostics:
+            typer.echo(diagnostic.format() + (f"\n    source: {diagnostic.source}" if diagnostic.source else ""))
+        for note in scenario.notes if scenario else ():
+            typer.echo(f"{file}: info: {note}")
+        errors = sum(d.is_error for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        if failed:
+            typer.echo(f"{file}: {errors} error(s), {warnings} warning(s)", err=True)
+        else:
+            typer.echo(f"{file}: valid ({_summary(scenario)}{f', {warnings} warning(s)' if warnings else ''})")
+    else:
+        from provision.errors import SpecError
+
+        raise SpecError(f"--format '{output_format}' is not one of text, json")
+    raise typer.Exit(code=1 if failed else 0)
+
+
+def render(
+    file: Path = typer.Argument(..., help="Scenario file (YAML)."),
+    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
+    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write files into this folder instead of printing."),
+    output_format: str = typer.Option("json", "--format", help="json (one body per resource) or arm (one deployment template)."),
+    templates: Path | None = typer.Option(None, "--templates", help="Folder of templates that override the defaults of the same name."),
+) -> None:
+    """Render the request bodies (or one ARM template) a valid scenario deploys."""
+    from provision import render as renderer
+    from provision.errors import SpecError
+    from provision.spec import require_valid
+
+    if output_format not in ("json", "arm"):
+        raise SpecError(f"--format '{output_format}' is not one of json, arm")
+    scenario = require_valid(file, env=env, variables=parse_vars(var))
+    for note in scenario.notes:
+        typer.echo(f"{file}: info: {note}", err=True)
+    if output_format == "arm":
+        template = renderer.render_arm(scenario, templates_dir=templates)
+        text = json.dumps(template, indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            target = out / f"{scenario.name}.deployment.json"
+            target.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {target}")
+        return
+    resources = [r for r in renderer.render_resources(scenario, templates_dir=templates) if r.ensure != "absent"]
+    if out is None:
+        listing = [_resource_json(r) for r in resources]
+        typer.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for resource in resources:
+        target = out / renderer.resource_filename(resource)
+        target.write_text(json.dumps(resource.body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {target}{'  (principal resolved at apply time)' if resource.unresolved else ''}")
+
+
+def _resource_json(resource) -> dict:
+    item = {"kind": resource.kind, "name": resource.name, "id": resource.id, "apiVersion": resource.api_version, "dependsOn": list(resource.depends_on), "body": resource.body}
+    if resource.unresolved:
+        item["unresolved"] = True
+    return item
+
+
+def _summary(scenario) -> str:
+    parts = [f"{len(scenario.tables)} table(s)", f"{len(scenario.rules)} rule(s)"]
+    if scenario.endpoint:
+        parts.append("1 endpoint")
+    parts.append(f"{len(scenario.publishers)} publisher(s)")
+    return ", ".join(parts)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
+    app.command("validate")(validate)
+    app.command("render")(render)

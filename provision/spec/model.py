@@ -33,6 +33,7 @@ class Table:
     description: str = ""
     ensure: str = PRESENT
     line: int | None = None
+    lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # key -> line in the file
 
     @property
     def is_custom(self) -> bool:
@@ -59,6 +60,9 @@ class Flow:
     derived_stream: bool = False  # the stream was derived from the table (the tool says so)
     line: int | None = None
     transform_line: int | None = None  # line where the transform text starts
+    transform_column: int | None = None  # column (1-based) where the transform text starts on that line
+    transform_shift: int = 0  # characters the tool inserted before the user's text on the transform's first line
+    index: int = 0  # position in the rule's flows (0-based)
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,15 @@ class Rule:
     description: str = ""
     ensure: str = PRESENT
     line: int | None = None
+    derived_streams: tuple[str, ...] = ()  # stream names the tool derived from a table
+    lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # key or "stream:<name>" -> line
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: str
     public_network_access: str = "Enabled"
+    description: str = ""
     ensure: str = PRESENT
     line: int | None = None
 
@@ -104,3 +111,8 @@ class Scenario:
     publishers: tuple[Publisher, ...] = ()
     environment: str | None = None
     notes: tuple[str, ...] = ()  # what the tool changed or derived, said to the user
+    lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # top-level key -> line
+
+    @property
+    def workspace_name(self) -> str:
+        return self.workspace.rstrip("/").rsplit("/", 1)[-1]

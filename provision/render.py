@@ -1,0 +1,338 @@
+"""Scenario -> request bodies: the Jinja templates rendered into exactly what is PUT to Azure.
+
+Templates: ``table.json.j2``, ``dce.json.j2``, ``dcr.json.j2``, ``role-assignment.json.j2``
+and ``arm-deployment.json.j2``. Defaults ship inside the package as
+``provision._templates`` (the top-level ``templates/`` folder); ``templates_dir`` puts a
+user folder first, so a user template of the same name wins. ``StrictUndefined``: a
+template that names a missing value fails, and the rendered text must parse as JSON;
+both raise ``RenderError`` naming the template.
+
+Bodies carry only what the user declared plus required fields (never read-only
+fields), so comparing them with a later GET is clean. Pure: no network, no SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provision import ids
+from provision.errors import RenderError
+from provision.spec.model import ABSENT, PRESENT, Publisher, Rule, Scenario, Table
+
+# API versions of the bodies (azure-contract.md §0; the DCR/DCE version is the one
+# azure-mgmt-monitor 7 sends, sdk-notes.md §2.1: same shapes as 2024-03-11).
+TABLE_API = "2025-07-01"
+DCR_API = "2023-03-11"
+DCE_API = "2023-03-11"
+ROLE_ASSIGNMENT_API = "2022-04-01"
+DEPLOYMENT_API = "2022-09-01"
+
+# The logAnalytics destination name inside each DCR: fixed, so it never changes
+# when an environment points the rule at another workspace.
+DESTINATION_NAME = "workspace"
+
+KINDS = ("table", "endpoint", "rule", "role_assignment")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Azure resource to PUT. ``body`` is the exact JSON; ``depends_on`` holds resource ids.
+
+    ``unresolved``: a role assignment whose publisher is an ``app_id`` not yet mapped to
+    its service principal's object id (``principals``); its principalId and name are
+    placeholders until apply resolves them. ``ensure == "absent"``: marked for removal
+    (``body`` is empty).
+    """
+
+    kind: str
+    name: str
+    id: str
+    body: dict
+    api_version: str
+    depends_on: tuple[str, ...] = ()
+    unresolved: bool = False
+    ensure: str = PRESENT
+    template: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+# -- Jinja environment ----------------------------------------------------------------------
+
+def _default_templates_dir() -> Path:
+    try:
+        from importlib import resources
+
+        path = Path(str(resources.files("provision._templates")))
+        if (path / "dcr.json.j2").is_file():
+            return path
+    except (ImportError, ModuleNotFoundError, TypeError):  # pragma: no cover - broken install
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"  # source checkout fallback
+
+
+def _environment(templates_dir=None):
+    import jinja2
+
+    loaders = []
+    if templates_dir is not None:
+        user = Path(templates_dir)
+        if not user.is_dir():
+            raise RenderError(f"templates directory '{templates_dir}' does not exist", hint="pass a folder holding *.json.j2 files to --templates")
+        loaders.append(jinja2.FileSystemLoader(str(user)))
+    loaders.append(jinja2.FileSystemLoader(str(_default_templates_dir())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson"] = _tojson  # plain JSON: Jinja's own escapes <, > and & for HTML
+    return env
+
+
+def _tojson(value, indent=None) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def _render(env, name: str, **context) -> dict:
+    import jinja2
+
+    try:
+        text = env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as error:
+        raise RenderError(f"template '{name}' not found", hint=f"missing file {error.name}; user templates override defaults of the same name") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(f"template '{error.filename or name}' line {error.lineno}: {error.message}") from None
+    except jinja2.UndefinedError as error:
+        raise RenderError(f"template '{name}' uses an undefined value: {error.message}", hint="check the names against the context documented at the top of the default template") from None
+    except Exception as error:  # a filter or expression failed inside the template
+        raise RenderError(f"template '{name}' failed: {type(error).__name__}: {error}") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        lines = text.splitlines()
+        shown = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+        raise RenderError(
+            f"template '{name}' did not produce valid JSON: {error.msg} at rendered line {error.lineno} column {error.colno}",
+            hint=f"rendered line: {shown.strip()}",
+        ) from None
+    if not isinstance(body, dict):
+        raise RenderError(f"template '{name}' must produce a JSON object, not {type(body).__name__}")
+    return body
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+def render_resources(scenario: Scenario, templates_dir=None, principals: dict | None = None) -> list[Resource]:
+    """Every resource of the scenario, tables -> endpoint -> rules -> role assignments."""
+    env = _environment(templates_dir)
+    principals = {k.lower(): v for k, v in (principals or {}).items()}
+    context = {"scenario": _scenario_context(scenario)}
+    resources: list[Resource] = []
+    table_ids: dict[str, str] = {}
+    for table in scenario.tables.values():
+        resource = _table(env, scenario, table, context)
+        table_ids[table.name] = resource.id
+        resources.append(resource)
+    endpoint_id = None
+    if scenario.endpoint is not None:
+        endpoint = scenario.endpoint
+        rid = ids.dce_id(scenario.subscription, scenario.resource_group, endpoint.name)
+        if endpoint.ensure == ABSENT:
+            resources.append(Resource("endpoint", endpoint.name, rid, {}, DCE_API, ensure=ABSENT))
+        else:
+            body = _render(env, "dce.json.j2", endpoint=_plain(endpoint), **context)
+            resources.append(Resource("endpoint", endpoint.name, rid, body, DCE_API, template="dce.json.j2"))
+            endpoint_id = rid
+    rules: list[Resource] = []
+    assignments: list[Resource] = []
+    for rule in scenario.rules.values():
+        rid = ids.dcr_id(scenario.subscription, scenario.resource_group, rule.name)
+        if rule.ensure == ABSENT:
+            rules.append(Resource("rule", rule.name, rid, {}, DCR_API, ensure=ABSENT))
+            continue
+        depends = tuple(dict.fromkeys(table_ids[f.table] for f in rule.flows if f.table in table_ids))
+        if endpoint_id:
+            depends += (endpoint_id,)
+        body = _render(env, "dcr.json.j2", rule=_rule_context(rule), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
+        rules.append(Resource("rule", rule.name, rid, body, DCR_API, depends_on=depends, template="dcr.json.j2"))
+        for publisher in scenario.publishers:
+            assignments.append(_assignment(env, scenario, rule, rid, publisher, principals, context))
+    return resources + rules + assignments
+
+
+def _table(env, scenario: Scenario, table: Table, context) -> Resource:
+    rid = ids.table_id(scenario.workspace, table.name)
+    if table.ensure == ABSENT:
+        return Resource("table", table.name, rid, {}, TABLE_API, ensure=ABSENT)
+    data = _plain(table)
+    data["is_custom"] = table.is_custom
+    data["columns"] = [_plain(c) for c in table.columns]
+    body = _render(env, "table.json.j2", table=data, **context)
+    return Resource("table", table.name, rid, body, TABLE_API, template="table.json.j2")
+
+
+def _assignment(env, scenario, rule: Rule, scope: str, publisher: Publisher, principals, context) -> Resource:
+    unresolved = False
+    if publisher.object_id:
+        principal = publisher.object_id
+    elif publisher.app_id and publisher.app_id.lower() in principals:
+        principal = principals[publisher.app_id.lower()]
+    else:
+        principal = f"appId:{publisher.app_id}"  # placeholder until apply looks the app up in Graph
+        unresolved = True
+    name = ids.role_assignment_name(scope, principal)
+    data = {"role_definition_id": ids.role_definition_id(scenario.subscription), "principal_id": principal, "scope": scope}
+    body = _render(env, "role-assignment.json.j2", assignment=data, rule=_rule_context(rule), **context)
+    return Resource(
+        "role_assignment",
+        name,
+        ids.role_assignment_id(scope, name),
+        body,
+        ROLE_ASSIGNMENT_API,
+        depends_on=(scope,),
+        unresolved=unresolved,
+        template="role-assignment.json.j2",
+        extra={"scope": scope, "app_id": publisher.app_id, "object_id": None if unresolved else principal, "rule": rule.name},
+    )
+
+
+def _scenario_context(scenario: Scenario) -> dict:
+    return {
+        "name": scenario.name,
+        "location": scenario.location,
+        "workspace": scenario.workspace,
+        "workspace_name": scenario.workspace_name,
+        "subscription": scenario.subscription,
+        "resource_group": scenario.resource_group,
+        "environment": scenario.environment,
+    }
+
+
+def _rule_context(rule: Rule) -> dict:
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "streams": {name: [{"name": c.name, "type": c.type} for c in columns] for name, columns in rule.streams.items()},
+        "flows": [
+            {"streams": list(f.streams), "table": f.table, "output_stream": f.output_stream, "transform": f.transform}
+            for f in rule.flows
+        ],
+    }
+
+
+def _plain(obj) -> dict:
+    """A dataclass's public fields as a dict (lines dropped)."""
+    return {k: v for k, v in vars(obj).items() if k not in ("line", "lines")}
+
+
+# -- ARM deployment template ----------------------------------------------------------------------
+
+def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None = None) -> dict:
+    """One resource-group deployment template: tables, DCE, DCRs, role assignments, with dependsOn and outputs."""
+    env = _environment(templates_dir)
+    resources = [r for r in render_resources(scenario, templates_dir, principals) if r.ensure != ABSENT]
+    ws_sub, ws_rg, ws_name = ids.workspace_parts(scenario.workspace)
+    same_group = ws_sub.lower() == scenario.subscription.lower() and ws_rg.lower() == scenario.resource_group.lower()
+    parameters: dict = {}
+    arm: list[dict] = []
+    tables = [r for r in resources if r.kind == "table"]
+    table_entries = [
+        {"type": "Microsoft.OperationalInsights/workspaces/tables", "apiVersion": TABLE_API, "name": f"{ws_name}/{r.name}", **r.body} for r in tables
+    ]
+    table_dependency: dict[str, str] = {}
+    if tables and same_group:
+        arm += table_entries
+        for r in tables:
+            table_dependency[r.id] = f"[resourceId('Microsoft.OperationalInsights/workspaces/tables', '{ws_name}', '{r.name}')]"
+    elif tables:
+        # The workspace lives in another resource group: a nested deployment puts the tables there.
+        nested = "tables-" + _arm_name(ws_name)
+        arm.append({
+            "type": "Microsoft.Resources/deployments",
+            "apiVersion": DEPLOYMENT_API,
+            "name": nested,
+            "subscriptionId": ws_sub,
+            "resourceGroup": ws_rg,
+            "properties": {
+                "mode": "Incremental",
+                "template": {
+                    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                    "contentVersion": "1.0.0.0",
+                    "resources": table_entries,
+                },
+            },
+        })
+        for r in tables:
+            table_dependency[r.id] = f"[resourceId('Microsoft.Resources/deployments', '{nested}')]"
+    endpoint_ref = None
+    for r in resources:
+        if r.kind == "endpoint":
+            arm.append({"type": "Microsoft.Insights/dataCollectionEndpoints", "apiVersion": DCE_API, "name": r.name, **r.body})
+            endpoint_ref = f"resourceId('Microsoft.Insights/dataCollectionEndpoints', '{r.name}')"
+    outputs: dict = {}
+    for r in resources:
+        if r.kind != "rule":
+            continue
+        depends = [table_dependency[d] for d in r.depends_on if d in table_dependency]
+        body = json.loads(json.dumps(r.body))
+        if endpoint_ref:
+            body["properties"]["dataCollectionEndpointId"] = f"[{endpoint_ref}]"
+            depends.append(f"[{endpoint_ref}]")
+        arm.append({"type": "Microsoft.Insights/dataCollectionRules", "apiVersion": DCR_API, "name": r.name, "dependsOn": list(dict.fromkeys(depends)), **body})
+        rule_ref = f"resourceId('Microsoft.Insights/dataCollectionRules', '{r.name}')"
+        key = _arm_name(r.name)
+        outputs[f"{key}ImmutableId"] = {"type": "string", "value": f"[reference({rule_ref}, '{DCR_API}').immutableId]"}
+        if endpoint_ref:
+            outputs[f"{key}LogsIngestion"] = {"type": "string", "value": f"[reference({endpoint_ref}, '{DCE_API}').logsIngestion.endpoint]"}
+        else:
+            outputs[f"{key}LogsIngestion"] = {"type": "string", "value": f"[reference({rule_ref}, '{DCR_API}').endpoints.logsIngestion]"}
+        outputs[f"{key}Id"] = {"type": "string", "value": f"[{rule_ref}]"}
+    for r in resources:
+        if r.kind != "role_assignment":
+            continue
+        rule = r.extra["rule"]
+        rule_ref = f"resourceId('Microsoft.Insights/dataCollectionRules', '{rule}')"
+        body = json.loads(json.dumps(r.body))
+        body["properties"]["roleDefinitionId"] = f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{ids.MONITORING_METRICS_PUBLISHER_ROLE_ID}')]"
+        name = r.name
+        if r.unresolved:
+            app_ids = parameters.setdefault("__apps", {})  # app id -> parameter name, one per app
+            parameter = app_ids.setdefault(r.extra["app_id"], f"publisher{len(app_ids) + 1}ObjectId")
+            parameters[parameter] = {
+                "type": "string",
+                "metadata": {"description": f"Object id of the service principal of app {r.extra['app_id']} (az ad sp show --id {r.extra['app_id']} --query id)"},
+            }
+            body["properties"]["principalId"] = f"[parameters('{parameter}')]"
+            name = f"[guid({rule_ref}, parameters('{parameter}'), '{ids.MONITORING_METRICS_PUBLISHER_ROLE_ID}')]"
+        arm.append({
+            "type": "Microsoft.Authorization/roleAssignments",
+            "apiVersion": ROLE_ASSIGNMENT_API,
+            "name": name,
+            "scope": f"Microsoft.Insights/dataCollectionRules/{rule}",
+            "dependsOn": [f"[{rule_ref}]"],
+            **body,
+        })
+    parameters.pop("__apps", None)
+    return _render(env, "arm-deployment.json.j2", scenario=_scenario_context(scenario), parameters=parameters, resources=arm, outputs=outputs)
+
+
+def _arm_name(text: str) -> str:
+    """An identifier for ARM parameter/output names: letters and digits, camelCased at separators."""
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", text) if p]
+    if not parts:
+        return "x"
+    head, *rest = parts
+    name = head[0].lower() + head[1:] + "".join(p[0].upper() + p[1:] for p in rest)
+    return name if name[0].isalpha() else "r" + name
+
+
+def resource_filename(resource: Resource) -> str:
+    """File name for ``render --format json --out``: ``<kind>-<name>.json``, path-safe."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", resource.name)
+    label = resource.extra.get("rule") if resource.kind == "role_assignment" else None
+    middle = f"{label}-{safe}" if label else safe
+    return f"{resource.kind.replace('_', '-')}-{middle}.json"

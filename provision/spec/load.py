@@ -1,0 +1,554 @@
+"""Scenario file -> ``Scenario``: YAML with lines, environments, variables, normalised types, derived streams.
+
+``load_scenario`` never raises for bad input: every structural problem (malformed
+YAML, unknown or missing keys, wrong value types, unresolved variables, unknown
+environment) becomes a ``Diagnostic`` with file and line. The semantic rules
+(names, limits, stream/table agreement) live in ``provision.spec.rules``.
+
+Order of work: parse -> pick the environment -> overlay its keys on the top level
+(mappings merge key by key, anything else is replaced) -> substitute ``${VAR}``
+(``--var``, then the environment's ``vars``, then the process environment) ->
+build the typed model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from provision.diagnostics import ERROR, Diagnostic
+from provision.ids import workspace_parts
+from provision.spec import tables as catalogue
+from provision.spec.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
+from provision.spec.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
+from provision.spec.variables import VariableSyntax, chain_lookup, has_variables, substitute
+from provision.spec.yamlsrc import YList, YMap, YStr, line_of, parse_yaml
+
+SRC_README = "README.md §Scenario file"
+SRC_ARM_RG = "azure-contract.md §1 [CT5] resourceGroupName"
+
+TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "tables", "endpoint", "rules", "publishers", "environments")
+REQUIRED_TOP = ("location", "workspace", "resource_group")
+TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure")
+COLUMN_KEYS = ("type", "description")
+ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure")
+RULE_KEYS = ("description", "streams", "flows", "ensure")
+FLOW_KEYS = ("stream", "streams", "table", "transform")
+PUBLISHER_KEYS = ("app_id", "object_id")
+ENVIRONMENT_KEYS = tuple(k for k in TOP_KEYS if k != "environments") + ("vars",)
+PLANS = ("Analytics", "Basic", "Auxiliary")
+NETWORK_ACCESS = ("Enabled", "Disabled")
+
+_INT = re.compile(r"^-?\d+$")
+_SOURCE_HEAD = re.compile(r"^(\s*source\b)")
+
+
+def load_scenario(path, env: str | None = None, variables: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None):
+    """Parse and resolve a scenario file. Returns (Scenario or None, diagnostics); never raises for bad input."""
+    return _Loader(path, env, variables, os.environ if environ is None else environ).run()
+
+
+class _Loader:
+    """One load: collects diagnostics while walking the file."""
+
+    def __init__(self, path, env, variables, environ):
+        self.path = Path(path)
+        self.file = str(path)
+        self.env = env
+        self.variables = dict(variables or {})
+        self.environ = environ
+        self.diagnostics: list[Diagnostic] = []
+        self.notes: list[str] = []
+        self.text_lines: list[str] = []
+        self.env_vars: dict[str, str] = {}
+
+    # -- reporting -------------------------------------------------------
+    def error(self, code: str, message: str, line: int | None, fix: str = "", source: str = SRC_README) -> None:
+        self.diagnostics.append(Diagnostic(ERROR, code, message, fix=fix, file=self.file, line=line, source=source))
+
+    # -- pipeline ----------------------------------------------------------
+    def run(self):
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.error("FileNotFound", f"scenario file '{self.file}' does not exist", None, fix="check the path")
+            return None, self.diagnostics
+        except (OSError, UnicodeDecodeError) as error:
+            self.error("FileUnreadable", f"cannot read '{self.file}': {error}", None, fix="save the file as UTF-8 text and check its permissions")
+            return None, self.diagnostics
+        self.text_lines = text.splitlines()
+        document, problems = parse_yaml(text, self.file)
+        self.diagnostics += problems
+        if document is None:
+            if not problems:
+                self.error("EmptyScenario", "the scenario file is empty", 1, fix="start from scenarios/quickstart.yaml")
+            return None, self.diagnostics
+        if not isinstance(document, YMap):
+            self.error("WrongType", "the scenario file must be a mapping of keys (location, workspace, tables, rules, ...)", line_of(document, 1), fix="start from scenarios/quickstart.yaml")
+            return None, self.diagnostics
+        document = self._apply_environment(document)
+        document = self._resolve(document)
+        return self._scenario(document), self.diagnostics
+
+    def _apply_environment(self, document: YMap) -> YMap:
+        environments = document.get("environments")
+        base = YMap(line=document.line)
+        for key, value in document.items():
+            if key != "environments":
+                base[key] = value
+                base.key_lines[key] = document.key_lines[key]
+        if environments is not None and not self._is_map(environments, "environments", document.line_of("environments"), "a map of environment name -> overrides"):
+            environments = None
+        if environments is not None:
+            for name, block in environments.items():
+                if block is not None and self._is_map(block, f"environments.{name}", environments.line_of(name), "a map of overrides and 'vars'"):
+                    self._unknown_keys(block, ENVIRONMENT_KEYS, f"environments.{name}")
+        if self.env is None:
+            return base
+        if environments is None or self.env not in environments:
+            known = ", ".join(sorted(environments)) if environments else "none declared"
+            self.error(
+                "UnknownEnvironment",
+                f"environment '{self.env}' is not declared in this file (known: {known})",
+                document.line_of("environments", 1),
+                fix=f"add 'environments: {{{self.env}: {{...}}}}' or pick one of the known names",
+            )
+            return base
+        block = environments[self.env] or YMap(line=environments.line_of(self.env))
+        if not isinstance(block, YMap):
+            return base
+        env_vars = block.get("vars")
+        if env_vars is not None and self._is_map(env_vars, f"environments.{self.env}.vars", block.line_of("vars"), "a map of NAME: value"):
+            self.env_vars = {str(k): ("" if v is None else str(v)) for k, v in env_vars.items()}
+        overlay = YMap(line=block.line)
+        for key, value in block.items():
+            if key != "vars":
+                overlay[key] = value
+                overlay.key_lines[key] = block.key_lines[key]
+        return _merge(base, overlay)
+
+    def _resolve(self, value):
+        """Substitute variables in every string (keys included), reporting each unresolved one at its line."""
+        lookup = chain_lookup(self.variables, self.env_vars, self.environ)
+        return self._resolve_value(value, lookup)
+
+    def _resolve_value(self, value, lookup):
+        if isinstance(value, YMap):
+            result = YMap(line=value.line)
+            for key, item in value.items():
+                new_key = self._resolve_value(key, lookup) if isinstance(key, YStr) else key
+                result[new_key] = self._resolve_value(item, lookup)
+                result.key_lines[new_key] = value.key_lines.get(key, value.line)
+            return result
+        if isinstance(value, YList):
+            result = YList([self._resolve_value(v, lookup) for v in value], line=value.line)
+            result.item_lines = list(value.item_lines)
+            return result
+        if isinstance(value, YStr) and has_variables(value):
+            try:
+                text, missing = substitute(str(value), lookup)
+            except VariableSyntax as problem:
+                self.error("VariableSyntax", f"bad variable reference in '{value}': {problem}", value.line, fix="write ${NAME} or ${NAME:-default}; use $${ for a literal '${'")
+                return value
+            for name in dict.fromkeys(missing):
+                self.error(
+                    "UnresolvedVariable",
+                    f"variable ${{{name}}} has no value",
+                    value.line,
+                    fix=f"pass --var {name}=..., set it in the environment's 'vars', export {name}, or write ${{{name}:-default}}",
+                )
+            return YStr.at(text, value.line, value.column, value.block)
+        return value
+
+    # -- typed model ------------------------------------------------------------
+    def _scenario(self, doc: YMap) -> Scenario | None:
+        self._unknown_keys(doc, TOP_KEYS, "")
+        for key in REQUIRED_TOP:
+            if key not in doc or doc[key] in (None, ""):
+                self.error("MissingKey", f"required key '{key}' is missing", doc.line_of(key, 1), fix=_REQUIRED_FIX[key])
+        location = self._string(doc, "location", "")
+        workspace = self._string(doc, "workspace", "")
+        resource_group = self._string(doc, "resource_group", "")
+        subscription = ""
+        if workspace:
+            try:
+                subscription = workspace_parts(workspace)[0]
+            except ValueError as problem:
+                self.error("WorkspaceId", f"workspace '{workspace}' is {problem}", doc.line_of("workspace"), fix="copy the workspace's Resource ID from its JSON view in the portal", source="azure-contract.md §2")
+        subscription = self._string(doc, "subscription", subscription)
+        if resource_group and (len(resource_group) > 90 or not re.fullmatch(r"[-\w._()]+", resource_group)):
+            self.error("ResourceGroupName", f"resource_group '{resource_group}' is not a valid resource group name", doc.line_of("resource_group"), fix="1-90 letters, digits, '-', '_', '.', '(' or ')'", source=SRC_ARM_RG)
+        name = self._string(doc, "name", self.path.stem)
+
+        tables = self._tables(doc)
+        endpoint = self._endpoint(doc)
+        rules = self._rules(doc, tables)
+        publishers = self._publishers(doc)
+        return Scenario(
+            path=self.file,
+            name=name,
+            location=location,
+            workspace=workspace,
+            subscription=subscription,
+            resource_group=resource_group,
+            tables=tables,
+            rules=rules,
+            endpoint=endpoint,
+            publishers=publishers,
+            environment=self.env,
+            notes=tuple(self.notes),
+            lines=dict(doc.key_lines),
+        )
+
+    def _tables(self, doc: YMap) -> dict[str, Table]:
+        raw = doc.get("tables")
+        result: dict[str, Table] = {}
+        if raw is None or not self._is_map(raw, "tables", doc.line_of("tables"), "a map of table name -> {columns: ...}"):
+            return result
+        for name, body in raw.items():
+            line = raw.line_of(name)
+            body = YMap(line=line) if body is None else body
+            if not self._is_map(body, f"tables.{name}", line, "a map with 'columns' and optional plan/retention"):
+                continue
+            self._unknown_keys(body, TABLE_KEYS, f"tables.{name}")
+            columns = self._columns(body, str(name))
+            plan_text = self._string(body, "plan", None)
+            plan = None
+            if plan_text is not None:
+                plan = next((p for p in PLANS if p.lower() == plan_text.lower()), plan_text)
+            result[str(name)] = Table(
+                name=str(name),
+                columns=columns,
+                plan=plan,
+                retention_days=self._int(body, "retention_days"),
+                total_retention_days=self._int(body, "total_retention_days"),
+                description=self._string(body, "description", "") or "",
+                ensure=self._ensure(body),
+                line=line,
+                lines=dict(body.key_lines),
+            )
+        return result
+
+    def _columns(self, body: YMap, table: str) -> tuple[Column, ...]:
+        raw = body.get("columns")
+        if raw is None:
+            return ()
+        if not self._is_map(raw, f"tables.{table}.columns", body.line_of("columns"), "a map of column name -> type (or -> {type, description})"):
+            return ()
+        columns = []
+        for name, spec in raw.items():
+            line = raw.line_of(name)
+            description = ""
+            if isinstance(spec, YMap):
+                self._unknown_keys(spec, COLUMN_KEYS, f"tables.{table}.columns.{name}")
+                type_text = spec.get("type")
+                description = self._string(spec, "description", "") or ""
+                if type_text is None:
+                    self.error("MissingKey", f"column '{name}' of table '{table}' has no 'type'", line, fix="add 'type: string' (or int, long, real, boolean, dateTime, guid, dynamic)")
+                    continue
+            else:
+                type_text = spec
+            if not isinstance(type_text, str):
+                self.error("WrongType", f"the type of column '{name}' in table '{table}' must be a word such as string or dateTime, not {type_text!r}", line, fix="write e.g. 'Amount: real'")
+                continue
+            columns.append(Column(name=str(name), type=normalise_table_type(type_text) or str(type_text), description=description, line=line))
+        return tuple(columns)
+
+    def _endpoint(self, doc: YMap) -> Endpoint | None:
+        raw = doc.get("endpoint")
+        if raw is None:
+            return None
+        line = doc.line_of("endpoint")
+        if not self._is_map(raw, "endpoint", line, "a map with 'name' and optional 'public_network_access'"):
+            return None
+        self._unknown_keys(raw, ENDPOINT_KEYS, "endpoint")
+        name = self._string(raw, "name", None)
+        if not name:
+            self.error("MissingKey", "the endpoint has no 'name'", line, fix="add 'name: dce-<something>'")
+            return None
+        access = self._string(raw, "public_network_access", "Enabled") or "Enabled"
+        normalised = next((a for a in NETWORK_ACCESS if a.lower() == access.lower()), None)
+        if normalised is None:
+            self.error("EndpointNetworkAccess", f"public_network_access '{access}' must be Enabled or Disabled", raw.line_of("public_network_access"), fix="write Enabled or Disabled", source="azure-contract.md §4 [SPEC-DCE] networkAcls.publicNetworkAccess")
+            normalised = access
+        return Endpoint(name=name, public_network_access=normalised, description=self._string(raw, "description", "") or "", ensure=self._ensure(raw), line=line)
+
+    def _publishers(self, doc: YMap) -> tuple[Publisher, ...]:
+        raw = doc.get("publishers")
+        if raw is None:
+            return ()
+        if not isinstance(raw, YList):
+            self.error("WrongType", "'publishers' must be a list of {app_id: ...} or {object_id: ...}", doc.line_of("publishers"), fix="write '- app_id: <guid>' items")
+            return ()
+        result = []
+        for item, line in zip(raw, raw.item_lines):
+            if not isinstance(item, YMap):
+                self.error("WrongType", "each publisher must be {app_id: <guid>} or {object_id: <guid>}", line, fix="write '- app_id: <guid>'")
+                continue
+            self._unknown_keys(item, PUBLISHER_KEYS, "publishers[]")
+            app_id = self._string(item, "app_id", None)
+            object_id = self._string(item, "object_id", None)
+            result.append(Publisher(app_id=app_id, object_id=object_id, line=line))
+        return tuple(result)
+
+    # -- rules, streams, flows -----------------------------------------------------------
+    def _rules(self, doc: YMap, tables: dict[str, Table]) -> dict[str, Rule]:
+        raw = doc.get("rules")
+        result: dict[str, Rule] = {}
+        if raw is None or not self._is_map(raw, "rules", doc.line_of("rules"), "a map of DCR name -> {flows: [...]}"):
+            return result
+        for name, body in raw.items():
+            line = raw.line_of(name)
+            body = YMap(line=line) if body is None else body
+            if not self._is_map(body, f"rules.{name}", line, "a map with 'flows' and optional 'streams'"):
+                continue
+            self._unknown_keys(body, RULE_KEYS, f"rules.{name}")
+            result[str(name)] = self._rule(str(name), body, line, tables)
+        return result
+
+    def _rule(self, name: str, body: YMap, line: int, tables: dict[str, Table]) -> Rule:
+        lines = dict(body.key_lines)
+        streams = self._declared_streams(name, body, lines)
+        flows = []
+        derived: list[str] = []
+        raw_flows = body.get("flows")
+        if raw_flows is not None and not isinstance(raw_flows, YList):
+            self.error("WrongType", f"'flows' of rule '{name}' must be a list", body.line_of("flows"), fix="write '- table: <Table>' items")
+            raw_flows = None
+        for index, (item, item_line) in enumerate(zip(raw_flows or [], getattr(raw_flows, "item_lines", []))):
+            if not isinstance(item, YMap):
+                self.error("WrongType", f"flow {index + 1} of rule '{name}' must be a map with 'table' and optional 'stream'/'transform'", item_line, fix="write '- {table: T, transform: source}'")
+                continue
+            flow = self._flow(name, index, item, item_line, streams, derived, tables)
+            if flow is not None:
+                flows.append(flow)
+        return Rule(
+            name=name,
+            streams=streams,
+            flows=tuple(flows),
+            description=self._string(body, "description", "") or "",
+            ensure=self._ensure(body),
+            line=line,
+            derived_streams=tuple(derived),
+            lines=lines,
+        )
+
+    def _declared_streams(self, rule: str, body: YMap, lines: dict) -> dict[str, tuple[StreamColumn, ...]]:
+        raw = body.get("streams")
+        streams: dict[str, tuple[StreamColumn, ...]] = {}
+        if raw is None or not self._is_map(raw, f"rules.{rule}.streams", body.line_of("streams"), "a map of stream name -> {column: type}"):
+            return streams
+        for stream, columns in raw.items():
+            stream_line = raw.line_of(stream)
+            lines[f"stream:{stream}"] = stream_line
+            if isinstance(columns, YMap) and set(columns) == {"columns"} and isinstance(columns["columns"], YMap):
+                columns = columns["columns"]  # also accept the DCR's own {columns: ...} nesting
+            if not self._is_map(columns, f"stream '{stream}'", stream_line, "a map of column name -> type"):
+                continue
+            result = []
+            for column, type_text in columns.items():
+                if not isinstance(type_text, str):
+                    self.error("WrongType", f"the type of column '{column}' in stream '{stream}' must be a word such as string or datetime", columns.line_of(column), fix="write e.g. 'Time: datetime'")
+                    continue
+                result.append(StreamColumn(str(column), normalise_stream_type(type_text) or str(type_text), columns.line_of(column)))
+            streams[str(stream)] = tuple(result)
+        return streams
+
+    def _flow(self, rule, index, item: YMap, line, streams, derived, tables) -> Flow | None:
+        self._unknown_keys(item, FLOW_KEYS, f"rules.{rule}.flows[{index}]")
+        table = self._string(item, "table", None)
+        if not table:
+            self.error("MissingKey", f"flow {index + 1} of rule '{rule}' has no 'table'", line, fix="add 'table: <Name>_CL' (or a supported Azure table)")
+            return None
+        stream_names = self._flow_streams(rule, index, item, line)
+        transform_value = item.get("transform", YStr.at("source", line))
+        if transform_value is None:
+            transform_value = YStr.at("", item.line_of("transform"))
+        if not isinstance(transform_value, str):
+            self.error("WrongType", f"the transform of flow {index + 1} in rule '{rule}' must be text (KQL)", item.line_of("transform"), fix="write 'transform: source | extend ...'")
+            transform_value = YStr.at("source", line)
+        transform = str(transform_value)
+        t_line, t_column = self._text_start(transform_value, item.line_of("transform", line))
+        shift = 0
+        derived_flag = False
+        output_stream = f"Custom-{table}" if table.endswith("_CL") else f"Microsoft-{table}"
+        if not stream_names:
+            stream_names = (derived_stream_name(table),)
+        for stream in stream_names:
+            if stream in streams:
+                continue
+            if stream != derived_stream_name(table):
+                continue  # not declared and not derivable: rules.py reports it
+            columns = self._derive_stream(table, tables)
+            if columns is None:
+                continue  # table unknown: rules.py reports it
+            streams[stream] = columns
+            derived.append(stream)
+        derived_flag = any(s in derived for s in stream_names)
+        if derived_flag:
+            in_stream = {c.name for s in stream_names for c in streams.get(s, ())}
+            guid_columns = [c for c, t in _table_columns(table, tables) or [] if t == "guid" and c in in_stream]
+            note = f"rule '{rule}' flow {index + 1}: stream '{stream_names[0]}' derived from table '{table}' (types mapped to stream types"
+            if guid_columns:
+                new_transform = _add_toguid(transform, guid_columns)
+                if new_transform is None:
+                    note += f"; guid columns {', '.join(guid_columns)} declared as string: add toguid() for them to the transform yourself"
+                else:
+                    first_old = transform.splitlines()[0] if transform else ""
+                    first_new = new_transform.splitlines()[0]
+                    shift = len(first_new) - len(first_old)
+                    transform = new_transform
+                    note += f"; guid columns {', '.join(guid_columns)} declared as string and toguid() added to the transform"
+            self.notes.append(note + ")")
+        return Flow(
+            streams=tuple(stream_names),
+            table=table,
+            output_stream=output_stream,
+            transform=transform,
+            derived_stream=derived_flag,
+            line=line,
+            transform_line=t_line,
+            transform_column=t_column,
+            transform_shift=shift,
+            index=index,
+        )
+
+    def _flow_streams(self, rule, index, item: YMap, line) -> tuple[str, ...]:
+        if "stream" in item and "streams" in item:
+            self.error("FlowStreamKeys", f"flow {index + 1} of rule '{rule}' has both 'stream' and 'streams'", line, fix="keep one: 'stream: Custom-X' or 'streams: [Custom-X]'")
+        if "streams" in item:
+            raw = item["streams"]
+            if isinstance(raw, str):
+                return (str(raw),)
+            if isinstance(raw, YList) and all(isinstance(s, str) for s in raw):
+                return tuple(str(s) for s in raw)
+            self.error("WrongType", f"'streams' of flow {index + 1} in rule '{rule}' must be a list of stream names", item.line_of("streams"), fix="write 'streams: [Custom-X]'")
+            return ()
+        stream = self._string(item, "stream", None)
+        return (stream,) if stream else ()
+
+    def _derive_stream(self, table: str, tables: dict[str, Table]) -> tuple[StreamColumn, ...] | None:
+        columns = _table_columns(table, tables)
+        if columns is None:
+            return None
+        return tuple(StreamColumn(name, stream_type_for_table_type(t)) for name, t in columns if normalise_table_type(t))
+
+    def _text_start(self, value, key_line: int | None) -> tuple[int | None, int | None]:
+        """Line and column in the file where the text of a scalar starts."""
+        line = getattr(value, "line", None) or key_line
+        column = getattr(value, "column", None)
+        if getattr(value, "block", False) and line is not None:
+            # a `|` or `>` block: the text starts on the next non-empty line, at its indentation
+            for offset, text in enumerate(self.text_lines[line:], start=line + 1):
+                if text.strip():
+                    return offset, len(text) - len(text.lstrip()) + 1
+            return line + 1, 1
+        if column is not None and line is not None and line <= len(self.text_lines):
+            src = self.text_lines[line - 1]
+            if column - 1 < len(src) and src[column - 1] in "'\"":
+                column += 1  # skip the opening quote
+        return line, column
+
+    # -- small typed readers -----------------------------------------------------------
+    def _is_map(self, value, what: str, line, expected: str) -> bool:
+        if isinstance(value, YMap):
+            return True
+        self.error("WrongType", f"'{what}' must be {expected}", line_of(value, line), fix=f"write {what} as {expected}")
+        return False
+
+    def _unknown_keys(self, mapping: YMap, known: tuple[str, ...], where: str) -> None:
+        for key in mapping:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known)}"
+            place = f" in {where}" if where else ""
+            self.error("UnknownKey", f"unknown key '{key}'{place}", mapping.line_of(key), fix=hint)
+
+    def _string(self, mapping: YMap, key: str, default):
+        if key not in mapping or mapping[key] is None:
+            return default
+        value = mapping[key]
+        if isinstance(value, bool) or isinstance(value, (YMap, YList)):
+            self.error("WrongType", f"'{key}' must be text, not {_kind(value)}", mapping.line_of(key), fix=f"write '{key}: <text>' (quote it if it looks like a number or yes/no)")
+            return default
+        return str(value)
+
+    def _int(self, mapping: YMap, key: str) -> int | None:
+        if key not in mapping or mapping[key] is None:
+            return None
+        value = mapping[key]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _INT.match(value.strip()):
+            return int(value.strip())
+        self.error("WrongType", f"'{key}' must be a whole number of days, not {value!r}", mapping.line_of(key), fix=f"write '{key}: 30'")
+        return None
+
+    def _ensure(self, mapping: YMap) -> str:
+        value = self._string(mapping, "ensure", PRESENT)
+        if value not in (PRESENT, ABSENT):
+            self.error("EnsureValue", f"ensure must be 'present' or 'absent', not '{value}'", mapping.line_of("ensure"), fix="write 'ensure: absent' to remove the resource, or drop the key")
+            return PRESENT
+        return value
+
+
+_REQUIRED_FIX = {
+    "location": "add 'location: westeurope' (the workspace's region)",
+    "workspace": "add 'workspace: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>'",
+    "resource_group": "add 'resource_group: <rg>' (where the DCR and DCE are created)",
+}
+
+
+def derived_stream_name(table: str) -> str:
+    """``Custom-<T without _CL>``: the stream a flow gets when it declares none (issue #2)."""
+    return "Custom-" + (table[:-3] if table.endswith("_CL") else table)
+
+
+def _table_columns(table: str, tables: dict[str, Table]) -> list[tuple[str, str]] | None:
+    """Columns a derived stream carries: the declared table's, or an Azure table's ingestible ones plus its _CF columns."""
+    declared = tables.get(table)
+    if table.endswith("_CL"):
+        return None if declared is None else [(c.name, c.type) for c in declared.columns]
+    base = catalogue.azure_table_ingestible_columns(table) if catalogue.is_supported_azure_table(table) else None
+    if base is None:
+        return None
+    extra = [(c.name, c.type) for c in declared.columns] if declared else []
+    return base + [c for c in extra if c[0] not in {n for n, _ in base}]
+
+
+def _add_toguid(transform: str, columns: list[str]) -> str | None:
+    """``transform`` with ``| extend C = toguid(C), ...`` inserted right after its leading ``source``; None when it has none."""
+    match = _SOURCE_HEAD.match(transform)
+    if not match:
+        return None
+    extend = " | extend " + ", ".join(f"{c} = toguid({c})" for c in columns)
+    return transform[: match.end()] + extend + transform[match.end():]
+
+
+def _merge(base: YMap, overlay: YMap) -> YMap:
+    """Environment overlay: mappings merge key by key, other values are replaced."""
+    result = YMap(line=base.line)
+    for key, value in base.items():
+        result[key] = value
+        result.key_lines[key] = base.key_lines.get(key, base.line)
+    for key, value in overlay.items():
+        if isinstance(value, YMap) and isinstance(result.get(key), YMap):
+            result[key] = _merge(result[key], value)
+        else:
+            result[key] = value
+        result.key_lines[key] = overlay.key_lines.get(key, overlay.line)
+    return result
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, YMap):
+        return "a mapping"
+    if isinstance(value, YList):
+        return "a list"
+    return type(value).__name__

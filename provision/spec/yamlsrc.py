@@ -1,0 +1,144 @@
+"""YAML text -> plain Python values that remember their line numbers.
+
+Uses PyYAML's compose API (every node carries a ``start_mark``) instead of
+``safe_load``, so each mapping key, list item and string knows where it was
+written. Mappings become ``YMap`` (a dict with ``line`` and ``key_lines``),
+sequences ``YList`` (a list with ``line`` and ``item_lines``), strings ``YStr``
+(a str with ``line`` and ``column``). Other scalars are the usual Python values.
+Duplicate keys (which ``safe_load`` silently collapses) are reported.
+Malformed YAML becomes a ``Diagnostic`` with its line, never an exception.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from provision.diagnostics import ERROR, Diagnostic
+
+try:  # libyaml keeps marks too and is several times faster
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python PyYAML build
+    _Loader = yaml.SafeLoader
+
+SOURCE_YAML = "YAML 1.1 (PyYAML)"
+
+
+class YStr(str):
+    """A string from the file, with its 1-based line and column.
+
+    ``block`` is True for literal/folded block scalars (``|``/``>``), whose text
+    starts on the line after ``line``.
+    """
+
+    line: int | None = None
+    column: int | None = None
+    block: bool = False
+
+    @classmethod
+    def at(cls, text: str, line: int | None, column: int | None = None, block: bool = False) -> "YStr":
+        value = cls(text)
+        value.line, value.column, value.block = line, column, block
+        return value
+
+
+class YMap(dict):
+    """A mapping from the file: ``line`` of the mapping, ``key_lines[key]`` of each key."""
+
+    def __init__(self, *args, line: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+        self.key_lines: dict = {}
+
+    def line_of(self, key, default: int | None = None) -> int | None:
+        return self.key_lines.get(key, default if default is not None else self.line)
+
+
+class YList(list):
+    """A sequence from the file: ``line`` of the sequence, ``item_lines[i]`` of each item."""
+
+    def __init__(self, *args, line: int | None = None):
+        super().__init__(*args)
+        self.line = line
+        self.item_lines: list[int] = []
+
+
+def line_of(value, default: int | None = None) -> int | None:
+    """The line a value was written on, when it knows it."""
+    return getattr(value, "line", None) or default
+
+
+def parse_yaml(text: str, file: str | None = None) -> tuple[object, list[Diagnostic]]:
+    """Parse ``text``; returns (value, diagnostics). The value is None on a syntax error."""
+    diagnostics: list[Diagnostic] = []
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = " ".join(p for p in (error.context, error.problem) if p) or "malformed YAML"
+        excerpt = None
+        if mark is not None and mark.line < len(text.splitlines()):
+            excerpt = text.splitlines()[mark.line] + "\n" + " " * mark.column + "^"
+        diagnostics.append(
+            Diagnostic(
+                ERROR,
+                "YamlSyntax",
+                f"the file is not valid YAML: {problem}",
+                fix="fix the YAML syntax at this line (indentation, a missing ':' or an unclosed quote are the usual causes)",
+                file=file,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                excerpt=excerpt,
+                source=SOURCE_YAML,
+            )
+        )
+        return None, diagnostics
+    except yaml.YAMLError as error:  # e.g. a reader error on a control character
+        diagnostics.append(
+            Diagnostic(ERROR, "YamlSyntax", f"the file is not valid YAML: {error}", fix="remove the offending characters", file=file, source=SOURCE_YAML)
+        )
+        return None, diagnostics
+    if node is None:
+        return None, diagnostics
+    constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+    return _build(node, constructor, diagnostics, file), diagnostics
+
+
+def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None):
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result = YMap(line=line)
+        constructor.flatten_mapping(node)  # merge keys (<<: *anchor)
+        for key_node, value_node in node.value:
+            key = _build(key_node, constructor, diagnostics, file)
+            key_line = key_node.start_mark.line + 1
+            if isinstance(key, (YMap, YList)):
+                diagnostics.append(Diagnostic(ERROR, "YamlKey", "a mapping key must be a plain value", fix="use a string key", file=file, line=key_line, source=SOURCE_YAML))
+                continue
+            if isinstance(key, YStr):
+                key = YStr.at(str(key), key_line, key.column)
+            if key in result:
+                diagnostics.append(
+                    Diagnostic(
+                        ERROR,
+                        "DuplicateKey",
+                        f"key '{key}' appears twice in this mapping (first on line {result.key_lines[key]})",
+                        fix="remove or rename one of them: YAML keeps only the last one",
+                        file=file,
+                        line=key_line,
+                        source=SOURCE_YAML,
+                    )
+                )
+            result[key] = _build(value_node, constructor, diagnostics, file)
+            result.key_lines[key] = key_line
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        result = YList(line=line)
+        for item in node.value:
+            result.append(_build(item, constructor, diagnostics, file))
+            result.item_lines.append(item.start_mark.line + 1)
+        return result
+    value = constructor.construct_object(node)
+    if isinstance(value, str):
+        block = node.style in ("|", ">")
+        return YStr.at(value, line, node.start_mark.column + 1, block)
+    return value
