@@ -1,0 +1,474 @@
+"""The plan: a pure function of (desired resources, live state) -> typed changes.
+
+No network, no SDK. ``build_plan`` compares each rendered request body with the
+live body read from Azure (or the emulator), field by field, comparing only the
+fields the tool sets (read-only and server-added fields are ignored; ids, types,
+kinds and locations compare case-insensitively, as ARM does: azure-contract.md
+§1). Each change is one of ``create``, ``update``, ``replace``, ``delete``
+(only for what the scenario marks ``ensure: absent``) or ``no-op``, and is
+classed by its most severe field difference:
+
+- ``safe``: nothing is lost and senders keep working;
+- ``data-affecting``: data disappears from queries or is no longer accepted
+  (a column or a stream dropped, a table deleted, retention shortened);
+- ``identity-rotating``: the DCR/DCE must be recreated, so its immutable ID and
+  ingestion endpoint change and every sender must be reconfigured;
+- ``impossible``: Azure refuses it (a column type change, a switch to or from
+  the Auxiliary plan); the explanation names the options.
+
+Problems that only live state reveals (missing workspace, DCR region not the
+workspace's, a classic table, a publisher that does not exist) are collected
+in ``Plan.problems``, all at once, before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from provision.diagnostics import ERROR, Diagnostic
+
+CREATE, UPDATE, REPLACE, DELETE, NOOP = "create", "update", "replace", "delete", "no-op"
+SAFE, DATA, IDENTITY, IMPOSSIBLE = "safe", "data-affecting", "identity-rotating", "impossible"
+_SEVERITY = {SAFE: 0, DATA: 1, IDENTITY: 2, IMPOSSIBLE: 3}
+
+# Fields ARM compares case-insensitively (resource ids, enums modelled as strings, regions).
+_CASELESS_KEYS = {
+    "type", "kind", "location", "plan", "workspaceResourceId", "dataCollectionEndpointId",
+    "outputStream", "roleDefinitionId", "principalType", "publicNetworkAccess", "principalId",
+}
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field that differs: ``before`` is live (None: absent), ``after`` is desired (None: removed)."""
+
+    path: str
+    before: Any
+    after: Any
+    cls: str = SAFE
+    explanation: str = ""
+
+    @property
+    def op(self) -> str:
+        if self.before is None:
+            return "add"
+        if self.after is None:
+            return "remove"
+        return "change"
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "op": self.op, "before": self.before, "after": self.after,
+                "class": self.cls, "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What apply will do to one resource."""
+
+    action: str
+    kind: str  # table | endpoint | rule | role_assignment
+    name: str
+    id: str
+    cls: str = SAFE
+    diffs: tuple[FieldDiff, ...] = ()
+    explanations: tuple[str, ...] = ()
+    resource: Any = None  # the rendered Resource (None for deletes of unrendered resources)
+    live: dict | None = None
+
+    @property
+    def is_change(self) -> bool:
+        return self.action != NOOP
+
+    @property
+    def needs_destructive(self) -> bool:
+        """Deletes, dropped columns/streams and recreations need --allow-destructive."""
+        return self.action in (DELETE, REPLACE) or self.cls in (DATA, IDENTITY)
+
+    def to_dict(self) -> dict:
+        return {
+            "action": self.action, "kind": self.kind, "name": self.name, "id": self.id,
+            "class": self.cls, "explanations": list(self.explanations),
+            "diffs": [d.to_dict() for d in self.diffs],
+        }
+
+
+@dataclass
+class LiveState:
+    """What Azure holds for every resource the scenario addresses (filled by ``provision.live``).
+
+    ``resources`` maps a lower-cased ARM id to the live body (None: does not exist).
+    ``principals`` maps a publisher app id to its service principal object id;
+    ``missing_publishers`` lists publishers Graph does not know.
+    """
+
+    workspace_id: str
+    workspace: dict | None
+    resources: dict[str, dict | None] = field(default_factory=dict)
+    principals: dict[str, str] = field(default_factory=dict)
+    missing_publishers: list = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def get(self, resource_id: str) -> dict | None:
+        return self.resources.get(resource_id.lower())
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Change]:
+        return [c for c in self.changes if c.is_change]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.pending)
+
+    @property
+    def impossible(self) -> list[Change]:
+        return [c for c in self.changes if c.cls == IMPOSSIBLE]
+
+    @property
+    def destructive(self) -> list[Change]:
+        return [c for c in self.pending if c.needs_destructive]
+
+    def summary(self) -> dict[str, int]:
+        counts = {a: 0 for a in (CREATE, UPDATE, REPLACE, DELETE, NOOP)}
+        for c in self.changes:
+            counts[c.action] += 1
+        return counts
+
+    def to_dict(self) -> dict:
+        return {
+            "summary": self.summary(),
+            "changes": [c.to_dict() for c in self.changes],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def build_plan(resources, live: LiveState, scenario=None) -> Plan:
+    """Compare every desired resource with its live version. Pure.
+
+    ``resources`` are rendered ``Resource`` objects in dependency order. A
+    resource whose ``ensure`` is ``absent`` becomes a ``delete`` when it exists.
+    ``scenario`` (optional) only lends file and line numbers to problems.
+    """
+    problems = list(live.problems) + live_problems(resources, live, scenario)
+    changes = [_change_for(r, live) for r in resources if not _skipped(r)]
+    return Plan(changes=changes, problems=problems)
+
+
+def _skipped(resource) -> bool:
+    # A role assignment whose publisher could not be resolved is reported as a problem instead.
+    return resource.kind == "role_assignment" and bool(getattr(resource, "unresolved", False))
+
+
+def _absent(resource) -> bool:
+    return getattr(resource, "ensure", "present") == "absent" or resource.body is None
+
+
+def _change_for(resource, live: LiveState) -> Change:
+    current = live.get(resource.id)
+    base = dict(kind=resource.kind, name=resource.name, id=resource.id, resource=resource, live=current)
+    if _absent(resource):
+        if current is None:
+            return Change(action=NOOP, **base)
+        cls = DATA if resource.kind in ("table", "rule") else SAFE
+        why = {
+            "table": "deleting the table deletes its data",
+            "rule": "senders posting to this DCR will be refused",
+            "endpoint": "senders using this endpoint must switch to the DCR's own endpoint",
+            "role_assignment": "the publisher may no longer send",
+        }[resource.kind]
+        return Change(action=DELETE, cls=cls, explanations=(why,), **base)
+    if current is None:
+        return Change(action=CREATE, cls=SAFE, **base)
+    diffs = DIFFERS[resource.kind](resource.body, current)
+    if not diffs:
+        return Change(action=NOOP, **base)
+    cls = max((d.cls for d in diffs), key=_SEVERITY.__getitem__)
+    action = REPLACE if any(d.cls == IDENTITY for d in diffs) else UPDATE
+    explanations = tuple(dict.fromkeys(d.explanation for d in diffs if d.explanation and d.cls != SAFE))
+    return Change(action=action, cls=cls, diffs=tuple(diffs), explanations=explanations, **base)
+
+
+# ------------------------------------------------------------ normalisation
+
+
+def _norm(key: str | None, value: Any) -> Any:
+    if isinstance(value, str):
+        if key == "location":
+            return value.replace(" ", "").lower()
+        if key in _CASELESS_KEYS:
+            return value.lower()
+        if key == "roleDefinitionId":
+            return value.rsplit("/", 1)[-1].lower()
+    return value
+
+
+def _same(key: str | None, desired: Any, current: Any) -> bool:
+    if key == "roleDefinitionId" and isinstance(desired, str) and isinstance(current, str):
+        # ARM answers with the tenant form /providers/.../roleDefinitions/<guid> (azure-contract.md §6.1).
+        return desired.rsplit("/", 1)[-1].lower() == current.rsplit("/", 1)[-1].lower()
+    return _norm(key, desired) == _norm(key, current)
+
+
+def _subset_diffs(desired: Any, current: Any, path: str, key: str | None = None) -> list[FieldDiff]:
+    """Fields of ``desired`` that ``current`` lacks or holds differently (extra live fields ignored)."""
+    if isinstance(desired, dict):
+        current = current if isinstance(current, dict) else {}
+        out: list[FieldDiff] = []
+        for k, v in desired.items():
+            out += _subset_diffs(v, current.get(k), f"{path}.{k}" if path else k, k)
+        return out
+    if isinstance(desired, list):
+        if not isinstance(current, list) or len(current) != len(desired):
+            return [FieldDiff(path, current, desired)]
+        if any(_subset_diffs(d, c, path, key) for d, c in zip(desired, current)):
+            return [FieldDiff(path, current, desired)]
+        return []
+    if current is None and desired is not None:
+        return [FieldDiff(path, None, desired)]
+    return [] if _same(key, desired, current) else [FieldDiff(path, current, desired)]
+
+
+def _props(body: dict | None) -> dict:
+    return (body or {}).get("properties") or {}
+
+
+# ----------------------------------------------------------------- tables
+
+_AUX = "auxiliary"
+
+
+def diff_table(desired: dict, current: dict) -> list[FieldDiff]:
+    want, have = _props(desired), _props(current)
+    diffs: list[FieldDiff] = []
+    if want.get("plan") is not None and not _same("plan", want["plan"], have.get("plan")):
+        before, after = have.get("plan"), want["plan"]
+        if _AUX in (str(before).lower(), str(after).lower()):
+            diffs.append(FieldDiff("properties.plan", before, after, IMPOSSIBLE,
+                                   "a table's plan cannot be switched to or from Auxiliary (azure-contract.md §3.1): "
+                                   "create a new table with the plan you want and point the DCR at it"))
+        else:
+            diffs.append(FieldDiff("properties.plan", before, after, SAFE,
+                                   "Analytics and Basic can be switched (Azure allows one switch a week)"))
+    for key, default_flag in (("retentionInDays", "retentionInDaysAsDefault"),
+                              ("totalRetentionInDays", "totalRetentionInDaysAsDefault")):
+        diffs += _retention_diff(key, want.get(key), have.get(key), bool(have.get(default_flag)))
+    schema_want, schema_have = want.get("schema") or {}, have.get("schema") or {}
+    for key in ("description", "displayName"):
+        if schema_want.get(key) not in (None, "") and schema_want.get(key) != schema_have.get(key):
+            diffs.append(FieldDiff(f"properties.schema.{key}", schema_have.get(key), schema_want[key]))
+    name = str(schema_want.get("name") or (desired or {}).get("name") or "")
+    diffs += _column_diffs(schema_want.get("columns") or [], schema_have, custom=name.endswith("_CL"))
+    return diffs
+
+
+def _retention_diff(key: str, want, have, have_is_default: bool) -> list[FieldDiff]:
+    if want is None or want == have or (want == -1 and have_is_default):
+        return []
+    path = f"properties.{key}"
+    if isinstance(want, int) and isinstance(have, int) and want != -1 and 0 < want < have:
+        return [FieldDiff(path, have, want, DATA, f"shortening {key} deletes data older than {want} days")]
+    return [FieldDiff(path, have, want)]
+
+
+def _column_diffs(want_cols: list, schema_have: dict, custom: bool) -> list[FieldDiff]:
+    have_cols = {c.get("name"): c for c in schema_have.get("columns") or []}
+    standard = {c.get("name") for c in schema_have.get("standardColumns") or []}
+    diffs: list[FieldDiff] = []
+    wanted = set()
+    for col in want_cols:
+        name = col.get("name")
+        wanted.add(name)
+        path = f"properties.schema.columns[{name}]"
+        live = have_cols.get(name)
+        if live is None:
+            if name in standard:
+                continue  # e.g. TimeGenerated, which the service lists among its standard columns
+            diffs.append(FieldDiff(path, None, col.get("type"), SAFE,
+                                   "new column: the DCR's stream is updated in the same apply"))
+        elif str(live.get("type", "")).lower() != str(col.get("type", "")).lower():
+            diffs.append(FieldDiff(f"{path}.type", live.get("type"), col.get("type"), IMPOSSIBLE,
+                                   f"the type of column '{name}' cannot be changed (azure-contract.md §3.1): "
+                                   f"add a new column (e.g. '{name}2' of the new type) and convert in the transform, "
+                                   "or create a new table"))
+        else:
+            for key in ("description", "displayName", "dataTypeHint"):
+                if col.get(key) not in (None, "") and col.get(key) != live.get(key):
+                    diffs.append(FieldDiff(f"{path}.{key}", live.get(key), col.get(key)))
+    for name in have_cols:
+        if name in wanted or name in standard:
+            continue
+        if not custom and not str(name).endswith("_CF"):
+            continue  # an Azure table's own columns are not ours to drop
+        diffs.append(FieldDiff(f"properties.schema.columns[{name}]", have_cols[name].get("type"), None, DATA,
+                               f"dropping column '{name}': its data disappears from queries"))
+    return diffs
+
+
+# ------------------------------------------------------------------- DCRs
+
+
+def _recreate(field_name: str, what: str) -> str:
+    return (f"{field_name} cannot change on an existing {what}: it is deleted and recreated, so its immutable ID "
+            "and ingestion endpoint change and every sender must be reconfigured")
+
+
+def diff_rule(desired: dict, current: dict) -> list[FieldDiff]:
+    diffs = _identity_diffs(desired, current, "data collection rule")
+    want, have = _props(desired), _props(current)
+    for key, value in want.items():
+        path = f"properties.{key}"
+        if key == "streamDeclarations":
+            diffs += _stream_diffs(value or {}, have.get(key) or {})
+        elif key == "dataFlows":
+            diffs += _flow_diffs(value or [], have.get(key) or [])
+        elif key == "dataCollectionEndpointId":
+            if not _same(key, value, have.get(key)):
+                diffs.append(FieldDiff(path, have.get(key), value, SAFE,
+                                       "senders must use the new ingestion endpoint (the immutable ID stays)"))
+        else:
+            diffs += _subset_diffs(value, have.get(key), path, key)
+    return diffs
+
+
+def _identity_diffs(desired: dict, current: dict, what: str) -> list[FieldDiff]:
+    diffs = []
+    for key in ("location", "kind"):
+        if desired.get(key) is not None and not _same(key, desired[key], current.get(key)):
+            diffs.append(FieldDiff(key, current.get(key), desired[key], IDENTITY, _recreate(key, what)))
+    return diffs
+
+
+def _stream_diffs(want: dict, have: dict) -> list[FieldDiff]:
+    diffs = []
+    have_ci = {k.lower(): v for k, v in have.items()}
+    for stream, decl in want.items():
+        path = f"properties.streamDeclarations[{stream}]"
+        live = have_ci.get(stream.lower())
+        if live is None:
+            diffs.append(FieldDiff(path, None, [c.get("name") for c in decl.get("columns", [])]))
+            continue
+        live_cols = {c.get("name"): c for c in live.get("columns") or []}
+        want_names = set()
+        for col in decl.get("columns") or []:
+            want_names.add(col.get("name"))
+            old = live_cols.get(col.get("name"))
+            if old is None:
+                diffs.append(FieldDiff(f"{path}.columns[{col.get('name')}]", None, col.get("type")))
+            elif str(old.get("type", "")).lower() != str(col.get("type", "")).lower():
+                diffs.append(FieldDiff(f"{path}.columns[{col.get('name')}].type", old.get("type"), col.get("type"),
+                                       SAFE, "senders must send the new type"))
+        for name, old in live_cols.items():
+            if name not in want_names:
+                diffs.append(FieldDiff(f"{path}.columns[{name}]", old.get("type"), None, DATA,
+                                       f"field '{name}' of stream '{stream}' will be dropped on ingestion"))
+        order_want = [c.get("name") for c in decl.get("columns") or []]
+        order_have = [n for n in live_cols if n in want_names]
+        if not diffs and order_want != order_have:
+            diffs.append(FieldDiff(f"{path}.columns", order_have, order_want))
+    want_ci = {k.lower() for k in want}
+    for stream in have:
+        if stream.lower() not in want_ci:
+            diffs.append(FieldDiff(f"properties.streamDeclarations[{stream}]", stream, None, DATA,
+                                   f"senders posting to stream '{stream}' will be refused"))
+    return diffs
+
+
+def _flow_diffs(want: list, have: list) -> list[FieldDiff]:
+    diffs = []
+    for i, flow in enumerate(want):
+        live = have[i] if i < len(have) else None
+        if live is None:
+            diffs.append(FieldDiff(f"properties.dataFlows[{i}]", None, flow))
+            continue
+        for key, value in flow.items():
+            path = f"properties.dataFlows[{i}].{key}"
+            if key == "transformKql":
+                if str(value).strip() != str(live.get(key) or "").strip():
+                    diffs.append(FieldDiff(path, live.get(key), value))
+            else:
+                diffs += _subset_diffs(value, live.get(key), path, key)
+    for i in range(len(want), len(have)):
+        diffs.append(FieldDiff(f"properties.dataFlows[{i}]", have[i], None, DATA,
+                               f"data flow to '{have[i].get('outputStream')}' removed: that data stops arriving"))
+    return diffs
+
+
+# ------------------------------------------------------- DCE, role assignments
+
+
+def diff_endpoint(desired: dict, current: dict) -> list[FieldDiff]:
+    diffs = _identity_diffs(desired, current, "data collection endpoint")
+    return diffs + _subset_diffs(_props(desired), _props(current), "properties")
+
+
+def diff_role_assignment(desired: dict, current: dict) -> list[FieldDiff]:
+    # The name is uuid5(scope, principal, role), so a difference means someone edited it by hand;
+    # role assignments cannot be updated in place (delete and create).
+    diffs = _subset_diffs(_props(desired), _props(current), "properties")
+    return [FieldDiff(d.path, d.before, d.after, SAFE, "role assignments are recreated to change") for d in diffs]
+
+
+DIFFERS = {"table": diff_table, "rule": diff_rule, "endpoint": diff_endpoint, "role_assignment": diff_role_assignment}
+
+
+# ------------------------------------------------------- live-only problems
+
+
+def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]:
+    """Everything live state makes impossible, all at once (nothing has been written yet)."""
+    file = getattr(scenario, "path", None)
+    problems: list[Diagnostic] = []
+    if live.workspace is None:
+        problems.append(Diagnostic(
+            ERROR, "WorkspaceNotFound", f"the workspace {live.workspace_id} does not exist (or the deploying identity "
+            "cannot read it)", fix="check the `workspace` id (subscription, resource group, name) and that the "
+            "deploying identity has at least Reader on it", file=file, source="azure-contract.md §2"))
+    region = _norm("location", (live.workspace or {}).get("location"))
+    for r in resources:
+        if _absent(r):
+            continue
+        where = _where(scenario, r)
+        if r.kind in ("rule", "endpoint") and region and _norm("location", r.body.get("location")) != region:
+            what = "DCR" if r.kind == "rule" else "DCE"
+            problems.append(Diagnostic(
+                ERROR, "LocationMismatch", f"{what} '{r.name}' is in '{r.body.get('location')}' but the workspace is "
+                f"in '{live.workspace.get('location')}': the region of the DCR must match the workspace's",
+                fix=f"set `location: {live.workspace.get('location')}` in the scenario (or its environment)",
+                file=file, line=where, source="azure-contract.md §5.3 [DOC-LIA] region"))
+        if r.kind == "table":
+            sub_type = str((_props(live.get(r.id)).get("schema") or {}).get("tableSubType") or "")
+            if sub_type.lower() == "classic":
+                problems.append(Diagnostic(
+                    ERROR, "ClassicTable", f"table '{r.name}' exists as a classic (Data Collector API) table; "
+                    "the Logs Ingestion API needs a DCR-based table",
+                    fix=f"migrate it first (POST …/tables/{r.name}/migrate, or 'Migrate to manual schema "
+                    "management' in the portal), or use a new table name",
+                    file=file, line=where, source="azure-contract.md §3 (tableSubType, migrate)"))
+    for publisher in live.missing_publishers:
+        problems.append(Diagnostic(
+            ERROR, "PublisherNotFound", f"publisher app_id {getattr(publisher, 'app_id', publisher)} has no service "
+            "principal in this tenant", fix="check the app id (an app registration's Application (client) ID) or "
+            "give `object_id:` of its service principal instead", file=file,
+            line=getattr(publisher, "line", None), source="azure-contract.md §6.1 PrincipalNotFound"))
+    return problems
+
+
+def _where(scenario, resource) -> int | None:
+    if scenario is None:
+        return None
+    group = {"table": "tables", "rule": "rules"}.get(resource.kind)
+    if group:
+        item = getattr(scenario, group, {}).get(resource.name)
+        return getattr(item, "line", None)
+    if resource.kind == "endpoint" and scenario.endpoint is not None:
+        return scenario.endpoint.line
+    return None

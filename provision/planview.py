@@ -1,0 +1,92 @@
+"""A Plan as text for people (colour on a terminal), JSON for programs, Markdown for pull requests. Pure."""
+
+from __future__ import annotations
+
+import json
+
+from provision.plan import CREATE, DATA, DELETE, IDENTITY, IMPOSSIBLE, NOOP, REPLACE, SAFE, UPDATE, Plan
+
+PLAN_FORMATS = ("text", "json", "markdown")
+_SYMBOL = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", NOOP: " "}
+_COLOUR = {CREATE: "green", UPDATE: "yellow", REPLACE: "magenta", DELETE: "red"}
+_CLASS_COLOUR = {SAFE: "green", DATA: "yellow", IDENTITY: "magenta", IMPOSSIBLE: "red"}
+_ANSI = {"green": 32, "yellow": 33, "red": 31, "magenta": 35, "bold": 1, "dim": 2}
+
+
+def _paint(text: str, colour: str | None, enabled: bool) -> str:
+    if not enabled or not colour:
+        return text
+    return f"\x1b[{_ANSI[colour]}m{text}\x1b[0m"
+
+
+def _value(v) -> str:
+    text = json.dumps(v) if not isinstance(v, str) else json.dumps(v)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    return (f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+            f"{s['delete']} to delete, {s['no-op']} unchanged")
+
+
+def format_text(plan: Plan, title: str = "", colour: bool = False) -> str:
+    lines = [title] if title else []
+    for problem in plan.problems:
+        lines.append(_paint(problem.format(), "red" if problem.is_error else "yellow", colour))
+    if plan.problems:
+        lines.append("")
+    for change in plan.pending:
+        head = f"{_SYMBOL[change.action]} {change.action} {change.kind.replace('_', ' ')} {change.name}"
+        tag = _paint(f"[{change.cls}]", _CLASS_COLOUR[change.cls], colour)
+        lines.append(f"  {_paint(head, _COLOUR.get(change.action), colour)}  {tag}")
+        for d in change.diffs:
+            sym = {"add": "+", "remove": "-", "change": "~"}[d.op]
+            if d.op == "add":
+                text = f"{sym} {d.path}: {_value(d.after)}"
+            elif d.op == "remove":
+                text = f"{sym} {d.path}: {_value(d.before)}"
+            else:
+                text = f"{sym} {d.path}: {_value(d.before)} -> {_value(d.after)}"
+            if d.cls != SAFE:
+                text += f"  ({d.cls})"
+            lines.append("      " + text)
+        for why in change.explanations:
+            lines.append("      " + _paint(f"! {why}", _CLASS_COLOUR[change.cls], colour))
+    if not plan.has_changes:
+        lines.append("No changes: Azure already matches the scenario.")
+    else:
+        lines.append("")
+        lines.append(_paint(f"Plan: {summary_line(plan)}.", "bold", colour))
+    return "\n".join(lines)
+
+
+def format_markdown(plan: Plan, title: str = "") -> str:
+    lines = [f"### {title or 'provision plan'}", "", f"**{summary_line(plan)}**", ""]
+    if plan.problems:
+        lines += ["**Problems:**", ""] + [f"- `{p.code}` {p.message}" + (f" (fix: {p.fix})" if p.fix else "")
+                                         for p in plan.problems] + [""]
+    if plan.has_changes:
+        lines += ["| action | kind | name | class | details |", "|---|---|---|---|---|"]
+        for c in plan.pending:
+            details = "<br>".join(
+                f"`{d.path}` {d.op}" + (f": {_md(d.before)} → {_md(d.after)}" if d.op == "change" else "")
+                for d in c.diffs)
+            if c.explanations:
+                details += ("<br>" if details else "") + "<br>".join(f"⚠ {e}" for e in c.explanations)
+            lines.append(f"| {c.action} | {c.kind} | `{c.name}` | {c.cls} | {details} |")
+    else:
+        lines.append("No changes.")
+    return "\n".join(lines)
+
+
+def _md(v) -> str:
+    return "`" + _value(v).replace("|", "\\|").replace("`", "'") + "`"
+
+
+def format_plan(plan: Plan, fmt: str = "text", title: str = "", colour: bool = False, extra: dict | None = None) -> str:
+    if fmt == "json":
+        return json.dumps({**(extra or {}), **plan.to_dict()}, indent=2)
+    if fmt == "markdown":
+        return format_markdown(plan, title)
+    return format_text(plan, title, colour)
