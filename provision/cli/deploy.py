@@ -1,7 +1,283 @@
-"""CLI commands of the 'deploy' group (placeholder: filled in by its issue)."""
+"""CLI commands that talk to Azure: ``plan``, ``apply``, ``outputs``, ``send``.
+
+Each command: validate the scenario (offline; nothing is sent when it fails),
+connect to the cloud, make the library calls, print, exit. The Azure SDKs are
+imported only inside these command bodies (through ``provision.azure``), so
+``provision --help`` stays fast.
+
+Human-readable plan and progress go to stdout for ``--format text`` and to
+stderr otherwise, so that stdout carries only the machine-readable output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import typer
+
+from provision.errors import ProvisionError
+
+FILE_ARG = typer.Argument(..., help="Scenario file (YAML).", exists=False)
+
+
+def _opt_env():
+    return typer.Option(None, "--env", "-e", help="Environment overlay from the scenario's `environments`.")
+
+
+def _opt_var():
+    return typer.Option(None, "--var", help="Variable K=V (repeatable); wins over the environment and process.")
+
+
+def _opt_cloud():
+    return typer.Option(None, "--cloud", help="public | usgov | china | local (default: $PROVISION_CLOUD or public).")
+
+
+def _opt_state():
+    return typer.Option(None, "--state", help="State directory of the in-process local emulator "
+                                              "(default .provision/local).")
+
+
+def _opt_templates():
+    return typer.Option(None, "--templates", help="Directory of templates that override the defaults.")
+
+
+def _opt_parallelism():
+    return typer.Option(8, "--parallelism", min=1, max=64, help="Requests in flight at once.")
+
+
+# --------------------------------------------------------------- helpers
+
+
+def _variables(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ProvisionError(f"--var '{pair}' is not K=V", hint="write it as --var NAME=value")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _fail(error: ProvisionError):
+    from provision.cli import fail
+
+    fail(error)
+
+
+@contextmanager
+def _errors():
+    """Turn library and SDK errors into one clear paragraph and exit 1 (never a traceback)."""
+    try:
+        yield
+    except ProvisionError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted. What finished stays in place; run the command again to complete it.", err=True)
+        raise typer.Exit(130)
+    except typer.Exit:
+        raise
+    except Exception as error:
+        if type(error).__module__.startswith("azure."):
+            from provision.azure import azure_error
+
+            _fail(azure_error(error, "talking to Azure"))
+        raise
+
+
+@contextmanager
+def _session_and_scenario(file: Path, env, var, cloud, state):
+    """Validate (offline), then connect. For ``local`` the emulator's variables resolve in the scenario."""
+    from provision.azure import cloud_name, connect
+    from provision.spec import require_valid
+
+    variables = _variables(var)
+    name = cloud_name(cloud)
+    if name != "local":
+        scenario = require_valid(str(file), env=env, variables=variables)
+        session = connect(name)
+    else:
+        session = connect(name, state_dir=state)
+        try:
+            environ = {**session.environ, **os.environ}
+            scenario = require_valid(str(file), env=env, variables=variables, environ=environ)
+        except BaseException:
+            session.close()
+            raise
+    try:
+        yield session, scenario
+    finally:
+        session.close()
+
+
+def _colour(stream) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _printer(to_stderr: bool):
+    def echo(text: str = "") -> None:
+        typer.echo(text, err=to_stderr)
+
+    return echo
+
+
+# --------------------------------------------------------------- commands
+
+
+def plan_command(
+    file: Path = FILE_ARG,
+    env: str = _opt_env(),
+    var: list[str] = _opt_var(),
+    cloud: str = _opt_cloud(),
+    state: Path = _opt_state(),
+    templates: Path = _opt_templates(),
+    fmt: str = typer.Option("text", "--format", "-f", help="text | json | markdown"),
+    detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
+                                           help="Exit 2 when there are changes (0 none, 1 error)."),
+    parallelism: int = _opt_parallelism(),
+) -> None:
+    """Read live state and show what apply would change (writes nothing)."""
+    from provision.planview import PLAN_FORMATS, format_plan
+
+    if fmt not in PLAN_FORMATS:
+        _fail(ProvisionError(f"unknown plan format '{fmt}'", hint=f"use one of: {', '.join(PLAN_FORMATS)}"))
+    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+        from provision.apply import plan_scenario
+
+        _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
+        title = f"Plan for {file} (cloud {session.cloud.name}{', env ' + env if env else ''})"
+        typer.echo(format_plan(plan, fmt, title=title, colour=_colour(sys.stdout),
+                               extra={"scenario": str(file), "cloud": session.cloud.name, "environment": env}))
+    if any(p.is_error for p in plan.problems):
+        raise typer.Exit(1)
+    if detailed_exitcode and plan.has_changes:
+        raise typer.Exit(2)
+
+
+def apply_command(
+    file: Path = FILE_ARG,
+    env: str = _opt_env(),
+    var: list[str] = _opt_var(),
+    cloud: str = _opt_cloud(),
+    state: Path = _opt_state(),
+    templates: Path = _opt_templates(),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal)."),
+    allow_destructive: bool = typer.Option(False, "--allow-destructive",
+                                           help="Allow deletes, dropped columns/streams and DCR recreation."),
+    parallelism: int = _opt_parallelism(),
+    fmt: str = typer.Option("text", "--format", "-f", help="Outputs as text | json | env | github | azure-devops."),
+) -> None:
+    """Apply the scenario: tables -> DCE -> DCRs -> role assignments, then print the outputs."""
+    from provision.outputs import FORMATS
+
+    if fmt not in FORMATS:
+        _fail(ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}"))
+    echo = _printer(to_stderr=fmt != "text")
+    colour = _colour(sys.stderr if fmt != "text" else sys.stdout)
+    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+        from provision.apply import apply_plan, check_allowed, plan_scenario
+        from provision.outputs import format_outputs, outputs_from_live
+        from provision.planview import format_text
+
+        resources, live, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
+        echo(format_text(plan, f"Plan for {file} (cloud {session.cloud.name})", colour))
+        bodies = dict(live.resources)
+        if plan.has_changes or plan.problems:
+            check_allowed(plan, allow_destructive)
+            _confirm(yes)
+            result = apply_plan(session, plan, parallelism=parallelism, allow_destructive=allow_destructive,
+                                progress=_progress(echo))
+            bodies.update(result.bodies)
+            echo(f"Applied {len(result.done)} change(s) in {result.seconds:.1f} s; verified.")
+        outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
+        echo("")
+        typer.echo(format_outputs(outputs, fmt))
+
+
+def _confirm(yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ProvisionError("refusing to apply without --yes: there is no terminal to confirm on (CI?)",
+                             hint="review the plan above, then re-run with --yes")
+    if not typer.confirm("Apply these changes?", default=False):
+        typer.echo("Nothing changed.", err=True)
+        raise typer.Exit(1)
+
+
+def _progress(echo):
+    started: dict[str, float] = {}
+
+    def report(event: str, change, detail: str) -> None:
+        label = f"{change.kind.replace('_', ' ')} {change.name}"
+        if event == "start":
+            started[change.id] = time.monotonic()
+            echo(f"  {change.action} {label} ...")
+        elif event == "waiting" and detail == "long-running operation":
+            echo(f"  waiting for {label} (provisioning) ...")
+        elif event == "done":
+            echo(f"  done {label} ({time.monotonic() - started.get(change.id, time.monotonic()):.1f} s)")
+        elif event == "failed":
+            echo(f"  FAILED {label}")
+
+    return report
+
+
+def outputs_command(
+    file: Path = FILE_ARG,
+    env: str = _opt_env(),
+    var: list[str] = _opt_var(),
+    cloud: str = _opt_cloud(),
+    state: Path = _opt_state(),
+    templates: Path = _opt_templates(),
+    fmt: str = typer.Option("text", "--format", "-f", help="text | json | env | github | azure-devops"),
+) -> None:
+    """Print what senders need (reads live state, changes nothing)."""
+    from provision.outputs import FORMATS
+
+    if fmt not in FORMATS:
+        _fail(ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}"))
+    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+        from provision.outputs import collect, format_outputs
+
+        typer.echo(format_outputs(collect(session, scenario, templates_dir=templates), fmt))
+
+
+def send_command(
+    file: Path = FILE_ARG,
+    stream: str = typer.Option(..., "--stream", "-s", help="Stream name, e.g. Custom-OrdersRaw."),
+    rows_file: Path = typer.Option(None, "--file", help="JSON file holding an array of rows."),
+    sample: int = typer.Option(None, "--sample", min=1, max=10000, help="Send N generated rows instead."),
+    env: str = _opt_env(),
+    var: list[str] = _opt_var(),
+    cloud: str = _opt_cloud(),
+    state: Path = _opt_state(),
+    templates: Path = _opt_templates(),
+) -> None:
+    """Send rows through the real ingestion endpoint as the sending identity (a smoke test)."""
+    if (rows_file is None) == (sample is None):
+        _fail(ProvisionError("give exactly one of --file rows.json or --sample N"))
+    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+        from provision.outputs import collect
+        from provision.sender import load_rows, send_rows
+
+        rule_name = next((n for n, r in scenario.rules.items() if stream in r.streams), None)
+        if rule_name is None:
+            known = sorted(s for r in scenario.rules.values() for s in r.streams)
+            raise ProvisionError(f"no rule declares stream '{stream}'", hint=f"streams: {', '.join(known)}")
+        rows = load_rows(rows_file) if rows_file else None
+        outputs = collect(session, scenario, templates_dir=templates)
+        count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample)
+        typer.echo(f"sent {count} row(s) to {rule_name} stream {stream}: accepted (HTTP 204)")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
+    app.command("plan")(plan_command)
+    app.command("apply")(apply_command)
+    app.command("outputs")(outputs_command)
+    app.command("send")(send_command)

@@ -1,0 +1,403 @@
+"""Executing a Plan: dependency order, concurrency, LRO waits, verification.
+
+Order: tables (long-running operations, in parallel) -> DCE -> DCRs (each only
+after its own tables report ``provisioningState`` Succeeded) -> role
+assignments. There are no global waves: each step starts as soon as the steps
+it depends on are done, so the wall time approaches the critical path.
+
+``parallelism`` bounds the requests in flight. A table's long-running operation
+does not hold a slot while the service works: the SDK's poller waits on its own
+thread (azure-core ``LROPoller``) and reports back here when it finishes.
+
+Writes send the rendered bodies verbatim (bytes to azure-mgmt-monitor and
+-authorization, whose models would drop unknown fields; dicts to
+azure-mgmt-loganalytics: sdk-notes.md §2.1, §4.2). Transient failures (429,
+5xx, resets) are retried by the SDK's retry policy, which honours Retry-After.
+409 ``RoleAssignmentExists`` is success (azure-contract.md §6.1). A failure
+stops only what depends on it; what finished stays, and a re-run completes the
+rest (every write is an idempotent PUT of the same body under the same name).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from provision.azure import Session, azure_error, error_code
+from provision.errors import ApplyError, AzureError, PlanError
+from provision.live import _read_assignment, get_resource, parse_id, raw_json
+from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
+
+_RANK = {"table": 0, "endpoint": 1, "rule": 2, "role_assignment": 3}
+_TERMINAL_OK = "succeeded"
+_TERMINAL_BAD = ("failed", "canceled")
+
+
+@dataclass
+class ApplyResult:
+    done: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, AzureError]] = field(default_factory=list)
+    skipped: list[Change] = field(default_factory=list)
+    bodies: dict[str, dict | None] = field(default_factory=dict)  # lower id -> live body after apply
+    seconds: float = 0.0
+    verified: bool = False
+
+
+def check_allowed(plan: Plan, allow_destructive: bool) -> None:
+    """Refuse a plan with live problems, impossible changes, or destructive ones without the flag."""
+    errors = [p for p in plan.problems if p.is_error]
+    if errors:
+        raise PlanError(f"live state shows {len(errors)} problem(s); nothing was changed", errors)
+    if plan.impossible:
+        lines = [f"{c.kind} {c.name}: " + "; ".join(d.explanation for d in c.diffs if d.cls == "impossible")
+                 for c in plan.impossible]
+        raise PlanError("the plan contains changes Azure cannot make; nothing was changed:\n  " + "\n  ".join(lines))
+    if plan.destructive and not allow_destructive:
+        lines = [f"{c.action} {c.kind} {c.name} ({c.cls}): " + "; ".join(c.explanations) for c in plan.destructive]
+        raise PlanError("these changes delete data or rotate identities; nothing was changed:\n  " + "\n  ".join(lines),
+                        hint="review them, then re-run with --allow-destructive")
+
+
+# --------------------------------------------------------------- steps
+
+
+@dataclass
+class _Step:
+    change: Change
+    deps: set[str]
+    action: str  # create/update/replace/delete, or "wait" (a no-op table still provisioning)
+
+    @property
+    def key(self) -> str:
+        return self.change.id.lower()
+
+
+def _steps(plan: Plan) -> dict[str, _Step]:
+    pending = {c.id.lower(): c for c in plan.changes if c.is_change}
+    by_id = {c.id.lower(): c for c in plan.changes}
+    steps: dict[str, _Step] = {}
+    for cid, change in pending.items():
+        steps[cid] = _Step(change, set(), change.action)
+    # A replaced DCR comes back as a new resource: re-assert its role assignments.
+    replaced = {cid for cid, c in pending.items() if c.action == REPLACE and c.kind == "rule"}
+    for c in plan.changes:
+        if c.kind == "role_assignment" and c.action == NOOP and c.resource is not None:
+            if parse_id(c.id)["scope"].lower() in replaced:
+                steps[c.id.lower()] = _Step(c, set(), CREATE)
+    # A no-op table that is still provisioning (an interrupted run) must be waited for by its DCRs.
+    for c in plan.changes:
+        if c.kind == "table" and c.action == NOOP and c.live is not None and not _succeeded(c.live):
+            steps[c.id.lower()] = _Step(c, set(), "wait")
+    for key, step in steps.items():
+        if step.action == DELETE:
+            # Delete after everything that may still point at it (higher-ranked kinds).
+            rank = _RANK[step.change.kind]
+            step.deps = {k for k, s in steps.items() if k != key and _RANK[s.change.kind] > rank}
+        else:
+            step.deps = {d for d in _dependencies(step.change) if d in steps and d != key}
+    del by_id
+    return steps
+
+
+def _dependencies(change: Change) -> set[str]:
+    """What must exist first: render's ``depends_on`` plus what the body itself references."""
+    res = change.resource
+    deps = {str(d).lower() for d in (getattr(res, "depends_on", None) or ())}
+    if change.kind == "role_assignment":
+        deps.add(parse_id(change.id)["scope"].lower())
+    if change.kind == "rule" and res is not None and res.body:
+        props = res.body.get("properties") or {}
+        if props.get("dataCollectionEndpointId"):
+            deps.add(props["dataCollectionEndpointId"].lower())
+        workspaces = [d.get("workspaceResourceId", "") for d in (props.get("destinations") or {}).get("logAnalytics", [])]
+        for flow in props.get("dataFlows") or []:
+            out = str(flow.get("outputStream", ""))
+            table = out.split("-", 1)[1] if "-" in out else out
+            for ws in workspaces:
+                deps.add(f"{ws.rstrip('/')}/tables/{table}".lower())
+    return deps
+
+
+def _succeeded(body: dict | None) -> bool:
+    state = ((body or {}).get("properties") or {}).get("provisioningState")
+    return state is None or str(state).lower() == _TERMINAL_OK
+
+
+# ------------------------------------------------------------ executor
+
+
+class _Runner:
+    """Runs steps on a thread pool; LRO pollers report back through ``events``."""
+
+    def __init__(self, session: Session, parallelism: int, progress, principal_retry_seconds: float):
+        self.session = session
+        self.parallelism = max(1, parallelism)
+        self.progress = progress or (lambda *a: None)
+        self.principal_retry_seconds = principal_retry_seconds
+        self.events: queue.Queue = queue.Queue()
+        self.pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="provision-apply")
+        self.in_flight = 0
+
+    # Each worker returns ("done", body) or ("poll", poller); exceptions become ("error", AzureError).
+    def submit(self, step: _Step, fn, *args) -> None:
+        self.in_flight += 1
+
+        def run():
+            try:
+                outcome = fn(step, *args)
+            except AzureError as error:
+                outcome = ("error", error)
+            except Exception as error:  # an SDK error type we did not map: keep its message
+                outcome = ("error", _as_azure_error(error, step))
+            self.events.put((step, "worker", outcome))
+
+        self.pool.submit(run)
+
+    # ---- one request per kind -------------------------------------------------
+
+    def start(self, step: _Step):
+        change, s = step.change, self.session
+        p = parse_id(change.id)
+        body = getattr(change.resource, "body", None)
+        if step.action == "wait":
+            return "wait", None
+        if step.action == DELETE:
+            return self._delete(change, p)
+        if step.action == REPLACE:
+            self._delete(change, p)
+        try:
+            if change.kind == "table":
+                poller = s.loganalytics(p["subscription"]).tables.begin_create_or_update(
+                    p["resource_group"], p["workspace"], p["name"], body, cls=raw_json)
+                return "poll", poller
+            if change.kind == "endpoint":
+                return "done", s.monitor(p["subscription"]).data_collection_endpoints.create(
+                    p["resource_group"], p["name"], _bytes(body), cls=raw_json)
+            if change.kind == "rule":
+                return "done", s.monitor(p["subscription"]).data_collection_rules.create(
+                    p["resource_group"], p["name"], _bytes(body), cls=raw_json)
+            if change.kind == "role_assignment":
+                return "done", self._assign(p, body)
+        except AzureError:
+            raise
+        except Exception as error:
+            raise _as_azure_error(error, step) from None
+        raise ValueError(f"unknown kind {change.kind}")
+
+    def _assign(self, p: dict, body: dict) -> dict | None:
+        from azure.core.exceptions import HttpResponseError
+
+        deadline = time.monotonic() + self.principal_retry_seconds
+        delay = 1.0
+        while True:
+            try:
+                return self.session.authorization(p["subscription"]).role_assignments.create(
+                    p["scope"], p["name"], io.BytesIO(_bytes(body)), content_type="application/json", cls=raw_json)
+            except HttpResponseError as error:
+                code = error_code(error)
+                if code == "RoleAssignmentExists":  # the same triple exists under another name: done
+                    return None
+                if code == "PrincipalNotFound" and time.monotonic() < deadline:
+                    time.sleep(delay)  # a new service principal replicates slowly (azure-contract.md §6.1)
+                    delay = min(delay * 2, 15.0)
+                    continue
+                raise
+
+    def _delete(self, change: Change, p: dict):
+        s = self.session
+        if change.kind == "table":
+            s.loganalytics(p["subscription"]).tables.begin_delete(
+                p["resource_group"], p["workspace"], p["name"]).result()
+        elif change.kind == "rule":
+            s.monitor(p["subscription"]).data_collection_rules.delete(p["resource_group"], p["name"])
+        elif change.kind == "endpoint":
+            s.monitor(p["subscription"]).data_collection_endpoints.delete(p["resource_group"], p["name"])
+        elif change.kind == "role_assignment":
+            s.authorization(p["subscription"]).role_assignments.delete(p["scope"], p["name"])
+        return "done", None
+
+    def wait_provisioned(self, step: _Step, body: dict | None):
+        """GET the table until ``provisioningState`` is terminal (ARM: absent means Succeeded)."""
+        delay = self.session.polling_interval if self.session.polling_interval is not None else 5.0
+        while not _succeeded(body):
+            state = str(((body or {}).get("properties") or {}).get("provisioningState", "")).lower()
+            if state in _TERMINAL_BAD:
+                raise AzureError(f"table {step.change.name} ended in provisioningState {state.title()}")
+            self.progress("waiting", step.change, f"provisioningState {state or 'unknown'}")
+            time.sleep(delay)
+            body = get_resource(self.session, "table", step.change.id)
+            if body is None:
+                raise AzureError(f"table {step.change.name} disappeared while provisioning")
+        return "done", body
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _bytes(body) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _as_azure_error(error, step: _Step) -> AzureError:
+    verb = {CREATE: "creating", UPDATE: "updating", REPLACE: "recreating", DELETE: "deleting"}.get(step.action, "waiting for")
+    return azure_error(error, f"{verb} {step.change.kind.replace('_', ' ')} {step.change.name}")
+
+
+def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destructive: bool = False,
+               progress=None, verify: bool = True, principal_retry_seconds: float = 60.0) -> ApplyResult:
+    """Execute ``plan``; raise ``ApplyError`` listing what failed (what finished stays in place)."""
+    check_allowed(plan, allow_destructive)
+    started = time.monotonic()
+    steps = _steps(plan)
+    result = ApplyResult(bodies={c.id.lower(): c.live for c in plan.changes})
+    runner = _Runner(session, parallelism, progress, principal_retry_seconds)
+    order = sorted(steps, key=lambda k: (_RANK[steps[k].change.kind] if steps[k].action != DELETE else 9,
+                                         list(steps).index(k)))
+    waiting = list(order)  # not started, in priority order
+    finished: set[str] = set()
+    blocked: set[str] = set()
+    active: set[str] = set()
+    try:
+        while waiting or active:
+            _launch_ready(runner, steps, waiting, finished, blocked, active)
+            if not active:
+                break
+            try:
+                step, what, outcome = runner.events.get(timeout=0.25)  # timeout keeps Ctrl-C responsive
+            except queue.Empty:
+                continue
+            _handle(runner, step, what, outcome, steps, result, finished, blocked, active)
+    except KeyboardInterrupt:
+        runner.shutdown()
+        raise
+    runner.shutdown()
+    result.skipped = [steps[k].change for k in waiting]
+    result.seconds = time.monotonic() - started
+    if result.failed:
+        raise _apply_failed(result)
+    if verify:
+        _verify(session, steps, result, parallelism)
+    return result
+
+
+def _launch_ready(runner: _Runner, steps, waiting: list, finished: set, blocked: set, active: set) -> None:
+    for key in list(waiting):
+        step = steps[key]
+        if step.deps & blocked:
+            waiting.remove(key)
+            blocked.add(key)  # something it needs failed: leave it for the re-run
+            continue
+        if runner.in_flight >= runner.parallelism:
+            break
+        if step.deps <= finished:
+            waiting.remove(key)
+            active.add(key)
+            if step.action != "wait":
+                runner.progress("start", step.change, "")
+            if step.action == "wait":
+                runner.submit(step, lambda st: runner.wait_provisioned(st, st.change.live))
+            else:
+                runner.submit(step, runner.start)
+
+
+def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: ApplyResult,
+            finished: set, blocked: set, active: set) -> None:
+    kind, value = outcome
+    if what == "worker":
+        runner.in_flight -= 1
+    if kind == "poll":
+        poller, fired = value, []
+
+        def on_done(_polling_method):
+            if not fired:  # azure-core may call a callback twice around completion
+                fired.append(1)
+                runner.events.put((step, "polled", ("polled", poller)))
+
+        runner.progress("waiting", step.change, "long-running operation")
+        poller.add_done_callback(on_done)
+        return
+    if kind == "polled":
+        try:
+            body = value.result()
+        except Exception as error:
+            kind, value = "error", _as_azure_error(error, step)
+        else:
+            if _succeeded(body):
+                kind, value = "done", body
+            else:
+                runner.submit(step, runner.wait_provisioned, body)
+                return
+    if kind == "error":
+        active.discard(step.key)
+        blocked.add(step.key)
+        result.failed.append((step.change, value))
+        runner.progress("failed", step.change, value.message)
+        return
+    active.discard(step.key)
+    finished.add(step.key)
+    if step.action != "wait":
+        result.done.append(step.change)
+        runner.progress("done", step.change, "")
+    result.bodies[step.key] = None if step.action == DELETE else value
+
+
+def _apply_failed(result: ApplyResult) -> ApplyError:
+    lines = [f"{c.action} {c.kind} {c.name}: {e.format()}" for c, e in result.failed]
+    text = f"apply stopped: {len(result.failed)} step(s) failed"
+    text += "".join("\n  - " + ln.replace("\n", "\n    ") for ln in lines)
+    if result.done:
+        text += f"\n{len(result.done)} step(s) finished and stay in place"
+    if result.skipped:
+        text += f"; {len(result.skipped)} not started: " + ", ".join(f"{c.kind} {c.name}" for c in result.skipped)
+    error = ApplyError(text, hint="fix the cause, then run the same command again: it completes what is missing")
+    error.result = result
+    return error
+
+
+# ------------------------------------------------------------- verify
+
+
+def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int) -> None:
+    """Re-read what was written (tables: the LRO's final GET already did) and check it matches."""
+    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind != "table"]
+
+    def read(step: _Step):
+        if step.change.kind == "role_assignment":
+            return step, _read_assignment(session, step.change.resource)
+        return step, get_resource(session, step.change.kind, step.change.id)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        reread = list(pool.map(read, to_read))
+    mismatches = []
+    for step, body in reread:
+        result.bodies[step.key] = body
+    for step in steps.values():
+        if step.action in (DELETE, "wait"):
+            continue
+        body = result.bodies.get(step.key)
+        if body is None:
+            mismatches.append(f"{step.change.kind} {step.change.name}: not found after apply")
+            continue
+        diffs = DIFFERS[step.change.kind](step.change.resource.body, body)
+        if diffs:
+            mismatches.append(f"{step.change.kind} {step.change.name}: " + ", ".join(d.path for d in diffs))
+    if mismatches:
+        raise ApplyError("after apply, Azure does not hold what was sent:\n  " + "\n  ".join(mismatches),
+                         hint="the service changed the request; run `provision plan` to see the difference")
+    result.verified = True
+
+
+# ------------------------------------------------------- whole-scenario helpers
+
+
+def plan_scenario(session: Session, scenario, templates_dir=None, parallelism: int = 8):
+    """Resolve publishers, render, read live state and plan: (resources, live, plan). Writes nothing."""
+    from provision.live import read_state
+    from provision.plan import build_plan
+
+    resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism)
+    return resources, live, build_plan(resources, live, scenario)

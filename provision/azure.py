@@ -1,0 +1,329 @@
+"""Cloud profiles, credentials and the SDK client factory.
+
+A ``CloudProfile`` names the ARM endpoint, the authority host, the monitor
+(ingestion) audience and the Graph endpoint of one cloud. ``connect`` turns a
+profile into a ``Session``: a credential plus lazily built SDK clients that all
+share the same TLS trust, polling and retry settings.
+
+Real clouds use ``DefaultAzureCredential`` (environment, workload identity,
+Azure CLI, managed identity). ``local`` points at the project's emulator: a
+running ``provision emulator serve`` when ``PROVISION_LOCAL_URL`` is set (with
+the credentials and CA it printed), otherwise one started in process for the
+duration of the command, its state under ``.provision/local``. For a non-Microsoft
+authority, ``disable_instance_discovery=True`` and an explicit CA are mandatory
+(sdk-notes.md §4.4 items 2-3, §5.1).
+
+The Azure SDKs are imported inside functions only, so ``provision --help`` and
+``validate`` never load them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provision.errors import AzureError, ProvisionError
+
+DEFAULT_LOCAL_STATE = Path(".provision") / "local"
+
+
+@dataclass(frozen=True)
+class CloudProfile:
+    name: str
+    arm: str  # resource manager endpoint (also the ARM token audience)
+    authority: str  # Entra ID authority host
+    monitor_audience: str  # Logs Ingestion token audience (azure-contract.md §7)
+    graph: str  # Microsoft Graph endpoint (also its token audience)
+
+    @property
+    def arm_scope(self) -> str:
+        return self.arm.rstrip("/") + "/.default"
+
+    @property
+    def monitor_scope(self) -> str:
+        return self.monitor_audience.rstrip("/") + "/.default"
+
+    @property
+    def graph_scope(self) -> str:
+        return self.graph.rstrip("/") + "/.default"
+
+
+CLOUDS = {
+    "public": CloudProfile("public", "https://management.azure.com", "https://login.microsoftonline.com",
+                           "https://monitor.azure.com", "https://graph.microsoft.com"),
+    "usgov": CloudProfile("usgov", "https://management.usgovcloudapi.net", "https://login.microsoftonline.us",
+                          "https://monitor.azure.us", "https://graph.microsoft.us"),
+    "china": CloudProfile("china", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn",
+                          "https://monitor.azure.cn", "https://microsoftgraph.chinacloudapi.cn"),
+    # local: the emulator serves ARM, Entra ID and Graph on one URL, filled in by connect();
+    # tokens keep the public-cloud audiences, which the emulator checks (sdk-notes.md §4.4 item 4).
+    "local": CloudProfile("local", "https://management.azure.com", "", "https://monitor.azure.com",
+                          "https://graph.microsoft.com"),
+}
+
+
+def cloud_name(name: str | None = None, environ=None) -> str:
+    """The cloud to use: ``name``, else ``$PROVISION_CLOUD``, else ``public``."""
+    environ = os.environ if environ is None else environ
+    return (name or environ.get("PROVISION_CLOUD") or "public").strip().lower()
+
+
+def get_cloud(name: str | None = None) -> CloudProfile:
+    key = cloud_name(name)
+    try:
+        return CLOUDS[key]
+    except KeyError:
+        raise ProvisionError(f"unknown cloud '{name}'", hint=f"use one of: {', '.join(CLOUDS)}") from None
+
+
+@dataclass
+class Session:
+    """A credential and the SDK clients for one cloud (and the local emulator, when started here)."""
+
+    cloud: CloudProfile
+    credential: object
+    base_url: str | None = None  # ARM base URL when not the profile's (local)
+    graph_url: str | None = None
+    verify: str | bool = True  # CA bundle path for the emulator
+    polling_interval: float | None = None
+    retry: dict = field(default_factory=dict)
+    emulator: object = None  # the Emulator started by connect(), stopped by close()
+    environ: dict = field(default_factory=dict)  # variables scenarios may use (PROVISION_LOCAL_*)
+    _clients: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- clients -----------------------------------------------------------
+
+    def _client_kwargs(self) -> dict:
+        kwargs = dict(self.retry)
+        if self.cloud.name != "public" or self.base_url:
+            kwargs["base_url"] = self.base_url or self.cloud.arm
+            kwargs["credential_scopes"] = [self.cloud.arm_scope]
+        if self.verify is not True:
+            kwargs["connection_verify"] = self.verify
+        if self.polling_interval is not None:
+            kwargs["polling_interval"] = self.polling_interval
+        return kwargs
+
+    def _client(self, kind: str, subscription: str):
+        key = (kind, subscription.lower())
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = _CLIENT_FACTORIES[kind](self.credential, subscription, **self._client_kwargs())
+            return self._clients[key]
+
+    def monitor(self, subscription: str):
+        return self._client("monitor", subscription)
+
+    def loganalytics(self, subscription: str):
+        return self._client("loganalytics", subscription)
+
+    def authorization(self, subscription: str):
+        return self._client("authorization", subscription)
+
+    def ingestion(self, endpoint: str, credential=None):
+        """A ``LogsIngestionClient`` for ``endpoint`` (as ``credential``, default: the deploying identity)."""
+        from azure.monitor.ingestion import LogsIngestionClient
+
+        kwargs = dict(self.retry)
+        kwargs["credential_scopes"] = [self.cloud.monitor_scope]
+        if self.verify is not True:
+            kwargs["connection_verify"] = self.verify
+        return LogsIngestionClient(endpoint=endpoint, credential=credential or self.credential, **kwargs)
+
+    def graph_get(self, path: str) -> dict | None:
+        """GET ``{graph}/v1.0/{path}`` with a Graph token; None on 404. No msgraph SDK needed."""
+        from azure.core import PipelineClient
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+        from azure.core.pipeline import policies
+        from azure.core.rest import HttpRequest
+
+        with self._lock:
+            client = self._clients.get("graph")
+            if client is None:
+                config_policies = [
+                    policies.HeadersPolicy(),
+                    policies.RetryPolicy(**{k: v for k, v in self.retry.items() if k.startswith("retry_")}),
+                    policies.BearerTokenCredentialPolicy(self.credential, self.cloud.graph_scope),
+                ]
+                client = PipelineClient(base_url=self.graph_url or self.cloud.graph, policies=config_policies,
+                                        connection_verify=self.verify)
+                self._clients["graph"] = client
+        url = f"{(self.graph_url or self.cloud.graph).rstrip('/')}/v1.0/{path}"
+        response = client.send_request(HttpRequest("GET", url), connection_verify=self.verify)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            try:
+                response.raise_for_status()
+            except HttpResponseError as error:
+                raise azure_error(error, f"reading {path} from Microsoft Graph") from None
+        try:
+            return response.json()
+        except (ValueError, ResourceNotFoundError):
+            return None
+
+    def close(self) -> None:
+        for client in list(self._clients.values()):
+            closer = getattr(client, "close", None)
+            if closer:
+                try:
+                    closer()
+                except Exception:  # closing is best effort
+                    pass
+        self._clients.clear()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _monitor(credential, subscription, **kwargs):
+    from azure.mgmt.monitor import MonitorManagementClient
+
+    kwargs.pop("polling_interval", None)  # monitor has no long-running operation we use
+    return MonitorManagementClient(credential, subscription, **kwargs)
+
+
+def _loganalytics(credential, subscription, **kwargs):
+    from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+    return LogAnalyticsManagementClient(credential, subscription, **kwargs)
+
+
+def _authorization(credential, subscription, **kwargs):
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    kwargs.pop("polling_interval", None)
+    return AuthorizationManagementClient(credential, subscription, **kwargs)
+
+
+_CLIENT_FACTORIES = {"monitor": _monitor, "loganalytics": _loganalytics, "authorization": _authorization}
+
+
+# ---------------------------------------------------------------- connect
+
+
+def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=None, emulator=None,
+            identity: tuple[str, str] | None = None, polling_interval: float | None = None,
+            retry_total: int | None = None, retry_backoff_factor: float | None = None) -> Session:
+    """A ``Session`` for ``cloud``. For ``local``: ``emulator`` if given, else ``$PROVISION_LOCAL_URL``,
+    else an emulator started here with its state in ``state_dir`` (default ``.provision/local``).
+    ``identity`` (client id, secret) signs in as another emulator identity (tests: the sender, 'nobody')."""
+    environ = dict(os.environ if environ is None else environ)
+    profile = cloud if isinstance(cloud, CloudProfile) else get_cloud(cloud_name(cloud, environ))
+    retry = {}
+    if retry_total is not None:
+        retry["retry_total"] = retry_total
+    if retry_backoff_factor is not None:
+        retry["retry_backoff_factor"] = retry_backoff_factor
+    if profile.name != "local":
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(authority=profile.authority)
+        return Session(profile, credential, polling_interval=polling_interval, retry=retry, environ={})
+    started = None
+    if emulator is not None:
+        local_env = dict(emulator.env())
+    elif environ.get("PROVISION_LOCAL_URL"):
+        local_env = environ
+    else:
+        from provision.emulator import Emulator
+
+        started = emulator = Emulator(state_dir=Path(state_dir or DEFAULT_LOCAL_STATE))
+        emulator.start()
+        local_env = emulator.env()
+    if identity is not None:
+        local_env = {**local_env, "AZURE_CLIENT_ID": identity[0], "AZURE_CLIENT_SECRET": identity[1]}
+    try:
+        return _local_session(profile, local_env, polling_interval, retry, started)
+    except BaseException:
+        if started is not None:
+            started.stop()
+        raise
+
+
+def _local_session(profile, env: dict, polling_interval, retry, started) -> Session:
+    from azure.identity import ClientSecretCredential
+
+    url = env.get("PROVISION_LOCAL_URL") or env.get("AZURE_AUTHORITY_HOST")
+    missing = [k for k in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET") if not env.get(k)]
+    if not url or missing:
+        raise ProvisionError(
+            "the local cloud needs the variables `provision emulator serve` prints: "
+            + ", ".join(["PROVISION_LOCAL_URL"] * (not url) + missing) + " missing",
+            hint="run `eval \"$(provision emulator serve --print-env)\"`-style set-up, or unset PROVISION_LOCAL_URL "
+                 "to let the command start the emulator itself")
+    ca = env.get("PROVISION_LOCAL_CA") or env.get("REQUESTS_CA_BUNDLE") or True
+    authority = env.get("AZURE_AUTHORITY_HOST") or url
+    credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
+                                        authority=authority, disable_instance_discovery=True, connection_verify=ca)
+    if polling_interval is None:
+        polling_interval = 0.2  # the emulator's LROs are short; never the SDK's 30 s default
+    local = {k: v for k, v in env.items() if k.startswith("PROVISION_LOCAL_")}
+    return Session(profile, credential, base_url=url, graph_url=env.get("PROVISION_LOCAL_GRAPH_URL") or url,
+                   verify=ca, polling_interval=polling_interval, retry=retry, emulator=started, environ=local)
+
+
+def credential_for(session: Session, client_id: str, secret: str, tenant: str | None = None):
+    """Another identity on the same cloud (e.g. the sender, for `send` and tests)."""
+    from azure.identity import ClientSecretCredential
+
+    if session.cloud.name != "local":
+        raise ProvisionError("credential_for() is only for the local cloud; use DefaultAzureCredential elsewhere")
+    tenant = tenant or getattr(session.credential, "_tenant_id", None)
+    return ClientSecretCredential(tenant, client_id, secret, authority=session.base_url,
+                                  disable_instance_discovery=True, connection_verify=session.verify)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def azure_error(error, doing: str) -> AzureError:
+    """One clear paragraph from an SDK exception: what was being done, the service's code and message."""
+    code, message = _error_parts(error)
+    status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status_code", None)
+    text = f"{doing} failed"
+    if status:
+        text += f" (HTTP {status}"
+        text += f", {code})" if code else ")"
+    text += f": {message}" if message else ""
+    hint = ""
+    if status == 403 or code in ("AuthorizationFailed", "Authorization_RequestDenied"):
+        hint = ("the deploying identity lacks permission: it needs Contributor (or Log Analytics Contributor + "
+                "Monitoring Contributor) on the resource group and User Access Administrator (or Owner) to assign "
+                "roles on the DCR")
+    elif status == 401 or type(error).__name__ == "ClientAuthenticationError":
+        hint = "sign in (az login, workload identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET)"
+    return AzureError(text, hint=hint)
+
+
+def _error_parts(error) -> tuple[str, str]:
+    odata = getattr(error, "error", None)
+    code = getattr(odata, "code", None) or ""
+    message = getattr(odata, "message", None) or ""
+    details = getattr(odata, "details", None) or []
+    if details:
+        message += "".join(f"\n  - {getattr(d, 'code', '')}: {getattr(d, 'message', '')}"
+                           + (f" (target {d.target})" if getattr(d, "target", None) else "") for d in details)
+    if not message:
+        response = getattr(error, "response", None)
+        try:
+            body = response.json() if response is not None else {}
+            err = body.get("error") or {}
+            code = code or err.get("code", "")
+            message = err.get("message", "") or str(error)
+        except Exception:
+            message = str(getattr(error, "message", "") or error).splitlines()[0] if str(error) else ""
+    return code, message
+
+
+def error_code(error) -> str:
+    return _error_parts(error)[0]

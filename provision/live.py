@@ -1,0 +1,175 @@
+"""Reading live state: GET every resource a scenario addresses, in parallel, as wire JSON.
+
+Reads go through the official SDK clients with a ``cls`` hook that returns the
+response's JSON exactly as the service sent it, so the plan compares wire bodies
+with rendered wire bodies (no SDK model in between to drop or rename fields).
+A 404 means "absent"; any other failure is an ``AzureError`` naming what was
+being read (403 explains which rights the deploying identity lacks).
+
+Publishers given by ``app_id`` are resolved to their service principal's
+object id through Microsoft Graph (``servicePrincipals(appId='...')``).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from provision import ids
+from provision.azure import Session, azure_error
+from provision.errors import AzureError
+from provision.plan import LiveState
+
+
+def raw_json(pipeline_response, _deserialized, _headers):
+    """``cls`` hook for SDK operations: the response body as the service sent it."""
+    response = pipeline_response.http_response
+    try:
+        return response.json() if response.text() else {}
+    except ValueError:
+        return {}
+
+
+# ----------------------------------------------------------- addressing
+
+
+def parse_id(resource_id: str) -> dict:
+    """The parts of an ARM id the SDK calls need (subscription, resource group, names, scope)."""
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    out = {"subscription": parts[1], "resource_group": parts[3] if len(parts) > 3 else ""}
+    if "roleassignments" in lowered:
+        i = lowered.index("providers", lowered.index("roleassignments") - 2)
+        out["scope"] = "/" + "/".join(parts[:i])
+        out["name"] = parts[-1]
+        out["scope_parts"] = parse_id(out["scope"])
+    elif "tables" in lowered:
+        out["workspace"] = parts[lowered.index("workspaces") + 1]
+        out["name"] = parts[-1]
+    else:
+        out["name"] = parts[-1]
+    return out
+
+
+def _get(session: Session, kind: str, resource_id: str) -> dict | None:
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    p = parse_id(resource_id)
+    try:
+        if kind == "table":
+            return session.loganalytics(p["subscription"]).tables.get(
+                p["resource_group"], p["workspace"], p["name"], cls=raw_json)
+        if kind == "rule":
+            return session.monitor(p["subscription"]).data_collection_rules.get(
+                p["resource_group"], p["name"], cls=raw_json)
+        if kind == "endpoint":
+            return session.monitor(p["subscription"]).data_collection_endpoints.get(
+                p["resource_group"], p["name"], cls=raw_json)
+        if kind == "role_assignment":
+            return session.authorization(p["subscription"]).role_assignments.get(p["scope"], p["name"], cls=raw_json)
+        if kind == "workspace":
+            return session.loganalytics(p["subscription"]).workspaces.get(p["resource_group"], p["name"], cls=raw_json)
+    except ResourceNotFoundError:
+        return None
+    except HttpResponseError as error:
+        raise azure_error(error, f"reading {kind.replace('_', ' ')} {resource_id}") from None
+    raise ValueError(f"unknown resource kind {kind}")
+
+
+get_resource = _get
+
+
+def find_role_assignment(session: Session, scope: str, principal_id: str, role_guid: str) -> dict | None:
+    """An existing assignment of ``role_guid`` to ``principal_id`` at exactly ``scope``, under any name.
+
+    Covers assignments made by hand or by another tool (the service answers 409
+    RoleAssignmentExists to ours, azure-contract.md §6.1)."""
+    from azure.core.exceptions import HttpResponseError
+
+    p = parse_id(scope)
+    try:
+        pages = session.authorization(p["subscription"]).role_assignments.list_for_scope(
+            scope, filter=f"principalId eq '{principal_id}'")
+        for item in pages:
+            rd, sc = str(item.role_definition_id or ""), str(item.scope or scope)
+            if rd.rsplit("/", 1)[-1].lower() == role_guid.lower() and sc.lower() == scope.lower():
+                return {"properties": {"roleDefinitionId": rd, "principalId": item.principal_id,
+                                       "principalType": item.principal_type, "scope": sc}}
+    except HttpResponseError:
+        return None  # listing is a convenience; the PUT's 409 handling still covers it
+    return None
+
+
+# ------------------------------------------------------------ publishers
+
+
+def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | None = None):
+    """(app_id -> object id, publishers not found). Graph 403 is an error suggesting ``object_id``."""
+    wanted = [p for p in scenario.publishers if p.app_id and not p.object_id]
+
+    def lookup(publisher):
+        try:
+            body = session.graph_get(f"servicePrincipals(appId='{publisher.app_id}')")
+        except AzureError as error:
+            raise AzureError(error.message, hint="the deploying identity may not read Microsoft Graph "
+                             "(Application.Read.All); give the publisher's `object_id:` (its service principal's "
+                             "object id) instead of `app_id:`") from None
+        return publisher, (body or {}).get("id")
+
+    results = list((pool.map if pool else map)(lookup, wanted))
+    found = {p.app_id: oid for p, oid in results if oid}
+    missing = [p for p, oid in results if not oid]
+    return found, missing
+
+
+# ------------------------------------------------------------- live state
+
+
+def read_live(session: Session, scenario, resources, principals=None, missing_publishers=(),
+              parallelism: int = 8) -> LiveState:
+    """GET the workspace and every resource in ``resources``, in parallel.
+
+    Role assignments are only read when their DCR exists (otherwise they cannot).
+    """
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        ws_future = pool.submit(_get, session, "workspace", scenario.workspace)
+        first = [r for r in resources if r.kind != "role_assignment"]
+        futures = {r.id.lower(): pool.submit(_get, session, r.kind, r.id) for r in first}
+        bodies = {rid: f.result() for rid, f in futures.items()}
+        workspace = ws_future.result()
+        assignments = [r for r in resources if r.kind == "role_assignment" and not getattr(r, "unresolved", False)]
+        ra_futures = {}
+        for r in assignments:
+            scope = parse_id(r.id)["scope"]
+            if bodies.get(scope.lower(), True) is None:
+                bodies[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
+            else:
+                ra_futures[r.id.lower()] = (r, pool.submit(_read_assignment, session, r))
+        for rid, (_, future) in ra_futures.items():
+            bodies[rid] = future.result()
+    return LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
+                     principals=dict(principals or {}), missing_publishers=list(missing_publishers))
+
+
+def _read_assignment(session: Session, resource) -> dict | None:
+    body = _get(session, "role_assignment", resource.id)
+    if body is not None or resource.body is None:
+        return body
+    props = resource.body.get("properties", {})
+    role_guid = str(props.get("roleDefinitionId", ids.MONITORING_METRICS_PUBLISHER_ROLE_ID)).rsplit("/", 1)[-1]
+    existing = find_role_assignment(session, parse_id(resource.id)["scope"], props.get("principalId", ""), role_guid)
+    if existing is None:
+        return None
+    # Same triple under another name: it is what we want, so report it under ours.
+    return {"properties": {**existing["properties"], "principalType": existing["properties"].get(
+        "principalType") or props.get("principalType")}}
+
+
+def read_state(session: Session, scenario, templates_dir=None, parallelism: int = 8):
+    """Resolve publishers, render, and read live state: (resources, LiveState)."""
+    from provision.render import render_resources
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        principals, missing = resolve_principals(session, scenario, pool)
+    resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
+    live = read_live(session, scenario, resources, principals, missing, parallelism)
+    return resources, live

@@ -1,0 +1,148 @@
+"""Outputs for senders and CI: ingestion endpoint, immutable ID, stream URLs, ids, audience.
+
+``outputs_from_live`` is pure (live bodies in, ``Outputs`` out); ``collect``
+reads live state first. ``format_outputs`` renders one of: ``text`` (people),
+``json`` (programs; the shape below), ``env`` (``KEY=VALUE`` lines),
+``github`` (appended to ``$GITHUB_OUTPUT``) and ``azure-devops``
+(``##vso[task.setvariable]`` lines).
+
+JSON shape::
+
+    {"rules": {"<dcr>": {"id", "immutable_id", "logs_ingestion_endpoint",
+                         "streams": {"<stream>": {"url"}}}},
+     "tables": {"<table>": {"id"}},
+     "endpoint": {"name", "id", "logs_ingestion_endpoint"} | null,
+     "audience": "https://monitor.azure.com"}
+
+The POST URL is ``{endpoint}/dataCollectionRules/{immutableId}/streams/{stream}
+?api-version=2023-01-01`` (azure-contract.md §7).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from provision.errors import ProvisionError
+
+INGESTION_API_VERSION = "2023-01-01"
+FORMATS = ("text", "json", "env", "github", "azure-devops")
+
+
+@dataclass
+class Outputs:
+    rules: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+    endpoint: dict | None = None
+    audience: str = "https://monitor.azure.com"
+
+    def to_dict(self) -> dict:
+        return {"rules": self.rules, "tables": self.tables, "endpoint": self.endpoint, "audience": self.audience}
+
+
+def stream_url(endpoint: str, immutable_id: str, stream: str) -> str:
+    return f"{endpoint.rstrip('/')}/dataCollectionRules/{immutable_id}/streams/{stream}?api-version={INGESTION_API_VERSION}"
+
+
+def outputs_from_live(resources, bodies: dict, audience: str) -> Outputs:
+    """Outputs from live bodies (``bodies``: lower-cased id -> body) of the rendered ``resources``."""
+    out = Outputs(audience=audience)
+    dce_endpoint = None
+    for r in resources:
+        if r.kind == "endpoint" and getattr(r, "ensure", "present") != "absent" and r.body is not None:
+            body = bodies.get(r.id.lower()) or {}
+            dce_endpoint = ((body.get("properties") or {}).get("logsIngestion") or {}).get("endpoint")
+            out.endpoint = {"name": r.name, "id": body.get("id") or r.id, "logs_ingestion_endpoint": dce_endpoint}
+    for r in resources:
+        if getattr(r, "ensure", "present") == "absent" or r.body is None:
+            continue
+        body = bodies.get(r.id.lower())
+        if r.kind == "table":
+            out.tables[r.name] = {"id": (body or {}).get("id") or r.id}
+        elif r.kind == "rule":
+            props = (body or {}).get("properties") or {}
+            immutable_id = props.get("immutableId")
+            own = (props.get("endpoints") or {}).get("logsIngestion")
+            endpoint = dce_endpoint if (props.get("dataCollectionEndpointId") and dce_endpoint) else own
+            streams = (r.body.get("properties") or {}).get("streamDeclarations") or {}
+            out.rules[r.name] = {
+                "id": (body or {}).get("id") or r.id,
+                "immutable_id": immutable_id,
+                "logs_ingestion_endpoint": endpoint,
+                "streams": {s: {"url": stream_url(endpoint, immutable_id, s) if endpoint and immutable_id else None}
+                            for s in streams},
+            }
+    return out
+
+
+def collect(session, scenario, templates_dir=None, parallelism: int = 8) -> Outputs:
+    """Read live state (changes nothing) and return the outputs."""
+    from provision.live import read_state
+
+    resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism)
+    missing = [r.name for r in resources if r.kind in ("rule", "table") and getattr(r, "ensure", "present") != "absent"
+               and live.get(r.id) is None]
+    if missing:
+        raise ProvisionError(f"not deployed yet: {', '.join(missing)}", hint="run `provision apply` first")
+    return outputs_from_live(resources, live.resources, session.cloud.monitor_audience)
+
+
+# ---------------------------------------------------------------- formats
+
+
+def _key(*parts: str) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts if p)
+
+
+def variables(outputs: Outputs) -> list[tuple[str, str]]:
+    """Flat (KEY, value) pairs for env, GitHub and Azure DevOps outputs."""
+    pairs = [("PROVISION_AUDIENCE", outputs.audience)]
+    if outputs.endpoint:
+        pairs += [("DCE_ID", outputs.endpoint["id"]),
+                  ("DCE_LOGS_INGESTION_ENDPOINT", outputs.endpoint.get("logs_ingestion_endpoint") or "")]
+    for name, rule in outputs.rules.items():
+        pairs += [(_key("DCR", name, "ID"), rule["id"]),
+                  (_key("DCR", name, "IMMUTABLE_ID"), rule["immutable_id"] or ""),
+                  (_key("DCR", name, "ENDPOINT"), rule["logs_ingestion_endpoint"] or "")]
+        pairs += [(_key("DCR", name, stream, "URL"), s["url"] or "") for stream, s in rule["streams"].items()]
+    pairs += [(_key("TABLE", name, "ID"), t["id"]) for name, t in outputs.tables.items()]
+    return pairs
+
+
+def format_outputs(outputs: Outputs, fmt: str = "text", environ=None) -> str:
+    """The outputs as text; for ``github`` also appends them to ``$GITHUB_OUTPUT``."""
+    if fmt == "json":
+        return json.dumps(outputs.to_dict(), indent=2)
+    if fmt == "env":
+        return "\n".join(f"{k}={v}" for k, v in variables(outputs))
+    if fmt == "azure-devops":
+        return "\n".join(f"##vso[task.setvariable variable={k};isOutput=true]{v}" for k, v in variables(outputs))
+    if fmt == "github":
+        environ = os.environ if environ is None else environ
+        target = environ.get("GITHUB_OUTPUT")
+        if not target:
+            raise ProvisionError("--format github needs $GITHUB_OUTPUT (set by GitHub Actions)",
+                                 hint="use --format env outside GitHub Actions")
+        lines = "".join(f"{k.lower()}={v}\n" for k, v in variables(outputs))
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+        return f"wrote {len(variables(outputs))} outputs to $GITHUB_OUTPUT"
+    if fmt == "text":
+        return _text(outputs)
+    raise ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
+
+
+def _text(outputs: Outputs) -> str:
+    lines = [f"audience: {outputs.audience}"]
+    if outputs.endpoint:
+        lines += [f"endpoint {outputs.endpoint['name']}", f"  id: {outputs.endpoint['id']}",
+                  f"  logs ingestion endpoint: {outputs.endpoint.get('logs_ingestion_endpoint')}"]
+    for name, rule in outputs.rules.items():
+        lines += [f"rule {name}", f"  id: {rule['id']}", f"  immutable id: {rule['immutable_id']}",
+                  f"  logs ingestion endpoint: {rule['logs_ingestion_endpoint']}"]
+        lines += [f"  stream {stream}: POST {s['url']}" for stream, s in rule["streams"].items()]
+    for name, table in outputs.tables.items():
+        lines.append(f"table {name}: {table['id']}")
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Cloud profiles and the client factory (no network: clients are built, not called)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from provision.azure import CLOUDS, azure_error, cloud_name, connect, get_cloud
+from provision.errors import ProvisionError
+
+SUB = "11111111-1111-4111-8111-111111111111"
+
+
+@pytest.mark.parametrize("name,arm,authority,audience,graph", [
+    ("public", "https://management.azure.com", "https://login.microsoftonline.com", "https://monitor.azure.com",
+     "https://graph.microsoft.com"),
+    ("usgov", "https://management.usgovcloudapi.net", "https://login.microsoftonline.us", "https://monitor.azure.us",
+     "https://graph.microsoft.us"),
+    ("china", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn", "https://monitor.azure.cn",
+     "https://microsoftgraph.chinacloudapi.cn"),
+])
+def test_profiles(name, arm, authority, audience, graph):
+    # Audiences: azure-contract.md §7 (Authorization header row).
+    cloud = get_cloud(name)
+    assert (cloud.arm, cloud.authority, cloud.monitor_audience, cloud.graph) == (arm, authority, audience, graph)
+    assert cloud.monitor_scope == audience + "/.default"
+
+
+def test_default_cloud_comes_from_provision_cloud(monkeypatch):
+    assert cloud_name(None, {}) == "public"
+    assert cloud_name(None, {"PROVISION_CLOUD": "USGov"}) == "usgov"
+    assert cloud_name("china", {"PROVISION_CLOUD": "usgov"}) == "china"
+    monkeypatch.setenv("PROVISION_CLOUD", "local")
+    assert get_cloud().name == "local"
+
+
+def test_unknown_cloud_is_a_clear_error():
+    with pytest.raises(ProvisionError) as info:
+        get_cloud("mars")
+    assert "unknown cloud 'mars'" in info.value.format() and "public" in info.value.format()
+
+
+def test_sovereign_cloud_clients_use_its_endpoint_and_audience():
+    session = connect("usgov")
+    try:
+        client = session.monitor(SUB)
+        assert client._config.credential_scopes == ["https://management.usgovcloudapi.net/.default"]
+        assert client._client._base_url == "https://management.usgovcloudapi.net"
+        ingest = session.ingestion("https://x.ingest.monitor.azure.us")
+        assert ingest._config.credential_scopes == ["https://monitor.azure.us/.default"]
+        assert session.monitor(SUB) is client  # one client per (kind, subscription)
+    finally:
+        session.close()
+
+
+def test_help_does_not_import_the_azure_sdks():
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom provision.cli import app\n"
+            "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
+            "for cmd in ('plan', 'apply', 'outputs', 'send'):\n"
+            "    assert CliRunner().invoke(app, [cmd, '--help']).exit_code == 0\n"
+            "print(sorted(m for m in sys.modules if m.startswith('azure')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_azure_error_keeps_the_services_code_and_details():
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.pipeline.transport import HttpResponse
+
+    class Response(HttpResponse):
+        def __init__(self):
+            super().__init__(None, None)
+            self.status_code = 400
+            self.reason = "Bad Request"
+            self.headers = {"content-type": "application/json"}
+
+        def body(self):
+            return (b'{"error":{"code":"InvalidPayload","message":"Data collection rule is invalid","details":'
+                    b'[{"code":"InvalidOutputTable","message":"Table for output stream is not available",'
+                    b'"target":"properties.dataFlows[0]"}]}}')
+
+        def text(self, encoding=None):
+            return self.body().decode()
+
+    error = azure_error(HttpResponseError(response=Response()), "creating rule dcr-x")
+    text = error.format()
+    assert "creating rule dcr-x failed (HTTP 400, InvalidPayload): Data collection rule is invalid" in text
+    assert "InvalidOutputTable: Table for output stream is not available (target properties.dataFlows[0])" in text
+
+
+def test_every_profile_is_named():
+    assert set(CLOUDS) == {"public", "usgov", "china", "local"}
