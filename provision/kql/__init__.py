@@ -1,9 +1,10 @@
 """transformKql engine: the public API used by spec validation, the CLI and the emulator.
 
-INTERIM (foundation issue): these functions only check that a transform is
-non-empty and apply transforms as the identity. The transformKql issue replaces
-the internals with a real lexer/parser/checker/evaluator; the signatures below
-are the contract and stay.
+Layers (each its own module): ``lexer`` -> ``parser`` (AST in ``ast``, text back with
+``printer``) -> ``checker`` (names, types, output schema, DCR allow-list via the
+``functions`` catalogue) -> ``compiler`` (closures run once per record). Values:
+see ``values`` for the runtime representation and the JSON form of output rows.
+Pure: standard library only, no I/O.
 """
 
 from __future__ import annotations
@@ -11,9 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from provision.diagnostics import ERROR, Diagnostic
+from provision.kql.checker import COMPAT_PROFILE, STRICT, Analysis, analyze
+from provision.kql.parser import ParseError, parse, parse_expression
+from provision.kql.printer import format_query
 
-STRICT = "strict"
-COMPAT = "compat"
+COMPAT = COMPAT_PROFILE
+PROFILES = (STRICT, COMPAT)
+
+__all__ = [
+    "STRICT", "COMPAT", "PROFILES", "CheckResult", "check_transform", "compile_transform", "Transform",
+    "TransformRuntimeError", "TransformCompileError", "parse", "parse_expression", "format_query", "ParseError",
+]
 
 
 @dataclass
@@ -38,36 +47,52 @@ def check_transform(
 ) -> CheckResult:
     """Check ``query`` against its input stream and destination table.
 
-    ``input_columns``: (name, stream type) pairs; ``table_columns``: (name, table
-    type) pairs or None when the destination is unknown. Diagnostics carry
-    line/column inside ``query`` (1-based).
+    ``input_columns``: (name, stream or table type) pairs; ``table_columns``: (name, table
+    type) pairs or None when the destination is unknown. Diagnostics carry line/column
+    inside ``query`` (1-based) and a caret excerpt. Output columns use KQL types (stream
+    spellings plus ``guid``/``timespan``); a type the checker cannot infer is ``None``.
     """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: use {STRICT!r} or {COMPAT!r}")
     if not query.strip():
-        return CheckResult(None, [Diagnostic(ERROR, "EmptyTransform", "transformKql is empty", fix="use 'source' for no transformation", line=1, column=1)])
-    if query.strip() == "source":
-        return CheckResult(list(input_columns))
-    return CheckResult(None)
-
-
-class Transform:
-    """A compiled transform: run it once per record."""
-
-    def __init__(self, query: str, input_columns: list[tuple[str, str]]):
-        self.query = query
-        self.input_columns = input_columns
-        self.identity_fallback = query.strip() != "source"
-
-    def run(self, record: dict) -> dict | None:
-        """The output record, or None when the transform filters it out.
-
-        Raises TransformRuntimeError for a record the service would drop.
-        """
-        return dict(record)
+        # kql-subset.md "Other limits": omitted or 'source' means no transformation; empty text is an error.
+        return CheckResult(None, [Diagnostic(ERROR, "EmptyTransform", "transformKql is empty",
+                                             fix="use 'source' for no transformation", line=1, column=1)])
+    analysis = analyze(query, input_columns, table_columns, profile=profile, custom_table=custom_table)
+    return CheckResult(analysis.output_columns, analysis.diagnostics)
 
 
 class TransformRuntimeError(Exception):
     """A record the transform cannot process; the service drops it and counts it."""
 
 
-def compile_transform(query: str, input_columns: list[tuple[str, str]]) -> Transform:
-    return Transform(query, input_columns)
+class TransformCompileError(ValueError):
+    """The query does not check clean; ``diagnostics`` says why."""
+
+    def __init__(self, message: str, diagnostics):
+        super().__init__(message)
+        self.diagnostics = list(diagnostics)
+
+
+def compile_transform(query: str, input_columns: list[tuple[str, str]]):
+    """Compile ``query`` once (compat profile); run the result per record with ``Transform.run``.
+
+    Raises TransformCompileError when the query has errors (the service would refuse the DCR).
+    """
+    from provision.kql.compiler import compile_analysis
+
+    if not query.strip():
+        query = "source"
+    analysis = analyze(query, input_columns, None, profile=COMPAT, custom_table=False)
+    if not analysis.valid:
+        errors = [d for d in analysis.diagnostics if d.is_error]
+        raise TransformCompileError(f"transformKql does not compile: {errors[0].where()}: {errors[0].message}", errors)
+    return compile_analysis(query, analysis, input_columns)
+
+
+def __getattr__(name):
+    if name == "Transform":
+        from provision.kql.compiler import Transform
+
+        return Transform
+    raise AttributeError(name)
