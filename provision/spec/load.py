@@ -122,7 +122,12 @@ class _Loader:
             return base
         env_vars = block.get("vars")
         if env_vars is not None and self._is_map(env_vars, f"environments.{self.env}.vars", block.line_of("vars"), "a map of NAME: value"):
-            self.env_vars = {str(k): ("" if v is None else str(v)) for k, v in env_vars.items()}
+            # an environment's vars may use variables themselves: --var and the process environment
+            outer = chain_lookup(self.variables, self.environ)
+            self.env_vars = {}
+            for key, value in env_vars.items():
+                resolved = self._resolve_value(value, outer) if isinstance(value, YStr) else value
+                self.env_vars[str(key)] = "" if resolved is None else str(resolved)
         overlay = YMap(line=block.line)
         for key, value in block.items():
             if key != "vars":

@@ -74,6 +74,8 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[object, list[Diagnos
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.context_mark is not None and mark is not None and mark.line >= len(text.rstrip("\n").splitlines()):
+            mark = error.context_mark  # hit the end of the file: point at what was left open instead
         problem = " ".join(p for p in (error.context, error.problem) if p) or "malformed YAML"
         excerpt = None
         if mark is not None and mark.line < len(text.splitlines()):
