@@ -185,7 +185,8 @@ class _Checker:
     def operator(self, op, schema, scope):
         if isinstance(op, A.Extend):
             new = dict(schema)
-            self.assignments(op.assigns, new, schema, scope, prefix="Column")
+            # Within one extend, later expressions see earlier ones (extend a = 1, b = a + 1).
+            self.assignments(op.assigns, new, new, scope, prefix="Column")
             return new
         if isinstance(op, A.Project):
             new = {}
