@@ -1,7 +1,94 @@
-"""CLI commands of the 'emulator' group (placeholder: filled in by its issue)."""
+"""CLI commands of the 'emulator' group: ``provision emulator serve`` and ``provision emulator rows``.
+
+``serve`` runs the local Azure until SIGINT/SIGTERM and prints (and writes to
+``--env-file``) the variables clients need; printing its own local credentials
+is its job (they protect nothing outside 127.0.0.1). ``rows`` shows what
+arrived in a table, from the state dir.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
 
 import typer
+
+DEFAULT_STATE = Path(".provision/local")
+
+group = typer.Typer(name="emulator", help="The local Azure emulator (Entra ID, ARM, Graph, Logs Ingestion) on 127.0.0.1.",
+                    no_args_is_help=True)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+@group.command()
+def serve(
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: a free port)."),
+    state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory (SQLite, CA); reused across restarts."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="Also write the variables as KEY=VALUE lines to this file."),
+    bind: str = typer.Option("127.0.0.1", "--bind", help="Bind address: only 127.0.0.1 (or localhost) is allowed."),
+    latency: list[str] = typer.Option([], "--latency", help="Seconds before each answer: '0.05' or 'OPERATION|GROUP=0.05' (repeatable)."),
+    lro_seconds: float = typer.Option(0.0, "--lro-seconds", help="How long table operations stay InProgress."),
+    role_propagation_seconds: float = typer.Option(0.0, "--role-propagation-seconds",
+                                                   help="New role assignments take effect after this delay (403 until then)."),
+    fault: list[str] = typer.Option([], "--fault", help="KIND[,match=RE][,times=N][,rate=R][,retry_after=S]; KIND: 429, 500, "
+                                                        "503, reset, lro-failed (repeatable)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for probabilistic faults."),
+) -> None:
+    """Run the local Azure until interrupted; print the environment clients need."""
+    from provision.emulator import Emulator
+    from provision.emulator.knobs import Fault, Latency
+
+    if bind not in ("127.0.0.1", "localhost"):
+        _fail(f"refusing to bind {bind!r}: the emulator listens on 127.0.0.1 only (it hands out credentials and accepts writes).")
+    try:
+        faults = [Fault.parse(f) for f in fault]
+        latency_spec = Latency.parse(latency)
+    except ValueError as error:
+        _fail(str(error))
+    try:
+        emu = Emulator(state, port=port, latency=latency_spec or None, lro_seconds=lro_seconds,
+                       role_propagation_seconds=role_propagation_seconds, faults=faults, fault_seed=seed)
+        emu.start()
+    except OSError as error:
+        _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
+    env = emu.env()
+    lines = [f"{key}={value}" for key, value in env.items()]
+    if env_file is not None:
+        env_file.parent.mkdir(parents=True, exist_ok=True)
+        env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    typer.echo("\n".join(lines))
+    typer.echo(f"# local Azure listening on {emu.url} (state: {state}); Ctrl+C to stop", err=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    emu.stop()
+    typer.echo("# local Azure stopped", err=True)
+
+
+@group.command()
+def rows(
+    table: str = typer.Argument(..., help="Table name, e.g. MyApp_CL."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the most recent N rows."),
+    state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory of the emulator."),
+    workspace: str | None = typer.Option(None, "--workspace", help="Workspace name, id or customer id (default: all)."),
+) -> None:
+    """Print the rows that arrived in TABLE, one JSON object per line (oldest first)."""
+    from provision.emulator.reader import read_rows
+
+    if not (state / "state.sqlite3").exists():
+        _fail(f"no emulator state in '{state}': start one with 'provision emulator serve --state {state}' or pass --state DIR.")
+    for row in read_rows(state, table, limit, workspace):
+        typer.echo(json.dumps(row, ensure_ascii=False))
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
+    app.add_typer(group, name="emulator")

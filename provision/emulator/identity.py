@@ -1,0 +1,185 @@
+"""Entra ID for the emulator: the seeded apps, the client-credentials token endpoint, signed tokens.
+
+Tokens are JWTs signed with HMAC-SHA256 and a secret kept in the state dir, so an
+altered token fails its signature check. They carry what Azure's do and what the
+routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``.
+Token endpoint errors follow Entra's OAuth shape (``invalid_client`` with
+AADSTS7000215 for a wrong secret, AADSTS700016 for an unknown app), which
+azure-identity turns into ``ClientAuthenticationError`` (sdk-notes.md §4.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+from provision.emulator import seed
+from provision.emulator.errors import TokenError
+
+ARM_AUDIENCE = "https://management.azure.com"
+MONITOR_AUDIENCE = "https://monitor.azure.com"
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+# Entra issues the resource with or without the trailing slash depending on how it was asked for.
+KNOWN_RESOURCES = (ARM_AUDIENCE, MONITOR_AUDIENCE, GRAPH_AUDIENCE, "https://management.core.windows.net")
+TOKEN_LIFETIME_SECONDS = 3599
+
+
+@dataclass(frozen=True)
+class App:
+    """An app registration with its service principal."""
+
+    display_name: str
+    app_id: str
+    object_id: str
+    secret: str
+
+
+APPS = {
+    app.app_id: app
+    for app in (
+        App("provision-local-deployer", seed.DEPLOYER_APP_ID, seed.DEPLOYER_OBJECT_ID, seed.DEPLOYER_SECRET),
+        App("provision-local-sender", seed.SENDER_APP_ID, seed.SENDER_OBJECT_ID, seed.SENDER_SECRET),
+        App("provision-local-nobody", seed.NOBODY_APP_ID, seed.NOBODY_OBJECT_ID, seed.NOBODY_SECRET),
+    )
+}
+PRINCIPALS = {app.object_id: app for app in APPS.values()}
+
+
+@dataclass(frozen=True)
+class Claims:
+    aud: str
+    appid: str
+    oid: str
+    tid: str
+    exp: float
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenInvalid(Exception):
+    """Why a bearer token was refused: ``reason`` is missing, malformed, signature, expired or audience."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class TokenService:
+    """Issues and checks tokens with one per-state-dir signing secret."""
+
+    def __init__(self, secret: bytes, issuer_base: str = ""):
+        self._secret = secret
+        self.issuer_base = issuer_base
+
+    def sign(self, claims: dict) -> str:
+        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = f"{header}.{payload}".encode()
+        signature = _b64(hmac.new(self._secret, signing_input, hashlib.sha256).digest())
+        return f"{header}.{payload}.{signature}"
+
+    def issue(self, app: App, audience: str, lifetime: float = TOKEN_LIFETIME_SECONDS, tenant: str = seed.TENANT_ID) -> str:
+        now = int(time.time())
+        return self.sign({
+            "aud": audience, "iss": f"https://sts.windows.net/{tenant}/", "iat": now, "nbf": now - 1,
+            "exp": int(now + lifetime), "appid": app.app_id, "oid": app.object_id, "sub": app.object_id,
+            "tid": tenant, "idtyp": "app", "ver": "1.0",
+        })
+
+    def verify(self, authorization: str | None, audience: str) -> Claims:
+        """Claims of a valid bearer token for ``audience``; raises TokenInvalid otherwise."""
+        if not authorization:
+            raise TokenInvalid("missing", "Authentication failed. The 'Authorization' header is missing.")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or token.count(".") != 2:
+            raise TokenInvalid("malformed", "Authentication failed. The 'Authorization' header is not a valid Bearer token.")
+        header, payload, signature = token.strip().split(".")
+        expected = _b64(hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, signature):
+            raise TokenInvalid("signature", "The access token is invalid: its signature does not verify.")
+        try:
+            claims = json.loads(_unb64(payload))
+            aud, exp = str(claims["aud"]), float(claims["exp"])
+            parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), str(claims["tid"]), exp)
+        except (ValueError, KeyError, TypeError):
+            raise TokenInvalid("malformed", "The access token is invalid.") from None
+        now = time.time()
+        if exp <= now:
+            stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(exp))
+            current = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(now))
+            raise TokenInvalid("expired", f"The access token expiry UTC time '{stamp}' is earlier than current UTC time '{current}'.")
+        if aud.rstrip("/") != audience:
+            raise TokenInvalid(
+                "audience",
+                f"The access token has been obtained for wrong audience or resource '{aud}'. "
+                f"It should exactly match with one of the allowed audiences '{audience}', '{audience}/'.",
+            )
+        return parsed
+
+
+def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService) -> dict:
+    """The token endpoint: validate a client_credentials request and answer Entra's JSON (raises TokenError)."""
+    grant = form.get("grant_type", "")
+    if grant != "client_credentials":
+        raise TokenError(400, "unsupported_grant_type", 70003,
+                         f"The app requested an unsupported grant type '{grant}'. The emulator supports client_credentials only.")
+    client_id = form.get("client_id", "")
+    app = APPS.get(client_id.lower())
+    if app is None:
+        raise TokenError(400, "unauthorized_client", 700016,
+                         f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. "
+                         "This can happen if the application has not been installed by the administrator of the tenant "
+                         "or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+    if not hmac.compare_digest(form.get("client_secret", "").encode(), app.secret.encode()):
+        raise TokenError(401, "invalid_client", 7000215,
+                         "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, "
+                         f"not the client secret ID, for a secret added to app '{app.app_id}'.")
+    scope = form.get("scope", "").split()
+    resource = next((s[: -len("/.default")] for s in scope if s.endswith("/.default")), None)
+    if resource is None or resource.rstrip("/") not in KNOWN_RESOURCES:
+        raise TokenError(400, "invalid_resource", 500011,
+                         f"The resource principal named {resource or form.get('scope', '')} was not found in the tenant named {tenant}. "
+                         "This can happen if the application has not been installed by the administrator of the tenant.")
+    # Entra's v2 endpoint issues the resource as asked, e.g. 'https://management.azure.com' for '.../.default'.
+    token = tokens.issue(app, resource, tenant=tenant)
+    return {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS, "ext_expires_in": TOKEN_LIFETIME_SECONDS,
+            "access_token": token}
+
+
+def openid_configuration(base_url: str, tenant: str) -> dict:
+    """OIDC discovery: MSAL needs token_endpoint and authorization_endpoint (sdk-notes.md §4.1)."""
+    root = f"{base_url}/{tenant}"
+    return {
+        "token_endpoint": f"{root}/oauth2/v2.0/token",
+        "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+        "issuer": f"{base_url}/{tenant}/v2.0",
+        "jwks_uri": f"{root}/discovery/v2.0/keys",
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "tenant_region_scope": "EU",
+    }
+
+
+def service_principal(app: App) -> dict:
+    """Graph v1.0 servicePrincipal resource for a seeded app."""
+    return {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity",
+        "id": app.object_id, "appId": app.app_id, "displayName": app.display_name,
+        "servicePrincipalType": "Application", "accountEnabled": True, "appOwnerOrganizationId": seed.TENANT_ID,
+        "servicePrincipalNames": [app.app_id],
+    }

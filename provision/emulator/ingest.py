@@ -1,0 +1,161 @@
+"""The Logs Ingestion data plane: body decoding, limits, and mapping rows through a DCR's flows.
+
+What the service does (azure-contract.md §7, §8; data-collection-rule-structure.md):
+the body is a JSON array (plain or gzip), at most 1 MB per call (413 beyond);
+columns not declared in the stream are dropped; each flow's ``transformKql``
+runs per record (``None`` = filtered by ``where``; a runtime error drops the
+record and counts it); the output keeps only the destination table's columns;
+string values longer than 64 KB are truncated.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass, field
+
+from provision import kql
+from provision.emulator import errors, tables
+from provision.emulator.dcr import output_table
+
+MAX_BODY = 1024 * 1024  # "The maximum message size is currently 1 MB per call" (tutorial-logs-ingestion-code.md)
+MAX_FIELD = 64 * 1024   # azure-contract.md §8: longer field values are truncated
+TOO_LARGE = "The message is too large. The maximum message size is currently 1 MB per call."
+
+
+@dataclass
+class FlowPlan:
+    """One data flow of a rule, compiled: the transform and where its output goes."""
+
+    transform: kql.Transform | None  # None: 'source' (identity, no per-record call)
+    table_key: str
+    table_name: str
+    columns: frozenset[str]
+
+
+@dataclass
+class RulePlan:
+    """A DCR compiled for ingestion (built once per DCR version)."""
+
+    dcr_id: str
+    immutable_id: str
+    streams: dict[str, tuple[str, ...]]
+    flows: dict[str, list[FlowPlan]]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    received: int = 0
+    stored: int = 0
+    filtered: int = 0
+    dropped: int = 0
+
+
+def table_key(customer_id: str, table: str) -> str:
+    return f"{customer_id.lower()}/{table.lower()}"
+
+
+def compile_rule(dcr: dict, lookup) -> RulePlan:
+    """Compile a stored DCR: stream columns, transforms (compiled once), destination tables."""
+    props = dcr["properties"]
+    streams = {name: tuple(c["name"] for c in (decl.get("columns") or []))
+               for name, decl in (props.get("streamDeclarations") or {}).items()}
+    destinations = {d["name"].lower(): d for d in (props.get("destinations") or {}).get("logAnalytics") or []}
+    plan = RulePlan(dcr["id"], props["immutableId"], streams, {})
+    for index, flow in enumerate(props.get("dataFlows") or []):
+        flow_streams = flow.get("streams") or []
+        output_stream = flow.get("outputStream") or (flow_streams[0] if len(flow_streams) == 1 else "")
+        parsed = output_table(output_stream)
+        query = (flow.get("transformKql") or "source").strip()
+        for dest_name in flow.get("destinations") or []:
+            destination = destinations.get(str(dest_name).lower())
+            workspace = lookup.workspace(destination["workspaceResourceId"]) if destination else None
+            table = lookup.table_state(workspace["id"], parsed[0]) if workspace and parsed else None
+            if table is None:
+                continue  # validated at PUT; the table may have been deleted since (rows are then lost, as in Azure)
+            for stream in flow_streams:
+                transform = None
+                if query != "source":
+                    transform = kql.compile_transform(query, [(c["name"], c["type"]) for c in
+                                                              (props["streamDeclarations"].get(stream) or {}).get("columns", [])])
+                    if getattr(transform, "identity_fallback", False):
+                        plan.warnings.append(f"dataFlows[{index}]: transformKql is applied as the identity (the KQL engine "
+                                             "cannot run it yet)")
+                plan.flows.setdefault(stream, []).append(FlowPlan(
+                    transform, table_key(workspace["customerId"], table["name"]), table["name"],
+                    frozenset(n for n, _ in tables.destination_columns(table))))
+    return plan
+
+
+def decode_body(raw: bytes, content_encoding: str | None) -> list:
+    """The JSON array a request carries; 413 beyond 1 MB (compressed or not), 400 for anything not an array."""
+    if len(raw) > MAX_BODY:
+        raise errors.ContentLengthLimitExceeded(TOO_LARGE)
+    if (content_encoding or "").strip().lower() == "gzip":
+        try:
+            decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            # The SDK counts 1 MiB of records without the '[', ',' separators (sdk-notes.md §4.5): allow that slack.
+            text = decoder.decompress(raw, 2 * MAX_BODY)
+            if decoder.unconsumed_tail:
+                raise errors.ContentLengthLimitExceeded(TOO_LARGE)
+        except (zlib.error, EOFError, gzip.BadGzipFile) as error:
+            raise errors.InvalidContent(f"The request body is not valid gzip: {error}.") from None
+    else:
+        text = raw
+    try:
+        rows = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise errors.InvalidContent(f"The request body is not valid JSON: {error}.") from None
+    if not isinstance(rows, list):
+        raise errors.InvalidContent("The request body must be a JSON array of objects.")
+    # 1 MB of records: the JSON minus the array punctuation the SDK does not count.
+    if len(text) - 2 * len(rows) > MAX_BODY:
+        raise errors.ContentLengthLimitExceeded(TOO_LARGE)
+    return rows
+
+
+def _truncate(value):
+    if isinstance(value, str) and len(value) > MAX_FIELD // 4 and len(value.encode()) > MAX_FIELD:
+        return value.encode()[:MAX_FIELD].decode(errors="ignore")
+    return value
+
+
+def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats) -> dict[str, list[dict]]:
+    """Rows per destination table key after the stream filter, the transform and the table filter."""
+    declared = plan.streams[stream]
+    flows = plan.flows.get(stream, [])
+    out: dict[str, list[dict]] = {flow.table_key: [] for flow in flows}
+    stats.received += len(rows)
+    for row in rows:
+        if not isinstance(row, dict):
+            stats.dropped += 1
+            continue
+        record = {name: _truncate(row[name]) for name in declared if name in row}
+        for flow in flows:
+            result = record
+            if flow.transform is not None:
+                try:
+                    result = flow.transform.run(dict(record))
+                except kql.TransformRuntimeError:
+                    stats.dropped += 1
+                    continue
+                if result is None:
+                    stats.filtered += 1
+                    continue
+            columns = flow.columns
+            out[flow.table_key].append({k: v for k, v in result.items() if k in columns})
+    stats.stored += sum(len(v) for v in out.values())
+    return out
+
+
+def forbidden(immutable_id: str, dcr_id: str, tenant: str, object_id: str) -> errors.ServiceError:
+    """The service's 403 text (azure-contract.md §7, azure-sdk-for-net PR #37173 TROUBLESHOOTING.md)."""
+    return errors.OperationFailed(
+        "The authentication token provided does not have access to ingest data for the data collection rule with immutable Id "
+        f"'{immutable_id}' PipelineAccessResult: AccessGranted: False, IsRbacPresent: False, IsDcrDceBindingValid: , "
+        f"DcrArmId: {dcr_id}, Message: Required authorization action was not found for tenantId {tenant} objectId {object_id} "
+        f"on resourceId {dcr_id} ConfigurationId: {immutable_id}.."
+    )

@@ -1,0 +1,19 @@
+"""Read rows from a state dir without starting a server (``provision emulator rows``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provision.emulator.backend import _customer_of
+from provision.emulator.store import Store
+
+
+def read_rows(state_dir: Path, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
+    customer = _customer_of(workspace) if workspace is not None else None
+    store = Store(Path(state_dir) / "state.sqlite3")
+    try:
+        keys = [k for k in store.table_keys() if k.split("/", 1)[1] == table.lower()
+                and (customer is None or k.split("/", 1)[0] == customer)]
+        return store.rows(keys, limit)
+    finally:
+        store.close()

@@ -1,0 +1,93 @@
+"""The URL table: (method, path regex) -> backend operation, and which token audience the route needs.
+
+Thin on purpose (the moto layout): a route only names the operation; the
+backend does the work. ARM paths match case-insensitively (azure-contract.md §1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from provision.emulator import identity
+
+SUB = r"/subscriptions/(?P<sub>[^/]+)"
+RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
+WS = RG + r"/providers/microsoft\.operationalinsights/workspaces/(?P<ws>[^/]+)"
+TABLE = WS + r"/tables/(?P<table>[^/]+)"
+DCR = r"/providers/microsoft\.insights/datacollectionrules"
+DCE = r"/providers/microsoft\.insights/datacollectionendpoints"
+SCOPE = r"(?P<scope>(?:/[^?]*?)?)"
+NAME = r"(?P<name>[^/]+)"
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: tuple[str, ...]
+    pattern: re.Pattern
+    operation: str  # Backend method name, also the name used by latency and fault knobs
+    audience: str | None  # None: no token (Entra endpoints) or checked by the operation itself
+    group: str  # arm | ingest | graph | entra
+
+
+def _r(methods: str, path: str, operation: str, audience: str | None, group: str = "arm") -> Route:
+    return Route(tuple(methods.split()), re.compile(f"^{path}/?$", re.IGNORECASE), operation, audience, group)
+
+
+ARM = identity.ARM_AUDIENCE
+ROUTES: list[Route] = [
+    # Entra ID (sdk-notes.md §4.1) and Graph
+    _r("GET", r"/(?P<tenant>[A-Za-z0-9.\-]+)/v2\.0/\.well-known/openid-configuration", "OpenIdConfiguration", None, "entra"),
+    _r("POST", r"/(?P<tenant>[A-Za-z0-9.\-]+)/oauth2/v2\.0/token", "Token", None, "entra"),
+    _r("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app_id>[^']*)'\)", "ServicePrincipals_GetByAppId", None, "graph"),
+    _r("GET", r"/v1\.0/servicePrincipals", "ServicePrincipals_List", None, "graph"),
+    # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
+    _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
+       "Ingest_Upload", None, "ingest"),
+    # Resource groups
+    _r("GET", RG, "ResourceGroups_Get", ARM),
+    _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
+    # Workspaces, tables, operation statuses
+    _r("GET", RG + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_ListByResourceGroup", ARM),
+    _r("GET", WS, "Workspaces_Get", ARM),
+    _r("GET", WS + r"/tables", "Tables_ListByWorkspace", ARM),
+    _r("GET", TABLE, "Tables_Get", ARM),
+    _r("PUT", TABLE, "Tables_CreateOrUpdate", ARM),
+    _r("PATCH", TABLE, "Tables_Update", ARM),
+    _r("DELETE", TABLE, "Tables_Delete", ARM),
+    _r("GET", TABLE + r"/operationresults/(?P<op_id>[^/]+)", "Tables_OperationResult", ARM),
+    _r("GET", SUB + r"/providers/microsoft\.operationalinsights/locations/(?P<location>[^/]+)/operationstatuses/(?P<op_id>[^/]+)",
+       "OperationStatuses_Get", ARM),
+    # Data collection rules and endpoints
+    _r("GET", RG + DCR, "DataCollectionRules_List", ARM),
+    _r("GET", SUB + DCR, "DataCollectionRules_List", ARM),
+    _r("GET", RG + DCR + "/" + NAME, "DataCollectionRules_Get", ARM),
+    _r("PUT", RG + DCR + "/" + NAME, "DataCollectionRules_Create", ARM),
+    _r("PATCH", RG + DCR + "/" + NAME, "DataCollectionRules_Update", ARM),
+    _r("DELETE", RG + DCR + "/" + NAME, "DataCollectionRules_Delete", ARM),
+    _r("GET", RG + DCE, "DataCollectionEndpoints_List", ARM),
+    _r("GET", SUB + DCE, "DataCollectionEndpoints_List", ARM),
+    _r("GET", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Get", ARM),
+    _r("PUT", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Create", ARM),
+    _r("PATCH", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Update", ARM),
+    _r("DELETE", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Delete", ARM),
+    # Role definitions and assignments at any scope (azure-contract.md §6)
+    _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleDefinitions/(?P<role>[^/]+)", "RoleDefinitions_Get", ARM),
+    _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleDefinitions", "RoleDefinitions_List", ARM),
+    _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleAssignments/" + NAME, "RoleAssignments_Get", ARM),
+    _r("PUT", SCOPE + r"/providers/microsoft\.authorization/roleAssignments/" + NAME, "RoleAssignments_Create", ARM),
+    _r("DELETE", SCOPE + r"/providers/microsoft\.authorization/roleAssignments/" + NAME, "RoleAssignments_Delete", ARM),
+    _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleAssignments", "RoleAssignments_List", ARM),
+]
+
+
+def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+    """(route, path parameters, path known for another method)."""
+    known = False
+    for route in ROUTES:
+        found = route.pattern.match(path)
+        if found:
+            if method in route.methods:
+                return route, {k: v for k, v in found.groupdict().items() if v is not None}, True
+            known = True
+    return None, {}, known

@@ -1,0 +1,363 @@
+"""The HTTPS server and the ``Emulator`` object: start/stop, knobs, call log, env for clients.
+
+Stdlib only: ``ThreadingHTTPServer`` + ``ssl`` (TLS 1.2 minimum), bound to
+127.0.0.1 and nothing else. Every response carries ``Content-Length`` (requests
+keeps connections alive, sdk-notes.md §4.1) and ``x-ms-request-id``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from provision.emulator import errors, routes, seed, tls
+from provision.emulator.backend import Backend, Request, Response
+from provision.emulator.knobs import Fault, FaultInjector, Latency
+from provision.emulator.store import Store
+
+LOOPBACK = "127.0.0.1"
+DB_FILE = "state.sqlite3"
+
+
+class Call(tuple):
+    """One request the emulator answered: (method, path, status) plus ``operation``."""
+
+    __slots__ = ()
+
+    def __new__(cls, method: str, path: str, status: int, operation: str):
+        return super().__new__(cls, (method, path, status, operation))
+
+    method = property(lambda self: self[0])
+    path = property(lambda self: self[1])
+    status = property(lambda self: self[2])
+    operation = property(lambda self: self[3])
+
+    def __iter__(self):  # unpacks as (method, path, status)
+        return iter(tuple.__getitem__(self, slice(0, 3)))
+
+    def __len__(self):
+        return 3
+
+    def __repr__(self):
+        return f"Call({self.method} {self.path} -> {self.status}, {self.operation})"
+
+
+@dataclass
+class _Reset(Exception):
+    """Internal: drop the connection with a TCP reset (fault kind 'reset')."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address, handler, context, emulator):
+        self.ssl_context = context
+        self.emulator = emulator
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        # Handshake in the request thread, not in the accept loop.
+        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "provision-local-azure"
+    sys_version = ""
+    timeout = 60
+
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.do_handshake()
+        except (OSError, ValueError):
+            self.close_connection = True
+            self.rfile = self.wfile = None
+
+    def handle(self):
+        if self.rfile is None:
+            return
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True
+
+    def log_message(self, format, *args):  # the call log replaces stderr logging
+        pass
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self):
+        emulator: Emulator = self.server.emulator
+        body = self._read_body()
+        split = urlsplit(self.path)
+        path = "/" + "/".join(p for p in split.path.split("/") if p)  # ARM collapses '//' (sdk-notes.md §2.3)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request_id = str(uuid.uuid4())
+        route, params, known = routes.match(self.command, path)
+        operation = route.operation if route else "Unknown"
+        group = route.group if route else "arm"
+        try:
+            emulator._before(operation, group, f"{self.command} {path}")
+            if route is None:
+                if known:
+                    raise errors.MethodNotAllowed(f"The requested resource does not support http method '{self.command}'.")
+                raise errors.NotFound(f"No HTTP resource was found that matches the request URI '{path}'.")
+            request = Request(self.command, path, query, headers, body)
+            with emulator._serialize(group):
+                if route.audience:
+                    emulator.backend.authenticate(request, route.audience)
+                response = getattr(emulator.backend, route.operation)(request, **params)
+        except _Reset:
+            emulator._log(self.command, path, 0, operation)
+            self._reset()
+            return
+        except errors.TokenError as error:
+            response = Response(error.status, error.body(request_id))
+        except errors.ServiceError as error:
+            extra = {"x-ms-error-code": error.code} if group == "ingest" else {}
+            response = Response(error.status, error.body(), {**error.headers, **extra})
+        except Exception as error:  # a bug in the emulator: answer like Azure would, keep serving
+            response = Response(500, {"error": {"code": "InternalServerError",
+                                                "message": f"emulator error: {type(error).__name__}: {error}"}})
+        self._send(response, request_id, headers.get("x-ms-client-request-id"))
+        emulator._log(self.command, path, response.status, operation)
+
+    def _send(self, response: Response, request_id: str, client_request_id: str | None):
+        if response.body is None:
+            payload = b""
+        elif isinstance(response.body, bytes):
+            payload = response.body
+        else:
+            payload = json.dumps(response.body).encode()
+        self.send_response(response.status)
+        if payload:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-ms-request-id", request_id)
+        self.send_header("x-ms-correlation-request-id", client_request_id or request_id)
+        if client_request_id:
+            self.send_header("x-ms-client-request-id", client_request_id)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    def _reset(self):
+        """Close with RST (SO_LINGER 0): the client sees 'connection reset by peer'."""
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+        self.close_connection = True
+
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _dispatch
+
+
+class Emulator:
+    """A local Azure: Entra ID, ARM (workspaces, tables, DCRs, DCEs, RBAC), Graph and Logs Ingestion over HTTPS.
+
+    ``state_dir`` None uses a fresh temp dir. Knobs (all off by default):
+    ``latency`` (seconds, or {operation|group|'*': seconds}), ``lro_seconds``
+    (how long table operations stay InProgress), ``role_propagation_seconds``
+    (403 until a new role assignment has propagated), ``faults`` (list of
+    ``Fault`` or their text form, see knobs.py), ``fault_seed``.
+    """
+
+    def __init__(self, state_dir=None, *, port: int = 0, latency=None, lro_seconds: float = 0.0,
+                 role_propagation_seconds: float = 0.0, faults=None, fault_seed: int = 0, host: str = LOOPBACK):
+        if host not in (LOOPBACK, "localhost"):
+            raise ValueError(f"the emulator binds {LOOPBACK} only, refusing to bind {host!r}")
+        self._tmp = None
+        if state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="provision-emulator-")
+            state_dir = self._tmp.name
+        self.state_dir = Path(state_dir).resolve()
+        self.port = port
+        self._defaults = (latency, lro_seconds, role_propagation_seconds)
+        self.latency = Latency(latency)
+        self.faults = FaultInjector(faults, fault_seed)
+        self._fault_seed = fault_seed
+        self.calls: list[Call] = []
+        self.backend: Backend | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ingest_lock = threading.Lock()
+        self._lro_seconds = lro_seconds
+        self._propagation = role_propagation_seconds
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "Emulator":
+        if self._server is not None:
+            return self
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.ca_path = tls.ensure_certificates(self.state_dir)
+        self.backend = Backend(Store(self.state_dir / DB_FILE), lro_seconds=self._lro_seconds,
+                               role_propagation_seconds=self._propagation)
+        self.backend.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
+        self._server = _Server((LOOPBACK, self.port), _Handler, tls.server_context(self.state_dir), self)
+        self.port = self._server.server_address[1]
+        self.backend.base_url = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name=f"emulator-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self.backend.store.close()
+        self._server = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"https://{LOOPBACK}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """What ``provision emulator serve`` prints: everything a client needs to reach this emulator."""
+        return {
+            "PROVISION_LOCAL_URL": self.url,
+            "AZURE_AUTHORITY_HOST": self.url,
+            "AZURE_TENANT_ID": seed.TENANT_ID,
+            "AZURE_CLIENT_ID": seed.DEPLOYER_APP_ID,
+            "AZURE_CLIENT_SECRET": seed.DEPLOYER_SECRET,
+            "AZURE_SUBSCRIPTION_ID": seed.SUBSCRIPTION_ID,
+            "PROVISION_LOCAL_WORKSPACE_ID": seed.WORKSPACE_ID,
+            "PROVISION_LOCAL_SENDER_CLIENT_ID": seed.SENDER_APP_ID,
+            "PROVISION_LOCAL_SENDER_CLIENT_SECRET": seed.SENDER_SECRET,
+            "PROVISION_LOCAL_SENDER_APP_ID": seed.SENDER_APP_ID,
+            "REQUESTS_CA_BUNDLE": str(self.ca_path),
+        }
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Back to the seeded state: resources, rows, call log, faults and knobs as constructed."""
+        self.backend.reset()
+        self.calls.clear()
+        self.faults.clear()
+        self.faults.reseed(self._fault_seed)
+        latency, lro, propagation = self._defaults
+        self.latency.set(latency)
+        self.set_lro_seconds(lro)
+        self.set_role_propagation_seconds(propagation)
+
+    def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
+        """Rows stored in ``table`` (any seeded workspace unless ``workspace`` names one), oldest first;
+        with ``limit``, the most recent ``limit`` rows."""
+        return self.backend.rows(table, limit, workspace)
+
+    def ingestion_stats(self, immutable_id: str | None = None) -> dict:
+        """Per-DCR counters since start/reset: requests, received, stored, filtered (by where), dropped."""
+        stats = {k: vars(v).copy() for k, v in self.backend.stats.items()}
+        return stats.get(immutable_id.lower(), {}) if immutable_id else stats
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things the emulator could not do faithfully (e.g. a transform applied as the identity)."""
+        return list(self.backend.warnings)
+
+    def issue_token(self, app_id: str, audience: str, lifetime: float = 3599) -> str:
+        """A token signed by this emulator (tests: expired or wrong-audience tokens)."""
+        from provision.emulator.identity import APPS
+
+        return self.backend.tokens.issue(APPS[app_id.lower()], audience, lifetime)
+
+    # ------------------------------------------------------------------ knobs
+    def set_latency(self, latency) -> None:
+        self.latency.set(latency)
+
+    def set_lro_seconds(self, seconds: float) -> None:
+        self._lro_seconds = seconds
+        self.backend.lro_seconds = seconds
+
+    def set_role_propagation_seconds(self, seconds: float) -> None:
+        self._propagation = seconds
+        self.backend.role_propagation_seconds = seconds
+
+    def inject_fault(self, kind, match: str = "", times: int | None = 1, rate: float = 1.0, retry_after: int = 1) -> Fault:
+        fault = kind if isinstance(kind, Fault) else Fault(str(kind), match, times, rate, retry_after)
+        return self.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    # ------------------------------------------------------------------ call log
+    def write_calls(self) -> list[Call]:
+        """ARM write calls (PUT/PATCH/DELETE) answered so far, in order."""
+        return [c for c in list(self.calls) if c.method in ("PUT", "PATCH", "DELETE") and c.operation != "Unknown"]
+
+    def count(self, method: str | None = None, operation: str | None = None, status: int | None = None) -> int:
+        return sum(1 for c in list(self.calls) if (method is None or c.method == method)
+                   and (operation is None or c.operation == operation) and (status is None or c.status == status))
+
+    # ------------------------------------------------------------------ server hooks
+    def _log(self, method: str, path: str, status: int, operation: str) -> None:
+        self.calls.append(Call(method, path, status, operation))
+
+    def _before(self, operation: str, group: str, request_line: str) -> None:
+        delay = self.latency.delay(operation, group)
+        if delay > 0:
+            time.sleep(delay)
+        fault = self.faults.pick(operation, group, request_line)
+        if fault is None:
+            return
+        if fault.kind == "reset":
+            raise _Reset()
+        if fault.kind == "429":
+            message = "API limits have been exceeded. Retry after the duration in the Retry-After header." if group == "ingest" \
+                else "The request is being throttled. Retry after the duration in the Retry-After header."
+            raise errors.TooManyRequests(message, headers={"Retry-After": str(fault.retry_after)})
+        if fault.kind == "500":
+            raise errors.InternalServerError("Encountered an internal server error (injected fault).")
+        raise errors.ServiceUnavailable("The service is temporarily unavailable (injected fault). Retry the request.")
+
+    class _NoLock:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def _serialize(self, group: str):
+        """ARM writes take the backend lock inside; ingestion runs concurrently (the store locks itself)."""
+        return self._NoLock()

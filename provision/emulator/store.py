@@ -1,0 +1,144 @@
+"""SQLite state of the emulator: resources, long-running operations, ingested rows, a meta table.
+
+One connection shared by the server threads behind a lock (WAL journal). Resources
+are keyed by their lower-cased ARM id, since ARM ids are case-insensitive, and keep
+the casing they were created with in the body. Rows are stored per
+(workspace customer id, lower-cased table name), one JSON document per row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (
+    key TEXT PRIMARY KEY, type TEXT NOT NULL, body TEXT NOT NULL, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS resources_type ON resources(type);
+CREATE TABLE IF NOT EXISTS operations (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, table_key TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rows_table ON rows(table_key, seq);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, data TEXT NOT NULL);
+"""
+
+
+class Store:
+    """Thread-safe access to the state database."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- meta ---
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- resources ---
+    def get(self, resource_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM resources WHERE key=?", (resource_id.lower(),)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, resource_id: str, rtype: str, body: dict, created: float = 0.0) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO resources(key, type, body, created) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET body=excluded.body, type=excluded.type",
+                (resource_id.lower(), rtype, json.dumps(body), created),
+            )
+
+    def delete(self, resource_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM resources WHERE key=?", (resource_id.lower(),))
+        return cursor.rowcount > 0
+
+    def list(self, rtype: str, prefix: str = "") -> list[dict]:
+        """Resources of ``rtype`` whose id starts with ``prefix`` (case-insensitive), oldest first."""
+        pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM resources WHERE type=? AND key LIKE ? ESCAPE '\\' ORDER BY created, key",
+                (rtype, pattern),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # --- long-running operations ---
+    def get_operation(self, op_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM operations WHERE id=?", (op_id.lower(),)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_operation(self, op_id: str, body: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO operations(id, body) VALUES (?, ?)", (op_id.lower(), json.dumps(body)))
+
+    def pending_operations(self) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM operations").fetchall()
+        return [op for op in (json.loads(r[0]) for r in rows) if not op.get("settled")]
+
+    # --- rows ---
+    def add_rows(self, table_key: str, rows: list[dict]) -> None:
+        dumps = json.dumps
+        with self._lock:
+            self._db.executemany("INSERT INTO rows(table_key, data) VALUES (?, ?)",
+                                 [(table_key, dumps(r, separators=(",", ":"))) for r in rows])
+
+    def rows(self, table_keys: list[str], limit: int | None = None) -> list[dict]:
+        """Rows of the given tables in arrival order; with ``limit``, the most recent ``limit`` rows."""
+        if not table_keys:
+            return []
+        marks = ",".join("?" * len(table_keys))
+        with self._lock:
+            if limit is None:
+                found = self._db.execute(f"SELECT data FROM rows WHERE table_key IN ({marks}) ORDER BY seq", table_keys).fetchall()
+            else:
+                found = self._db.execute(
+                    f"SELECT data FROM rows WHERE table_key IN ({marks}) ORDER BY seq DESC LIMIT ?", [*table_keys, limit]
+                ).fetchall()[::-1]
+        return [json.loads(r[0]) for r in found]
+
+    def drop_rows(self, table_key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM rows WHERE table_key=?", (table_key,))
+
+    def table_keys(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT DISTINCT table_key FROM rows").fetchall()]
+
+    # --- events (ingestion stats, warnings) ---
+    def add_event(self, kind: str, data: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO events(kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
+
+    def events(self, kind: str | None = None) -> list[dict]:
+        with self._lock:
+            if kind is None:
+                rows = self._db.execute("SELECT kind, data FROM events ORDER BY seq").fetchall()
+            else:
+                rows = self._db.execute("SELECT kind, data FROM events WHERE kind=? ORDER BY seq", (kind,)).fetchall()
+        return [{"kind": k, **json.loads(d)} for k, d in rows]
+
+    def clear(self) -> None:
+        """Forget every resource, operation, row and event (keeps meta: CA and signing secret)."""
+        with self._lock:
+            self._db.executescript("DELETE FROM resources; DELETE FROM operations; DELETE FROM rows; DELETE FROM events;")
