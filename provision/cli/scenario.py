@@ -27,6 +27,23 @@ def parse_vars(items: list[str] | None) -> dict[str, str]:
     return result
 
 
+def _user_errors(command):
+    """Report a ProvisionError as one clear paragraph and exit 1, also when the app runs without ``main``."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from provision.cli import fail
+        from provision.errors import ProvisionError
+
+        try:
+            return command(*args, **kwargs)
+        except ProvisionError as error:
+            fail(error)
+
+    return wrapper
+
+
 def validate(
     file: Path = typer.Argument(..., help="Scenario file (YAML)."),
     env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
@@ -55,7 +72,7 @@ def validate(
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
         if failed:
-            typer.echo(f"{file}: {errors} error(s), {warnings} warning(s)", err=True)
+            typer.echo(f"{file}: {errors} error(s), {warnings} warning(s)")
         else:
             typer.echo(f"{file}: valid ({_summary(scenario)}{f', {warnings} warning(s)' if warnings else ''})")
     else:
@@ -123,5 +140,5 @@ def _summary(scenario) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
-    app.command("validate")(validate)
-    app.command("render")(render)
+    app.command("validate")(_user_errors(validate))
+    app.command("render")(_user_errors(render))

@@ -275,8 +275,9 @@ def _check_source_fit(label, flow: Flow, input_columns, table_columns, rule: Rul
     for name, stream_type in input_columns:
         where = stream_lines.get(name) or line
         if name not in table_types:
-            out.error("SourceColumnNotInTable", f"{label}: stream column '{name}' has no column in table '{flow.table}' and the transform is 'source'", where,
-                      f"add '{name}' to the table, remove it from the stream, or drop it in the transform ('source | project-away {name}')", SRC_DATAFLOW)
+            # accepted by the service, but billed and then dropped (kql-subset.md §1 Output and schema rules)
+            out.warning("SourceColumnNotInTable", f"{label}: stream column '{name}' has no column in table '{flow.table}' and the transform is 'source': it is billed, then dropped", where,
+                        f"add '{name}' to the table, remove it from the stream, or drop it in the transform ('source | project-away {name}')", SRC_DATAFLOW)
         elif stream_type in STREAM_TYPES and table_types[name] in TABLE_TYPES and not source_fits(stream_type, table_types[name]):
             conversion = {"guid": "toguid", "dateTime": "todatetime", "int": "toint", "long": "tolong", "real": "toreal", "boolean": "tobool", "string": "tostring"}.get(table_types[name], "a conversion")
             out.error("SourceTypeMismatch", f"{label}: stream column '{name}' is {stream_type} but table column '{flow.table}.{name}' is {table_types[name]}", where,
