@@ -244,7 +244,7 @@ def _bytes(body) -> bytes:
 
 def _as_azure_error(error, step: _Step) -> AzureError:
     verb = {CREATE: "creating", UPDATE: "updating", REPLACE: "recreating", DELETE: "deleting"}.get(step.action, "waiting for")
-    return azure_error(error, f"{verb} {step.change.kind.replace('_', ' ')} {step.change.name}")
+    return azure_error(error, f"{verb} {step.change.label}")
 
 
 def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destructive: bool = False,
@@ -346,13 +346,13 @@ def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: App
 
 
 def _apply_failed(result: ApplyResult) -> ApplyError:
-    lines = [f"{c.action} {c.kind} {c.name}: {e.format()}" for c, e in result.failed]
+    lines = [f"{c.action} {c.label}: {e.format()}" for c, e in result.failed]
     text = f"apply stopped: {len(result.failed)} step(s) failed"
     text += "".join("\n  - " + ln.replace("\n", "\n    ") for ln in lines)
     if result.done:
         text += f"\n{len(result.done)} step(s) finished and stay in place"
     if result.skipped:
-        text += f"; {len(result.skipped)} not started: " + ", ".join(f"{c.kind} {c.name}" for c in result.skipped)
+        text += f"; {len(result.skipped)} not started: " + ", ".join(c.label for c in result.skipped)
     error = ApplyError(text, hint="fix the cause, then run the same command again: it completes what is missing")
     error.result = result
     return error

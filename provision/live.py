@@ -12,6 +12,7 @@ object id through Microsoft Graph (``servicePrincipals(appId='...')``).
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from provision import ids
@@ -22,9 +23,9 @@ from provision.plan import LiveState
 
 def raw_json(pipeline_response, _deserialized, _headers):
     """``cls`` hook for SDK operations: the response body as the service sent it."""
-    response = pipeline_response.http_response
+    text = pipeline_response.http_response.text()  # transport responses of older SDKs have no .json()
     try:
-        return response.json() if response.text() else {}
+        return json.loads(text) if text else {}
     except ValueError:
         return {}
 

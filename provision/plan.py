@@ -77,6 +77,15 @@ class Change:
     live: dict | None = None
 
     @property
+    def label(self) -> str:
+        """What people read: role assignments by publisher and DCR rather than by their uuid name."""
+        extra = getattr(self.resource, "extra", None) or {}
+        if self.kind == "role_assignment" and extra.get("rule"):
+            who = extra.get("app_id") or extra.get("object_id") or "?"
+            return f"role assignment Monitoring Metrics Publisher for {who} on {extra['rule']}"
+        return f"{self.kind.replace('_', ' ')} {self.name}"
+
+    @property
     def is_change(self) -> bool:
         return self.action != NOOP
 
@@ -87,7 +96,7 @@ class Change:
 
     def to_dict(self) -> dict:
         return {
-            "action": self.action, "kind": self.kind, "name": self.name, "id": self.id,
+            "action": self.action, "kind": self.kind, "name": self.name, "label": self.label, "id": self.id,
             "class": self.cls, "explanations": list(self.explanations),
             "diffs": [d.to_dict() for d in self.diffs],
         }

@@ -37,7 +37,7 @@ def format_text(plan: Plan, title: str = "", colour: bool = False) -> str:
     if plan.problems:
         lines.append("")
     for change in plan.pending:
-        head = f"{_SYMBOL[change.action]} {change.action} {change.kind.replace('_', ' ')} {change.name}"
+        head = f"{_SYMBOL[change.action]} {change.action} {change.label}"
         tag = _paint(f"[{change.cls}]", _CLASS_COLOUR[change.cls], colour)
         lines.append(f"  {_paint(head, _COLOUR.get(change.action), colour)}  {tag}")
         for d in change.diffs:
@@ -74,7 +74,7 @@ def format_markdown(plan: Plan, title: str = "") -> str:
                 for d in c.diffs)
             if c.explanations:
                 details += ("<br>" if details else "") + "<br>".join(f"⚠ {e}" for e in c.explanations)
-            lines.append(f"| {c.action} | {c.kind} | `{c.name}` | {c.cls} | {details} |")
+            lines.append(f"| {c.action} | {c.kind} | `{c.name}` | {c.cls} | {details or c.label} |")
     else:
         lines.append("No changes.")
     return "\n".join(lines)

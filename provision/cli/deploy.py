@@ -213,7 +213,7 @@ def _progress(echo):
     started: dict[str, float] = {}
 
     def report(event: str, change, detail: str) -> None:
-        label = f"{change.kind.replace('_', ' ')} {change.name}"
+        label = change.label
         if event == "start":
             started[change.id] = time.monotonic()
             echo(f"  {change.action} {label} ...")
