@@ -270,7 +270,10 @@ class _Checker:
             if project and name in target:
                 self.error("DuplicateColumn", f"column '{name}' is projected twice", a.pos, "rename one of them: project New = Old")
             self.column_names[id(a)] = name
-            target[name] = (t, a.pos)
+            pos = a.pos
+            if a.name is None and isinstance(a.expr, A.Name) and a.expr.name in row and row[a.expr.name][1] is not None:
+                pos = row[a.expr.name][1]  # a carried-over column keeps pointing at where it was computed
+            target[name] = (t, pos)
 
     def unknown_column(self, name, pos, schema):
         candidates = list(schema)

@@ -194,10 +194,8 @@ def _compile_parse(op: A.ParseOp, ctx: _Ctx, names):
             parts.append(".*" if i == last else ".*?")
         else:
             ctype = normalize_type(item.type) or "string"
-            if op.kind == "regex":
-                parts.append("(.*)" if i == last else "(.*?)")
-            else:
-                parts.append(_TYPED_GROUP.get(ctype, "(.*)" if i == last else "(.*?)"))
+            # Kusto parse: typed columns match their type's text (long: -?digits), others lazily.
+            parts.append(_TYPED_GROUP.get(ctype, "(.*)" if i == last else "(.*?)"))
     flags = 0
     for letter in op.flags:
         flags |= {"i": re.I, "m": re.M, "s": re.S, "U": 0}.get(letter, 0)

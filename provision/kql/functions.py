@@ -519,9 +519,9 @@ def _case_returns(types):
     return common_type([types[i] for i in range(1, len(types), 2)] + [types[-1]])
 
 
-_add(Fn("iif", 3, 3, _iif_returns, None, null_safe=True, args=("bool", "any", "any")))
+_add(Fn("iif", 3, 3, _iif_returns, None, null_safe=True))
 # kql-subset.md: iff is used in the docs' own CEF example and in many Sentinel DCRs.
-_add(Fn("iff", 3, 3, _iif_returns, None, null_safe=True, args=("bool", "any", "any"), status=COMPAT,
+_add(Fn("iff", 3, 3, _iif_returns, None, null_safe=True, status=COMPAT,
         source="kql-subset.md: iff used in the docs' CEF example and in many Sentinel DCRs"))
 _add(Fn("case", 3, None, _case_returns, None, null_safe=True))
 _add(Fn("max_of", 1, None, lambda t: common_type(t), lambda *a: max((x for x in a if x is not None), default=None),

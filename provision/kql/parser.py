@@ -266,6 +266,9 @@ class _Parser:
                 break
             self.advance()
         self.expect_op(")", "to close the datatable schema")
+        if self.tok.kind == QIDENT:  # ['x'] lexes as a quoted name: here it is one string value
+            token = self.advance()
+            return A.DataTable(tuple(columns), (A.Literal("string", token.value, _string_text(token.value), token.pos + 1),), start)
         self.expect_op("[", "to start the datatable values")
         values = []
         while not self.at_op("]"):
@@ -599,6 +602,9 @@ class _Parser:
         if token.kind == IDENT and token.text.lower() == "null":
             self.advance()
             return None
+        if token.kind == QIDENT:  # ['x'] lexes as a quoted name: here it is a one-element array
+            self.advance()
+            return [token.value]
         expr = self.unary()
         if isinstance(expr, A.Literal):
             return _json_ready(expr)

@@ -21,7 +21,7 @@ _KEYWORDS = {"and", "or", "true", "false", "let", "print", "datatable", "with", 
 
 
 def format_name(name: str, force: bool = False) -> str:
-    if not force and _PLAIN_NAME.match(name) and name.lower() not in _KEYWORDS:
+    if not force and _PLAIN_NAME.match(name) and name not in _KEYWORDS:
         return name
     return "['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
