@@ -275,7 +275,9 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
         runner.shutdown()
         raise
     runner.shutdown()
-    result.skipped = [steps[k].change for k in waiting]
+    failed_ids = {c.id.lower() for c, _ in result.failed}
+    result.skipped = [steps[k].change for k in steps if k in blocked and k not in failed_ids]
+    result.skipped += [steps[k].change for k in waiting]
     result.seconds = time.monotonic() - started
     if result.failed:
         raise _apply_failed(result)

@@ -1,0 +1,200 @@
+"""apply against the emulator: failure paths, faults, interruption, ordering. Official SDK clients over HTTPS."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from provision import ids
+from provision.apply import _steps, apply_plan, plan_scenario
+from provision.azure import connect
+from provision.emulator import seed
+from provision.errors import ApplyError, AzureError, PlanError
+from provision.spec import require_valid
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = REPO / "scenarios" / "quickstart.yaml"
+WITH_DCE = REPO / "scenarios" / "with-dce.yaml"
+MULTI = REPO / "scenarios" / "multi-env.yaml"
+
+
+@pytest.fixture
+def session(emu):
+    with connect("local", emulator=emu, polling_interval=0, retry_total=0) as s:
+        yield s
+
+
+def scenario(path, session, env=None, **variables):
+    return require_valid(str(path), env=env, variables=variables, environ=session.environ)
+
+
+def assignments_on(azure, scope):
+    return [a for a in azure.authorization().role_assignments.list_for_scope(scope)
+            if a.scope.lower() == scope.lower()]
+
+
+def test_order_follows_dependencies_not_waves(session):
+    _, _, plan = plan_scenario(session, scenario(WITH_DCE, session))
+    steps = _steps(plan)
+    by_kind = {s.change.kind: s for s in steps.values()}
+    table, dce, rule, role = (by_kind[k].key for k in ("table", "endpoint", "rule", "role_assignment"))
+    assert by_kind["table"].deps == set() and by_kind["endpoint"].deps == set()
+    assert by_kind["rule"].deps == {table, dce}
+    assert by_kind["role_assignment"].deps == {rule}
+
+
+def test_missing_workspace_is_reported_before_any_write(session, emu):
+    missing = seed.WORKSPACE_ID.replace(seed.WORKSPACE_NAME, "law-missing")
+    plan = plan_scenario(session, scenario(QUICKSTART, session, WORKSPACE_ID=missing))[2]
+    assert [p.code for p in plan.problems] == ["WorkspaceNotFound"]
+    assert "law-missing" in plan.problems[0].message
+    with pytest.raises(PlanError, match="nothing was changed"):
+        apply_plan(session, plan)
+    assert emu.write_calls() == []
+
+
+def test_live_problems_are_reported_all_at_once(session, emu):
+    unknown_app = "a9a9a9a9-0000-4000-8000-000000000009"
+    plan = plan_scenario(session, scenario(QUICKSTART, session, LOCATION="eastus", SENDER_APP_ID=unknown_app))[2]
+    assert sorted(p.code for p in plan.problems) == ["LocationMismatch", "PublisherNotFound"]
+    assert any(unknown_app in p.message for p in plan.problems)
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    assert emu.write_calls() == []
+
+
+def test_subscription_without_rights_is_a_clear_error(session, emu):
+    # multi-env's prod environment names a subscription the local deployer has no role in.
+    with pytest.raises(AzureError) as info:
+        plan_scenario(session, scenario(MULTI, session, env="prod"))
+    assert "HTTP 403" in info.value.format() and "lacks permission" in info.value.format()
+    assert emu.write_calls() == []
+
+
+def test_identity_without_rights_gets_a_clear_error(emu):
+    with connect("local", emulator=emu, identity=(seed.NOBODY_APP_ID, seed.NOBODY_SECRET),
+                 polling_interval=0, retry_total=0) as nobody:
+        with pytest.raises(AzureError) as info:
+            plan_scenario(nobody, scenario(QUICKSTART, nobody))
+    text = info.value.format()
+    assert "HTTP 403" in text and "AuthorizationFailed" in text and "lacks permission" in text
+    assert emu.write_calls() == []
+
+
+def test_dcr_rejected_by_the_service_shows_its_message(session, emu, tmp_path):
+    # Templates that send a DCR the service refuses: its output stream names a table that does not exist.
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    dcr = templates / "dcr.json.j2"
+    dcr.write_text(dcr.read_text().replace('"outputStream": {{ flow.output_stream | tojson }}',
+                                           '"outputStream": "Custom-Missing_CL"'))
+    resources, _, plan = plan_scenario(session, scenario(QUICKSTART, session), templates_dir=templates)
+    with pytest.raises(ApplyError) as info:
+        apply_plan(session, plan)
+    text = info.value.format()
+    assert "creating rule dcr-quickstart failed (HTTP 400, InvalidPayload)" in text
+    assert "InvalidOutputTable" in text  # the service's own detail (azure-contract.md §5.3)
+    assert "1 step(s) finished and stay in place" in text  # the table
+    assert "not started: role assignment" in text
+    assert [c.operation for c in emu.write_calls()].count("DataCollectionRules_Create") == 1
+    # what finished stays: the table exists
+    assert emu.count("PUT", "Tables_CreateOrUpdate", 202) == 1
+
+
+def test_faults_converge_without_duplicate_role_assignments(emu, azure):
+    emu.inject_fault("503", match="RoleAssignments_Create", times=2)
+    emu.inject_fault("429", match="DataCollectionRules_Create", times=1, retry_after=0)
+    emu.inject_fault("reset", match="Tables_CreateOrUpdate", times=1)
+    emu.inject_fault("500", match="Tables_Get", times=1)
+    with connect("local", emulator=emu, polling_interval=0, retry_total=4, retry_backoff_factor=0.01) as s:
+        sc = scenario(QUICKSTART, s)
+        apply_plan(s, plan_scenario(s, sc)[2])
+        assert not plan_scenario(s, sc)[2].has_changes
+        dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-quickstart")
+        assert len(assignments_on(azure, dcr)) == 1
+        assert emu.count("PUT", "RoleAssignments_Create", 503) == 2  # the faults really fired
+        assert emu.count("PUT", "DataCollectionRules_Create", 429) == 1
+        # a failed table operation stops its dependants; the re-run converges
+        emu.reset()
+        emu.inject_fault("lro-failed", match="Tables", times=1)
+        with pytest.raises(ApplyError, match="creating table AppEvents_CL failed"):
+            apply_plan(s, plan_scenario(s, sc)[2])
+        apply_plan(s, plan_scenario(s, sc)[2])
+        assert not plan_scenario(s, sc)[2].has_changes
+        assert len(assignments_on(azure, dcr)) == 1
+
+
+def test_interrupted_apply_completes_on_rerun(session, emu, azure):
+    sc = scenario(WITH_DCE, session)
+    seen = []
+
+    def interrupt_after_first(event, change, detail):
+        if event == "done":
+            seen.append(change.kind)
+            raise KeyboardInterrupt  # Ctrl-C arrives in the main thread, as a signal would
+
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(session, plan_scenario(session, sc)[2], progress=interrupt_after_first)
+    assert len(seen) == 1
+    remaining = plan_scenario(session, sc)[2]
+    assert remaining.has_changes and len(remaining.pending) < 4
+    apply_plan(session, remaining)
+    assert not plan_scenario(session, sc)[2].has_changes
+    dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-inventory")
+    assert len(assignments_on(azure, dcr)) == 1
+
+
+def test_existing_assignment_under_another_name_is_success(session, emu, azure):
+    sc = scenario(QUICKSTART, session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-quickstart")
+    (existing,) = assignments_on(azure, dcr)
+    auth = azure.authorization()
+    auth.role_assignments.delete(dcr, existing.name)
+    # someone assigns the same role by hand, under a random name
+    import uuid
+
+    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
+
+    auth.role_assignments.create(dcr, str(uuid.uuid4()), RoleAssignmentCreateParameters(
+        role_definition_id=ids.role_definition_id(sc.subscription), principal_id=seed.SENDER_OBJECT_ID,
+        principal_type="ServicePrincipal"))
+    plan = plan_scenario(session, sc)[2]
+    assert not plan.has_changes  # found by listing the scope: no duplicate will be made
+    assert len(assignments_on(azure, dcr)) == 1
+
+
+def test_destructive_changes_need_the_flag(session, emu, tmp_path):
+    sc = scenario(QUICKSTART, session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    text = QUICKSTART.read_text().replace("      DurationMs: real\n", "", 1)
+    smaller = tmp_path / "quickstart.yaml"
+    smaller.write_text(text)
+    sc2 = scenario(smaller, session)
+    plan = plan_scenario(session, sc2)[2]
+    dropped = [d for c in plan.pending for d in c.diffs if d.op == "remove"]
+    assert {d.cls for d in dropped} == {"data-affecting"}
+    writes = len(emu.write_calls())
+    with pytest.raises(PlanError) as info:
+        apply_plan(session, plan)
+    assert "dropping column 'DurationMs'" in info.value.format() and "--allow-destructive" in info.value.format()
+    assert len(emu.write_calls()) == writes
+    apply_plan(session, plan, allow_destructive=True)
+    assert not plan_scenario(session, sc2)[2].has_changes
+
+
+def test_impossible_change_is_refused_with_options(session, emu, tmp_path):
+    sc = scenario(QUICKSTART, session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    changed = tmp_path / "quickstart.yaml"
+    changed.write_text(QUICKSTART.read_text().replace("      DurationMs: real\n", "      DurationMs: long\n", 1)
+                       .replace("        DurationMs: real\n", "        DurationMs: long\n", 1))
+    plan = plan_scenario(session, scenario(changed, session))[2]
+    assert [c.cls for c in plan.impossible] == ["impossible"]
+    writes = len(emu.write_calls())
+    with pytest.raises(PlanError) as info:
+        apply_plan(session, plan, allow_destructive=True)
+    assert "cannot be changed" in info.value.format() and "new column" in info.value.format()
+    assert len(emu.write_calls()) == writes
