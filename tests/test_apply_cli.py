@@ -1,0 +1,100 @@
+"""The plan / apply / outputs / send commands, driven through the CLI against the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from provision.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = str(REPO / "scenarios" / "quickstart.yaml")
+
+
+def run(emu, *args, env=None):
+    """Invoke with the variables `provision emulator serve` prints (the PROVISION_LOCAL_URL path)."""
+    return CliRunner().invoke(app, [str(a) for a in args], env={**emu.env(), "PROVISION_CLOUD": "local", **(env or {})})
+
+
+def test_plan_apply_plan_with_exit_codes(emu):
+    first = run(emu, "plan", QUICKSTART, "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "+ create table AppEvents_CL" in first.stdout
+    assert "role assignment Monitoring Metrics Publisher for a2a2a2a2" in first.stdout
+    assert emu.write_calls() == []
+
+    applied = run(emu, "apply", QUICKSTART, "--yes", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    outputs = json.loads(applied.stdout)  # stdout carries only the outputs; plan and progress go to stderr
+    rule = outputs["rules"]["dcr-quickstart"]
+    assert rule["immutable_id"].startswith("dcr-") and outputs["audience"] == "https://monitor.azure.com"
+    assert "done rule dcr-quickstart" in applied.stderr
+
+    again = run(emu, "plan", QUICKSTART, "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes" in again.stdout
+
+    repeat = run(emu, "apply", QUICKSTART)  # nothing to do: no confirmation needed
+    assert repeat.exit_code == 0 and "No changes" in repeat.stdout
+    assert len([c for c in emu.write_calls()]) == 3
+
+
+def test_apply_refuses_without_yes_when_not_on_a_terminal(emu):
+    result = run(emu, "apply", QUICKSTART)
+    assert result.exit_code == 1
+    assert "refusing to apply without --yes" in result.stderr
+    assert emu.write_calls() == []
+
+
+def test_invalid_scenario_makes_no_call(emu, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(QUICKSTART).read_text().replace("EventId: guid", "EventId: uuid"))
+    result = run(emu, "apply", bad, "--yes")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "nothing was sent to Azure" in result.stderr
+    assert emu.calls == []
+
+
+def test_plan_formats(emu):
+    as_json = run(emu, "plan", QUICKSTART, "--format", "json")
+    data = json.loads(as_json.stdout)
+    assert data["summary"]["create"] == 3 and data["cloud"] == "local"
+    assert {c["kind"] for c in data["changes"]} == {"table", "rule", "role_assignment"}
+    markdown = run(emu, "plan", QUICKSTART, "--format", "markdown").stdout
+    assert "| action | kind | name | class | details |" in markdown and "| create | table | `AppEvents_CL` |" in markdown
+
+
+def test_live_problem_exits_1_with_every_problem(emu):
+    result = run(emu, "plan", QUICKSTART, "--var", "LOCATION=eastus", "--var",
+                 "SENDER_APP_ID=a9a9a9a9-0000-4000-8000-000000000009")
+    assert result.exit_code == 1
+    assert "LocationMismatch" in result.stdout and "PublisherNotFound" in result.stdout
+
+
+def test_outputs_and_send(emu):
+    assert run(emu, "apply", QUICKSTART, "--yes").exit_code == 0
+    env = run(emu, "outputs", QUICKSTART, "--format", "env")
+    values = dict(line.split("=", 1) for line in env.stdout.splitlines())
+    assert values["DCR_DCR_QUICKSTART_IMMUTABLE_ID"].startswith("dcr-")
+    devops = run(emu, "outputs", QUICKSTART, "--format", "azure-devops").stdout
+    assert "##vso[task.setvariable variable=DCR_DCR_QUICKSTART_IMMUTABLE_ID;isOutput=true]dcr-" in devops
+    sent = run(emu, "send", QUICKSTART, "--stream", "Custom-AppEventsRaw", "--sample", "4")
+    assert sent.exit_code == 0, sent.output
+    assert len(emu.rows("AppEvents_CL")) == 4
+
+
+def test_outputs_before_apply_says_so(emu):
+    result = run(emu, "outputs", QUICKSTART)
+    assert result.exit_code == 1 and "not deployed yet" in result.stderr and "provision apply" in result.stderr
+
+
+def test_in_process_emulator_keeps_state_between_commands(tmp_path):
+    state = tmp_path / "state"
+    runner = CliRunner()
+    first = runner.invoke(app, ["apply", QUICKSTART, "--cloud", "local", "--yes", "--state", str(state)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["plan", QUICKSTART, "--cloud", "local", "--state", str(state),
+                                 "--detailed-exitcode"])
+    assert second.exit_code == 0, second.output
+    assert "No changes" in second.stdout
