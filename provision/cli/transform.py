@@ -1,7 +1,191 @@
-"""CLI commands of the 'transform' group (placeholder: filled in by its issue)."""
+"""CLI commands of the 'transform' group: ``transform check`` and ``transform run``.
+
+Parse options -> one library call (``provision.kql``, ``provision.spec``) -> print -> exit.
+``check`` exits 0 with the output schema when the query is valid, 1 with every
+diagnostic otherwise. ``run`` runs a scenario flow's transform on sample rows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
+from provision.cli.scenario import ENV_HELP, VAR_HELP, _user_errors, parse_vars
+
+transform_app = typer.Typer(name="transform", help="Check and run transformKql queries offline.", no_args_is_help=True)
+
+
+def _parse_columns(text: str, option: str) -> list[tuple[str, str]]:
+    """'Time:datetime,Msg:string' -> [(name, type)]; a bad item is a usage error."""
+    from provision.errors import SpecError
+    from provision.kql.types import normalize_type
+
+    columns = []
+    for item in [part.strip() for part in text.split(",") if part.strip()]:
+        name, sep, ctype = item.partition(":")
+        if not sep or not name.strip() or normalize_type(ctype) is None:
+            raise SpecError(f"{option} item '{item}' is not NAME:TYPE",
+                            hint="types: string, int, long, real, boolean, datetime, dynamic (tables also guid, dateTime)")
+        columns.append((name.strip(), ctype.strip()))
+    return columns
+
+
+def _table_columns(table: str | None, table_columns: str | None):
+    """(columns or None, custom_table) from --table / --table-columns."""
+    from provision.errors import SpecError
+
+    if table_columns is not None:
+        return _parse_columns(table_columns, "--table-columns"), (table or "_CL").endswith("_CL")
+    if table is None:
+        return None, True
+    if table.endswith("_CL"):
+        raise SpecError(f"--table {table}: the columns of a custom table are not known offline",
+                        hint="give them with --table-columns \"TimeGenerated:dateTime,Message:string\"")
+    from provision.spec.tables import azure_table_columns, closest_azure_table
+
+    columns = azure_table_columns(table)
+    if columns is None:
+        close = closest_azure_table(table)
+        raise SpecError(f"--table {table} is not a supported Azure table", hint=f"did you mean '{close}'?" if close else
+                        "custom tables end in _CL: use --table-columns")
+    return columns, False
+
+
+def check(
+    columns: str = typer.Option(..., "--columns", help="Input columns, e.g. \"Time:datetime,Msg:string\"."),
+    query: str | None = typer.Option(None, "--query", "-q", help="The transformKql query."),
+    query_file: Path | None = typer.Option(None, "--query-file", help="Read the query from this file instead."),
+    table: str | None = typer.Option(None, "--table", help="Destination table: an Azure table name (its schema is known)."),
+    table_columns: str | None = typer.Option(None, "--table-columns", help="Destination table columns, e.g. \"TimeGenerated:dateTime,Msg:string\"."),
+    profile: str = typer.Option("compat", "--profile", help="strict (only documented KQL) or compat (also what the service is known to accept)."),
+    output_format: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """Check one transformKql query: exit 0 and its output schema, or exit 1 and every problem."""
+    from provision import kql
+    from provision.errors import SpecError
+
+    if profile not in kql.PROFILES:
+        raise SpecError(f"--profile '{profile}' is not one of strict, compat")
+    if output_format not in ("text", "json"):
+        raise SpecError(f"--format '{output_format}' is not one of text, json")
+    if (query is None) == (query_file is None):
+        raise SpecError("give the query with exactly one of --query or --query-file")
+    if query_file is not None:
+        try:
+            query = query_file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise SpecError(f"cannot read --query-file {query_file}: {error.strerror}") from None
+    inputs = _parse_columns(columns, "--columns")
+    table_cols, custom = _table_columns(table, table_columns)
+    result = kql.check_transform(query, inputs, table_cols, profile=profile, custom_table=custom)
+    if output_format == "json":
+        payload = {
+            "valid": result.valid,
+            "output_columns": [{"name": n, "type": t} for n, t in (result.output_columns or [])],
+            "diagnostics": [{"severity": d.severity, "code": d.code, "message": d.message, "line": d.line, "column": d.column,
+                             "fix": d.fix} for d in result.diagnostics],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        for d in result.diagnostics:
+            typer.echo(d.format(), err=not result.valid)
+        if result.valid:
+            typer.echo("valid; output columns:")
+            for name, ctype in result.output_columns or []:
+                typer.echo(f"  {name}: {ctype or 'unknown'}")
+        else:
+            errors = sum(d.is_error for d in result.diagnostics)
+            typer.echo(f"{errors} error(s), {len(result.diagnostics) - errors} warning(s)", err=True)
+    raise typer.Exit(code=0 if result.valid else 1)
+
+
+def _read_rows(path: Path) -> list:
+    from provision.errors import SpecError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"cannot read --file {path}: {error.strerror}") from None
+    if path.suffix.lower() == ".jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise SpecError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}", hint="one JSON object per line") from None
+        return rows
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SpecError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}",
+                        hint="give a JSON array of objects (.json) or one object per line (.jsonl)") from None
+    return data if isinstance(data, list) else [data]
+
+
+def _select_flow(scenario, flow_ref: str):
+    from provision.errors import SpecError
+
+    rule_name, _, number = flow_ref.partition(":")
+    rule = scenario.rules.get(rule_name)
+    if rule is None:
+        raise SpecError(f"--flow {flow_ref}: no rule '{rule_name}' in {scenario.path}",
+                        hint=f"rules: {', '.join(scenario.rules) or 'none'}")
+    if not number:
+        if len(rule.flows) != 1:
+            raise SpecError(f"--flow {flow_ref}: rule '{rule_name}' has {len(rule.flows)} flows", hint=f"write --flow {rule_name}:N with N from 1 to {len(rule.flows)}")
+        return rule, rule.flows[0]
+    if not number.isdigit() or not 1 <= int(number) <= len(rule.flows):
+        raise SpecError(f"--flow {flow_ref}: flow number must be 1 to {len(rule.flows)}", hint="flows are numbered from 1 in file order")
+    return rule, rule.flows[int(number) - 1]
+
+
+def run(
+    file: Path = typer.Argument(..., help="Scenario file (YAML)."),
+    flow: str = typer.Option(..., "--flow", help="RULE:N, the N-th flow (from 1) of rule RULE; RULE alone when it has one flow."),
+    rows_file: Path = typer.Option(..., "--file", help="Sample rows: a JSON array (.json) or one object per line (.jsonl)."),
+    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
+    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
+    output_format: str = typer.Option("jsonl", "--format", help="jsonl (rows on stdout, summary on stderr) or json (one document)."),
+) -> None:
+    """Run a scenario flow's transformKql on sample rows: prints the output rows and what was dropped and why."""
+    from provision import kql
+    from provision.errors import SpecError
+    from provision.spec import require_valid
+
+    if output_format not in ("jsonl", "json"):
+        raise SpecError(f"--format '{output_format}' is not one of jsonl, json")
+    scenario = require_valid(file, env=env, variables=parse_vars(var))
+    rule, selected = _select_flow(scenario, flow)
+    columns: dict[str, str] = {}
+    for stream in selected.streams:
+        for column in rule.streams.get(stream, ()):
+            columns.setdefault(column.name, column.type)
+    records = _read_rows(rows_file)
+    try:
+        transform = kql.compile_transform(selected.transform, list(columns.items()))
+    except kql.TransformCompileError as error:
+        raise SpecError(f"the transform of {flow} does not compile", error.diagnostics) from None
+    rows, filtered, dropped = transform.run_many(records)
+    schema = [{"name": n, "type": t} for n, t in (transform.output_columns or [])]
+    if output_format == "json":
+        typer.echo(json.dumps({"flow": flow, "table": selected.table, "output_columns": schema, "rows": rows,
+                               "filtered": filtered, "dropped": [{"index": i, "reason": r} for i, r in dropped]}, indent=2))
+        return
+    for row in rows:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+    typer.echo(f"{len(records)} row(s) in, {len(rows)} out to {selected.table}, {filtered} filtered out by where, {len(dropped)} dropped",
+               err=True)
+    typer.echo("output columns: " + ", ".join(f"{c['name']}:{c['type'] or 'unknown'}" for c in schema), err=True)
+    for index, reason in dropped:
+        typer.echo(f"  row {index + 1} dropped: {reason}", err=True)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add the 'transform' group to ``app``."""
+    transform_app.command("check")(_user_errors(check))
+    transform_app.command("run")(_user_errors(run))
+    app.add_typer(transform_app, name="transform")

@@ -1,0 +1,94 @@
+"""The 'transform' command group through Typer's CliRunner (exit codes, text and JSON output)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from provision.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+QUICKSTART = REPO / "scenarios" / "quickstart.yaml"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_check_valid_prints_schema_and_exits_0():
+    result = invoke("transform", "check", "--columns", "Time:datetime,Msg:string", "--query",
+                    "source | extend TimeGenerated = Time | project-away Time", "--table-columns", "TimeGenerated:dateTime,Msg:string")
+    assert result.exit_code == 0, result.output
+    assert "Msg: string" in result.output and "TimeGenerated: datetime" in result.output
+
+
+def test_check_invalid_exits_1_with_caret_and_fix():
+    result = invoke("transform", "check", "--columns", "Time:datetime", "--query", "source | extend TimeGenerated = Tim")
+    assert result.exit_code == 1
+    assert "1:33: error [UnknownColumn] unknown column 'Tim'" in result.output
+    assert "^" in result.output and "did you mean 'Time'?" in result.output
+
+
+def test_check_json_format():
+    result = invoke("transform", "check", "--columns", "Time:datetime", "--query", "source | extend TimeGenerated = Time, x = coalesce(1, 2)",
+                    "--format", "json")
+    assert result.exit_code == 1
+    payload = json.loads(result.output)
+    assert payload["valid"] is False
+    assert {"name": "TimeGenerated", "type": "datetime"} in payload["output_columns"]
+    diag = payload["diagnostics"][0]
+    assert {k: diag[k] for k in ("severity", "code", "line", "column")} == {"severity": "error", "code": "UnsupportedFunction", "line": 1, "column": 43}
+
+
+def test_check_strict_profile_and_azure_table():
+    args = ["transform", "check", "--columns", "Time:datetime,Computer:string,SyslogMessage:string", "--query",
+            "source | extend TimeGenerated = Time, SyslogMessage = iff(true, SyslogMessage, '') | project-away Time", "--table", "Syslog"]
+    assert invoke(*args).exit_code == 0
+    strict = invoke(*args, "--profile", "strict")
+    assert strict.exit_code == 1 and "strict profile" in strict.output
+
+
+def test_check_usage_errors_exit_1_without_traceback():
+    for args in (["--columns", "Time:datetme", "--query", "source"], ["--columns", "Time:datetime"],
+                 ["--columns", "Time:datetime", "--query", "source", "--table", "Mine_CL"],
+                 ["--columns", "Time:datetime", "--query", "source", "--profile", "loose"]):
+        result = invoke("transform", "check", *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_run_prints_rows_and_drop_summary(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"Time": "2024-01-01T10:00:00Z", "EventId": "74BE27DE-1E4E-49D9-B579-FE0B331D3642", "Level": "Info",
+                                "Message": "hi", "DurationMs": 1.5, "Properties": {"a": 1}}) + "\n\n" + json.dumps({"Level": "Warn"}) + "\n")
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart:1", "--file", str(rows))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    first = json.loads(lines[0])
+    assert first["TimeGenerated"] == "2024-01-01T10:00:00Z" and first["EventId"] == "74be27de-1e4e-49d9-b579-fe0b331d3642"
+    assert "Time" not in first
+    assert "2 row(s) in, 2 out to AppEvents_CL, 0 filtered out by where, 0 dropped" in result.output
+
+
+def test_run_json_format_and_flow_without_number(tmp_path):
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([{"Time": "2024-01-01T10:00:00Z", "Level": "Info"}]))
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(rows), "--format", "json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["rows"][0]["Level"] == "Info" and payload["filtered"] == 0 and payload["dropped"] == []
+    assert {"name": "TimeGenerated", "type": "datetime"} in payload["output_columns"]
+
+
+def test_run_bad_inputs_are_clear_errors(tmp_path):
+    bad = tmp_path / "rows.json"
+    bad.write_text("[{\"a\": 1},\n {oops}]")
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart:1", "--file", str(bad))
+    assert result.exit_code == 1 and f"{bad}:2:3: not JSON" in result.output
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart:3", "--file", str(bad))
+    assert result.exit_code == 1 and "flow number must be 1 to 1" in result.output
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "other:1", "--file", str(bad))
+    assert result.exit_code == 1 and "no rule 'other'" in result.output
