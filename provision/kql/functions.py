@@ -203,13 +203,11 @@ CONVERTERS = {
 
 # ---- conversion functions ----
 for _name, _type, _conv in (
-    ("tobool", "boolean", to_bool), ("toboolean", "boolean", to_bool), ("todatetime", "datetime", to_datetime),
+    ("tobool", "boolean", to_bool), ("todatetime", "datetime", to_datetime),
     ("todouble", "real", to_real), ("toreal", "real", to_real), ("toguid", "guid", to_guid), ("toint", "int", to_int),
     ("tolong", "long", to_long), ("totimespan", "timespan", to_timespan),
 ):
     _add(Fn(_name, 1, 1, _type, _conv))
-CATALOGUE["toboolean"].status = COMPAT
-CATALOGUE["toboolean"].source = "Kusto alias of tobool (kql-subset.md lists tobool); accepted as its alias"
 _add(Fn("tostring", 1, 1, "string", to_string, null_safe=True))
 _add(Fn("parse_json", 1, 1, "dynamic", to_dynamic))
 # kql-subset.md: todynamic is used in Microsoft-published SentinelOneV2_DCR.json, so presumably accepted.
@@ -358,8 +356,6 @@ _add(Fn("dayofmonth", 1, 1, "int", lambda d: d.day, args=("datetime",)))
 _add(Fn("dayofweek", 1, 1, "timespan", lambda d: _dt.timedelta(days=(d.weekday() + 1) % 7), args=("datetime",)))
 _add(Fn("dayofyear", 1, 1, "int", lambda d: d.timetuple().tm_yday, args=("datetime",)))
 _add(Fn("getmonth", 1, 1, "int", lambda d: d.month, args=("datetime",)))
-_add(Fn("monthofyear", 1, 1, "int", lambda d: d.month, args=("datetime",), status=COMPAT,
-        source="Kusto alias of getmonth (listed); accepted as its alias"))
 _add(Fn("getyear", 1, 1, "int", lambda d: d.year, args=("datetime",)))
 _add(Fn("hourofday", 1, 1, "int", lambda d: d.hour, args=("datetime",)))
 _add(Fn("weekofyear", 1, 1, "int", lambda d: d.isocalendar()[1], args=("datetime",)))
@@ -675,8 +671,7 @@ _add(Fn("hash_sha256", 1, 1, "string", lambda s: hashlib.sha256(to_string(s).enc
 # kql-subset.md: replace listed in 2023, dropped in 2026, accepted per Azure-Sentinel PR #15099.
 _add(Fn("replace", 3, 3, "string", kql_replace, args=("string", "string", "string"), status=COMPAT,
         source="kql-subset.md: replace accepted (Azure/Azure-Sentinel PR #15099; listed in the 2023 docs)"))
-_add(Fn("trim", 2, 2, "string", lambda r, s: re.sub(f"^(?:{translate_regex(r)})|(?:{translate_regex(r)})$", "", s),
-        args=("string", "string"), status=COMPAT, source="used in Microsoft-published Azure-Sentinel DCRs (tests/kql/real_transforms.json)"))
+
 
 
 def gettype(x):
@@ -696,34 +691,49 @@ def _cef_unescape(value: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), value)
 
 
+_CEF_HEADER = ("Version", "DeviceVendor", "DeviceProduct", "DeviceVersion", "DeviceEventClassID", "Name", "Severity")
+
+
+def _cef_split_header(text: str):
+    """'CEF:0|v|p|1|id|name|5|ext' -> ([header fields], extension); (None, text) without a CEF header."""
+    idx = text.find("CEF:")
+    if idx < 0:
+        return None, text
+    fields, current, i = [], [], idx + 4
+    while i < len(text) and len(fields) < 7:
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            current.append(text[i + 1])
+            i += 2
+            continue
+        if ch == "|":
+            fields.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    if len(fields) < 7:
+        return None, text
+    return fields, text[i:]
+
+
 def parse_cef_dictionary(text):
-    """CEF Extension -> bag of key/value strings (ArcSight CEF spec: 'key=value' pairs, values may
-    contain spaces, '\\=' and '\\\\' escapes). A full 'CEF:0|...|' message is cut after its 7th header '|'."""
+    """A CEF message -> bag (ArcSight CEF spec). The docs read the pairs from its "Extension" key
+    (data-collection-transformations-kql.md: ``parsedCefDictionaryMessage["Extension"]``), so the bag is
+    ``{"Extension": {key: value}}`` plus the seven header fields (Version, DeviceVendor, DeviceProduct,
+    DeviceVersion, DeviceEventClassID, Name, Severity) when the text has a 'CEF:' header. Header field
+    names are this toolkit's choice (the docs show them only in a screenshot). Values may contain
+    spaces; '\\=' and '\\\\' are escapes; ';' is reserved (replace it first, as the docs say)."""
     if type(text) is not str:
         return None
-    extension = text
-    idx = text.find("CEF:")
-    if idx >= 0:
-        pipes, i = 0, idx
-        while i < len(text):
-            if text[i] == "\\":
-                i += 2
-                continue
-            if text[i] == "|":
-                pipes += 1
-                if pipes == 7:
-                    extension = text[i + 1:]
-                    break
-            i += 1
-    keys = []
-    for m in _CEF_KEY.finditer(extension):
-        if m.start() > 0 and extension[m.start() - 1] == "\\":
-            continue
-        keys.append(m)
-    out = {}
+    header, extension = _cef_split_header(text)
+    keys = [m for m in _CEF_KEY.finditer(extension) if not (m.start() > 0 and extension[m.start() - 1] == "\\")]
+    pairs = {}
     for n, m in enumerate(keys):
         end = keys[n + 1].start() if n + 1 < len(keys) else len(extension)
-        out[m.group(1)] = _cef_unescape(extension[m.end():end].rstrip(" "))
+        pairs[m.group(1)] = _cef_unescape(extension[m.end():end].rstrip(" "))
+    out = dict(zip(_CEF_HEADER, header)) if header else {}
+    out["Extension"] = pairs
     return out
 
 
@@ -755,7 +765,7 @@ KNOWN_KUSTO_ONLY = {
     "parse_url", "parse_path", "parse_user_agent", "format_datetime", "format_timespan", "todecimal", "trim_start",
     "trim_end", "reverse", "strrep", "array_slice", "array_index_of", "set_union", "isascii", "url_decode", "url_encode",
     "unixtime_seconds_todatetime", "unixtime_milliseconds_todatetime", "datetime_utc_to_local", "has_any_index",
-    "tohex", "toarray", "tobool", "hash", "hash_md5", "hash_sha1", "new_guid", "rand", "sqrt", "percentile", "count",
+    "tohex", "toarray", "toboolean", "monthofyear", "trim", "hash", "hash_md5", "hash_sha1", "new_guid", "rand", "sqrt", "percentile", "count",
     "dcount", "sum", "avg", "min", "max", "make_set", "make_list", "arg_max", "arg_min", "column_ifexists", "translate",
     "parse_csv", "regex_quote", "iff",
 }
