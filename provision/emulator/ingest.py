@@ -54,6 +54,16 @@ class Stats:
     dropped: int = 0
 
 
+class _Unrunnable:
+    """A flow whose transform does not compile: every record is dropped (and counted)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def run(self, record: dict):
+        raise kql.TransformRuntimeError(self.reason)
+
+
 def table_key(customer_id: str, table: str) -> str:
     return f"{customer_id.lower()}/{table.lower()}"
 
@@ -79,8 +89,14 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
             for stream in flow_streams:
                 transform = None
                 if query != "source":
-                    transform = kql.compile_transform(query, [(c["name"], c["type"]) for c in
-                                                              (props["streamDeclarations"].get(stream) or {}).get("columns", [])])
+                    declared = (props.get("streamDeclarations") or {}).get(stream) or {}
+                    try:
+                        transform = kql.compile_transform(query, [(c["name"], c["type"]) for c in declared.get("columns", [])])
+                    except kql.TransformCompileError as error:
+                        # Accepted at PUT (compat checker) but not runnable: rows of this flow are dropped, as Azure drops
+                        # records its pipeline cannot transform; the warning says why.
+                        plan.warnings.append(f"dataFlows[{index}]: {error}; its records are dropped")
+                        transform = _Unrunnable(str(error))
                     if getattr(transform, "identity_fallback", False):
                         plan.warnings.append(f"dataFlows[{index}]: transformKql is applied as the identity (the KQL engine "
                                              "cannot run it yet)")

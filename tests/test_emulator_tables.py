@@ -1,0 +1,162 @@
+"""Workspace tables through LogAnalyticsManagementClient: LRO mechanics and the service rules (azure-contract.md §3)."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from provision.emulator import seed
+from tests.emulator_helpers import RG, WS, table_body
+
+
+def _error(callable_, *args):
+    with pytest.raises(HttpResponseError) as raised:
+        poller = callable_(*args)
+        poller.result()
+    return raised.value
+
+
+def test_create_get_list_update_delete(azure, emu):
+    la = azure.loganalytics()
+    created = la.tables.begin_create_or_update(RG, WS, "Orders_CL", table_body(("OrderId", "guid"), ("Amount", "real"),
+                                                                              retentionInDays=45, totalRetentionInDays=70)).result()
+    assert created.properties.provisioning_state == "Succeeded"
+    assert created.properties.archive_retention_in_days == 25
+    assert created.properties.schema.table_type == "CustomLog"
+    assert [c.name for c in created.properties.schema.standard_columns] == ["TenantId"]
+    got = la.tables.get(RG, WS, "orders_cl")  # names are case-insensitive
+    assert [(c.name, c.type) for c in got.properties.schema.columns] == [("TimeGenerated", "dateTime"), ("OrderId", "guid"),
+                                                                         ("Amount", "real")]
+    names = [t.name for t in la.tables.list_by_workspace(RG, WS)]
+    assert "Orders_CL" in names and "Syslog" in names
+    updated = la.tables.begin_update(RG, WS, "Orders_CL", {"properties": {"retentionInDays": 60,
+                                                                          "totalRetentionInDays": 90}}).result()
+    assert updated.properties.retention_in_days == 60 and len(updated.properties.schema.columns) == 3
+    la.tables.begin_delete(RG, WS, "Orders_CL").result()
+    with pytest.raises(ResourceNotFoundError) as raised:
+        la.tables.get(RG, WS, "Orders_CL")
+    assert raised.value.error.code == "ResourceNotFound"
+
+
+def test_put_is_202_with_async_operation_headers(azure, emu):
+    la = azure.loganalytics()
+    la.tables.begin_create_or_update(RG, WS, "Lro_CL", table_body()).result()
+    put = [c for c in emu.calls if c.operation == "Tables_CreateOrUpdate"][0]
+    assert put.status == 202
+    assert emu.count(operation="OperationStatuses_Get") >= 1
+
+
+def test_lro_stays_in_progress_for_lro_seconds(azure, emu):
+    emu.set_lro_seconds(0.4)
+    la = azure.loganalytics()
+    poller = la.tables.begin_create_or_update(RG, WS, "Slow_CL", table_body())
+    assert la.tables.get(RG, WS, "Slow_CL").properties.provisioning_state == "InProgress"
+    assert poller.result().properties.provisioning_state == "Succeeded"
+    assert emu.count(operation="OperationStatuses_Get") >= 2
+
+
+def test_lro_failed_fault_reverts(azure, emu):
+    emu.inject_fault("lro-failed")
+    err = _error(azure.loganalytics().tables.begin_create_or_update, RG, WS, "Fails_CL", table_body())
+    assert err.error.code == "InternalServerError"
+    with pytest.raises(ResourceNotFoundError):
+        azure.loganalytics().tables.get(RG, WS, "Fails_CL")
+
+
+@pytest.mark.parametrize("name, body, code", [
+    ("NoSuffix", table_body(), "InvalidTableName"),
+    ("Bad_CL", {"properties": {"schema": {"columns": [{"name": "Message", "type": "string"}]}}}, "MissingTimeGenerated"),
+    ("Bad_CL", table_body(("1abc", "string")), "InvalidColumnName"),
+    ("Bad_CL", table_body(("has space", "string")), "InvalidColumnName"),
+    ("Bad_CL", table_body(("A" * 46, "string")), "InvalidColumnName"),
+    ("Bad_CL", table_body(("TenantId", "string")), "ReservedColumnName"),
+    ("Bad_CL", table_body(("_ResourceId", "string")), "InvalidColumnName"),  # leading underscore fails the name rule first
+    ("Bad_CL", table_body(("Type", "string")), "ReservedColumnName"),
+    ("Bad_CL", table_body(("Message", "text")), "InvalidColumnType"),
+    ("Bad_CL", {"properties": {"schema": {"columns": [{"name": "TimeGenerated", "type": "string"}]}}}, "InvalidColumnType"),
+    ("Bad_CL", table_body(*[(f"C{i}", "string") for i in range(500)]), "TooManyColumns"),
+    ("Bad_CL", table_body(retentionInDays=3), "InvalidRetention"),
+    ("Bad_CL", table_body(retentionInDays=731), "InvalidRetention"),
+    ("Bad_CL", table_body(totalRetentionInDays=4384), "InvalidRetention"),
+    ("Bad_CL", table_body(plan="Premium"), "InvalidPlan"),
+    ("Syslog", table_body(("Extra", "string")), "InvalidColumnName"),
+])
+def test_table_rules(azure, name, body, code):
+    err = _error(azure.loganalytics().tables.begin_create_or_update, RG, WS, name, body)
+    assert err.status_code == 400 and err.error.code == code
+
+
+def test_column_type_change_refused(azure):
+    la = azure.loganalytics()
+    la.tables.begin_create_or_update(RG, WS, "Typed_CL", table_body(("Amount", "real"))).result()
+    err = _error(la.tables.begin_create_or_update, RG, WS, "Typed_CL", table_body(("Amount", "string")))
+    assert err.error.code == "ColumnTypeChangeNotAllowed"
+
+
+def test_retention_minus_one_means_default(azure):
+    table = azure.loganalytics().tables.begin_create_or_update(RG, WS, "Ret_CL", table_body(retentionInDays=-1)).result()
+    assert table.properties.retention_in_days == 30 and table.properties.retention_in_days_as_default is True
+
+
+def test_azure_table_accepts_cf_columns_and_cannot_be_deleted(azure):
+    la = azure.loganalytics()
+    syslog = la.tables.get(RG, WS, "Syslog")
+    assert syslog.properties.schema.table_type == "Microsoft"
+    assert any(c.name == "TimeGenerated" for c in syslog.properties.schema.standard_columns)
+    updated = la.tables.begin_create_or_update(RG, WS, "Syslog", {"properties": {"schema": {
+        "columns": [{"name": "OrderRef_CF", "type": "string"}]}}}).result()
+    assert [c.name for c in updated.properties.schema.columns] == ["OrderRef_CF"]
+    with pytest.raises(HttpResponseError) as raised:
+        la.tables.begin_delete(RG, WS, "Syslog").result()
+    assert raised.value.error.code == "InvalidTableOperation"
+
+
+def test_unknown_workspace_and_table(azure):
+    la = azure.loganalytics()
+    with pytest.raises(ResourceNotFoundError) as raised:
+        la.tables.get(RG, "law-missing", "X_CL")
+    assert raised.value.error.code == "ParentResourceNotFound"
+    with pytest.raises(ResourceNotFoundError) as raised:
+        la.tables.get(RG, WS, "Missing_CL")
+    assert raised.value.error.code == "ResourceNotFound"
+    with pytest.raises(ResourceNotFoundError) as raised:
+        la.workspaces.get(RG, "law-missing")
+    assert raised.value.error.code == "ResourceNotFound"
+    with pytest.raises(ResourceNotFoundError) as raised:
+        la.workspaces.get("rg-missing", WS)
+    assert raised.value.error.code == "ResourceGroupNotFound"
+
+
+def test_delete_missing_table_is_204(azure, emu):
+    azure.loganalytics().tables.begin_delete(RG, WS, "Never_CL").result()
+    assert emu.calls[-1].status == 204
+
+
+def test_api_version_missing_and_unsupported(azure):
+    from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+    old = LogAnalyticsManagementClient(azure.credential(), seed.SUBSCRIPTION_ID, api_version="2019-09-01", **azure.mgmt_kwargs())
+    with pytest.raises(HttpResponseError) as raised:
+        old.tables.get(RG, WS, "Syslog")
+    assert raised.value.error.code == "NoRegisteredProviderFound"
+    assert "2025-07-01" in raised.value.error.message
+    ok = LogAnalyticsManagementClient(azure.credential(), seed.SUBSCRIPTION_ID, api_version="2022-10-01", **azure.mgmt_kwargs())
+    assert ok.tables.get(RG, WS, "Syslog").name == "Syslog"
+
+
+def test_api_version_missing(azure, emu):
+    from azure.core.rest import HttpRequest
+
+    response = azure.loganalytics().send_request(HttpRequest("GET", f"{emu.url}{seed.WORKSPACE_ID}/tables/Syslog"))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "MissingApiVersionParameter"
+
+
+def test_auxiliary_plan_needs_2025_07_01(azure):
+    from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+    table = azure.loganalytics().tables.begin_create_or_update(RG, WS, "Aux_CL", table_body(plan="Auxiliary")).result()
+    assert table.properties.plan == "Auxiliary"
+    older = LogAnalyticsManagementClient(azure.credential(), seed.SUBSCRIPTION_ID, api_version="2025-02-01", **azure.mgmt_kwargs())
+    err = _error(older.tables.begin_create_or_update, RG, WS, "Aux2_CL", table_body(plan="Auxiliary"))
+    assert err.error.code == "InvalidPlan"
