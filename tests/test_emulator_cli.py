@@ -1,0 +1,112 @@
+"""`provision emulator serve` as a subprocess (prints env, writes --env-file, persists, stops on SIGTERM) and `rows`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from provision.cli import app
+from provision.emulator import Emulator, seed
+from tests.emulator_helpers import RG, WS, deploy
+
+EXPECTED = ["PROVISION_LOCAL_URL", "AZURE_AUTHORITY_HOST", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+            "AZURE_SUBSCRIPTION_ID", "PROVISION_LOCAL_WORKSPACE_ID", "PROVISION_LOCAL_SENDER_CLIENT_ID",
+            "PROVISION_LOCAL_SENDER_CLIENT_SECRET", "PROVISION_LOCAL_SENDER_APP_ID", "REQUESTS_CA_BUNDLE"]
+
+
+class _Env:
+    """AzureClients-like builder from the variables `serve` printed (what a user's CI would do)."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.emu = type("E", (), {"url": env["PROVISION_LOCAL_URL"], "ca_path": Path(env["REQUESTS_CA_BUNDLE"])})()
+
+    def clients(self):
+        from tests.emulator_fixtures import AzureClients
+
+        return AzureClients(self.emu)
+
+
+def _serve(state: Path, env_file: Path) -> tuple[subprocess.Popen, dict]:
+    process = subprocess.Popen([sys.executable, "-m", "provision", "emulator", "serve", "--state", str(state),
+                                "--env-file", str(env_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    env = {}
+    deadline = time.time() + 20
+    while "REQUESTS_CA_BUNDLE" not in env and time.time() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        key, _, value = line.strip().partition("=")
+        env[key] = value
+    return process, env
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=10)
+
+
+def test_serve_prints_env_writes_env_file_persists_and_stops(tmp_path):
+    state, env_file = tmp_path / "state", tmp_path / "local.env"
+    process, env = _serve(state, env_file)
+    try:
+        assert list(env) == EXPECTED
+        assert env["AZURE_CLIENT_ID"] == seed.DEPLOYER_APP_ID and env["PROVISION_LOCAL_WORKSPACE_ID"] == seed.WORKSPACE_ID
+        assert Path(env["REQUESTS_CA_BUNDLE"]).is_absolute() and Path(env["REQUESTS_CA_BUNDLE"]).exists()
+        written = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        assert written == env
+        azure = _Env(env).clients()
+        rule = deploy(azure)
+        azure.ingestion(rule.endpoints.logs_ingestion).upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp",
+                                                              logs=[{"TimeGenerated": "2026-01-01T00:00:00Z", "Message": "kept"}])
+    finally:
+        assert _stop(process) == 0
+    assert "stopped" in process.stderr.read()
+
+    result = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(state)])
+    assert result.exit_code == 0
+    assert [json.loads(line) for line in result.output.splitlines()] == [{"TimeGenerated": "2026-01-01T00:00:00Z", "Message": "kept"}]
+
+    process, env2 = _serve(state, env_file)  # restart on the same state dir
+    try:
+        assert Path(env2["REQUESTS_CA_BUNDLE"]).read_bytes() == Path(env["REQUESTS_CA_BUNDLE"]).read_bytes()
+        azure = _Env(env2).clients()
+        assert azure.monitor().data_collection_rules.get(RG, "dcr-myapp").immutable_id == rule.immutable_id
+        assert azure.loganalytics().tables.get(RG, WS, "MyApp_CL").name == "MyApp_CL"
+    finally:
+        assert _stop(process) == 0
+
+
+def test_serve_refuses_other_bind_addresses():
+    result = CliRunner().invoke(app, ["emulator", "serve", "--bind", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert "127.0.0.1 only" in result.output
+
+
+def test_serve_rejects_bad_fault_spec(tmp_path):
+    result = CliRunner().invoke(app, ["emulator", "serve", "--state", str(tmp_path), "--fault", "418"])
+    assert result.exit_code == 1 and "unknown fault kind" in result.output
+
+
+def test_rows_limit_and_missing_state(tmp_path):
+    with Emulator(tmp_path) as emu:
+        from tests.emulator_fixtures import AzureClients
+
+        azure = AzureClients(emu)
+        rule = deploy(azure)
+        azure.ingestion(rule.endpoints.logs_ingestion).upload(
+            rule_id=rule.immutable_id, stream_name="Custom-MyApp",
+            logs=[{"TimeGenerated": "2026-01-01T00:00:00Z", "Message": str(i)} for i in range(5)])
+    result = CliRunner().invoke(app, ["emulator", "rows", "myapp_cl", "--limit", "2", "--state", str(tmp_path)])
+    assert result.exit_code == 0
+    assert [json.loads(line)["Message"] for line in result.output.splitlines()] == ["3", "4"]
+    result = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "no emulator state" in result.output
