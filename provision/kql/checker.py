@@ -185,8 +185,9 @@ class _Checker:
     def operator(self, op, schema, scope):
         if isinstance(op, A.Extend):
             new = dict(schema)
-            # Within one extend, later expressions see earlier ones (extend a = 1, b = a + 1).
-            self.assignments(op.assigns, new, new, scope, prefix="Column")
+            # Every expression of one extend sees the input row only (Kusto.Language: in
+            # 'extend a = 1, b = a + 1' the name 'a' is unknown); chain extends instead.
+            self.assignments(op.assigns, new, schema, scope, prefix="Column")
             return new
         if isinstance(op, A.Project):
             new = {}
@@ -465,7 +466,7 @@ class _Checker:
             if not _arg_ok(expected, t):
                 self.error("TypeMismatch", f"argument {i + 1} of {name}() must be {_CLASS_TEXT[expected]}, got {t}", _pos(arg),
                            f"convert it, e.g. {_CLASS_FIX.get(expected, 'tostring')}(...)", "azure-contract.md §9 Scalar functions")
-            if i in fn.literal_args and not isinstance(arg, A.Literal):
+            if i in fn.literal_args and not _constant(arg, row):
                 self.error("TypeMismatch", f"argument {i + 1} of {name}() must be a constant", _pos(arg), "write a literal here")
         if name in ("iif", "iff", "case"):
             preds = [0] if name != "case" else list(range(0, count - 1, 2))
@@ -477,10 +478,8 @@ class _Checker:
             if name == "case" and count % 2 == 0:
                 self.error("WrongArgumentCount", "case() needs pairs of (condition, value) and a final else value", node.pos,
                            "add the else value as the last argument")
-            known = {t for t in branch_types if t is not None}
-            if len(known) > 1 and not known <= set(NUMERIC) and "dynamic" not in known and known != {"string", "guid"}:
-                self.error("TypeMismatch", f"the branches of {name}() have different types: {', '.join(sorted(known))}", node.pos,
-                           "convert the branches to one type, e.g. tostring(...)")
+        if name == "array_length" and isinstance(node.args[0], A.DynamicLiteral) and not isinstance(node.args[0].value, list):
+            self.error("TypeMismatch", "array_length() needs a dynamic array", _pos(node.args[0]), "pass an array, e.g. dynamic([1, 2])")
         if name == "extract" and count == 4:
             type_arg = node.args[3]
             if isinstance(type_arg, A.Call) and type_arg.name == "typeof" and type_arg.args and isinstance(type_arg.args[0], A.Name):
@@ -578,6 +577,27 @@ def _comparable(lt, rt, ordered) -> bool:
     if not ordered and {lt, rt} == {"string", "guid"}:
         return True
     return False
+
+
+def _constant(node, row) -> bool:
+    """Kusto.Language's notion of a constant argument: literals, let scalars and calls on constants
+    (tolong("3")), but not operator expressions ((16 + 7) is "not a constant"; test_differential.py)."""
+    if isinstance(node, A.Name):
+        return node.name not in row
+    if isinstance(node, (A.Literal, A.DynamicLiteral)):
+        return True
+    children = []
+    if isinstance(node, A.Call):
+        children = list(node.args)
+    elif isinstance(node, (A.Unary,)):
+        children = [node.operand]
+    elif isinstance(node, A.Paren):
+        children = [node.expr]
+    elif isinstance(node, (A.Member, A.Index)):
+        children = [node.target]
+    else:
+        return False
+    return all(_constant(c, row) for c in children)
 
 
 def _derived_name(expr):

@@ -123,9 +123,19 @@ def _compile_operator(op, ctx: _Ctx, names):
     if isinstance(op, A.Extend):
         fns, new_names = _assign_fns(op.assigns, ctx, set(names), "Column")
 
+        if len(fns) == 1:
+            (name1, f1), = fns
+
+            def extend_one(row):
+                row[name1] = f1(row)
+                return row
+            return extend_one, names + [n for n in new_names if n not in names]
+
         def extend(row, fns=fns):
-            for name, f in fns:
-                row[name] = f(row)
+            # All expressions see the input row (Kusto semantics), then the columns are set.
+            values = [f(row) for _, f in fns]
+            for (name, _), value in zip(fns, values):
+                row[name] = value
             return row
         return extend, names + [n for n in new_names if n not in names]
     if isinstance(op, A.Project):

@@ -81,9 +81,8 @@ def common_type(types):
     first = known[0]
     if all(t == first for t in known):
         return first
-    if "dynamic" in known:
-        return "dynamic"
-    return first
+    # Kusto.Language types mixed branches (iif(c, "a", 2)) as dynamic, without an error.
+    return "dynamic"
 
 
 # ---- runtime conversions (null in, null out; failures give null: KQL semantics) ----
@@ -429,9 +428,13 @@ _add(Fn("zip", 2, None, "dynamic", zip_arrays, rest="dynamic", args=("dynamic", 
 
 
 # ---- math ----
-def _num_result(index=0):
+def _num_result(index=0, widen_int=False):
+    """Result type = the argument's type; ``widen_int``: int becomes long (Kusto.Language types abs(int) and
+    bin(int, n) as long, round(int) and ceiling(int) as int; checked by tests/kql/test_differential.py)."""
     def returns(types):
         t = types[index] if index < len(types) else None
+        if widen_int and t == "int":
+            return "long"
         return t if t in NUMERIC or t in ("datetime", "timespan") else ("real" if t == "dynamic" else t)
     return returns
 
@@ -486,9 +489,9 @@ def _exp(base):
     return exp
 
 
-_add(Fn("abs", 1, 1, _num_result(), lambda x: abs(x), args=("numlike",)))
-_add(Fn("bin", 2, 2, _num_result(), bin_value, args=("numlike", "numlike")))
-_add(Fn("floor", 2, 2, _num_result(), bin_value, args=("numlike", "numlike")))
+_add(Fn("abs", 1, 1, _num_result(widen_int=True), lambda x: abs(x), args=("numlike",)))
+_add(Fn("bin", 2, 2, _num_result(widen_int=True), bin_value, args=("numlike", "numlike")))
+_add(Fn("floor", 2, 2, _num_result(widen_int=True), bin_value, args=("numlike", "numlike")))
 _add(Fn("ceiling", 1, 1, _num_result(), lambda x: math.ceil(x) if type(x) is int else float(math.ceil(x)) if math.isfinite(x) else x,
         args=("num",)))
 _add(Fn("exp", 1, 1, "real", _exp(None), args=("num",)))
@@ -501,9 +504,8 @@ _add(Fn("log", 1, 1, "real", _safe_log(math.log), args=("num",)))
 _add(Fn("log10", 1, 1, "real", _safe_log(math.log10), args=("num",)))
 _add(Fn("log2", 1, 1, "real", _safe_log(math.log2), args=("num",)))
 _add(Fn("pow", 2, 2, "real", _pow, args=("num", "num")))
-_add(Fn("round", 1, 2, _num_result(), round_value, args=("num", "num")))
-_add(Fn("sign", 1, 1, _num_result(), lambda x: (x > 0) - (x < 0) if type(x) is int else float((x > 0) - (x < 0)),
-        args=("num",)))
+_add(Fn("round", 1, 2, _num_result(), round_value, args=("num", "num"), literal_args=(1,)))
+_add(Fn("sign", 1, 1, "real", lambda x: float((x > 0) - (x < 0)), args=("num",)))
 
 
 # ---- conditional (evaluated lazily by the compiler; impl here is for completeness) ----

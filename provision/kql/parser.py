@@ -21,6 +21,7 @@ import re
 import uuid
 
 from provision.kql import ast as A
+from provision.kql.keywords import DECLARATION_OK, RESERVED
 from provision.kql.lexer import EOF, IDENT, NUMBER, OP, QIDENT, STRING, TIMESPAN, TYPED, LexError, Token, tokenize
 from provision.kql.values import parse_datetime, parse_timespan_text
 
@@ -111,15 +112,24 @@ class _Parser:
             raise ParseError(f"extraneous input {_describe(self.tok)} expecting end of query", self.tok.pos,
                              "remove it, or separate statements with ';' and operators with '|'")
 
-    def name_token(self, what: str) -> tuple[str, bool, int]:
+    def name_token(self, what: str, declaration: bool = False, keyword_ok: bool = False) -> tuple[str, bool, int]:
+        """A name: plain or ['quoted']. Kusto keywords must be quoted (keywords.py), except type names."""
         token = self.tok
         if token.kind == IDENT:
+            if not keyword_ok:
+                self.check_reserved(token, declaration)
             self.advance()
             return token.text, False, token.pos
         if token.kind == QIDENT:
             self.advance()
             return token.value, True, token.pos
         raise ParseError(f"expected {what}, found {_describe(token)}", token.pos, f"write a {what} here")
+
+    def check_reserved(self, token: Token, declaration: bool = False) -> None:
+        word = token.text
+        if word in RESERVED and not (declaration and word in DECLARATION_OK):
+            raise ParseError(f"'{word}' is a keyword: to use it as a name, quote it as ['{word}']", token.pos,
+                             f"write ['{word}']")
 
     # ---- statements ----
     def query(self) -> A.Query:
@@ -188,7 +198,7 @@ class _Parser:
         start = self.expect_op("(").pos
         params = []
         while not self.at_op(")"):
-            pname, _, ppos = self.name_token("parameter name")
+            pname, _, ppos = self.name_token("parameter name", declaration=True)
             self.expect_op(":", "after the parameter name")
             tabular = False
             if self.at_op("("):
@@ -207,7 +217,7 @@ class _Parser:
                 ptype = "table"
                 tabular = True
             else:
-                ptype, _, _ = self.name_token("parameter type")
+                ptype, _, _ = self.name_token("parameter type", keyword_ok=True)
             default = None
             if self.at_op("="):
                 self.advance()
@@ -258,9 +268,9 @@ class _Parser:
         self.expect_op("(", "after 'datatable'")
         columns = []
         while True:
-            name, quoted, pos = self.name_token("column name")
+            name, quoted, pos = self.name_token("column name", declaration=True)
             self.expect_op(":", "after the column name")
-            ctype, _, _ = self.name_token("column type")
+            ctype, _, _ = self.name_token("column type", keyword_ok=True)
             columns.append(A.ColumnDecl(name, ctype, pos, quoted))
             if not self.at_op(","):
                 break
@@ -298,13 +308,15 @@ class _Parser:
         if lower == "extend":
             return A.Extend(self.assign_list(allow_empty=False), pos)
         if lower == "project":
+            if self.tok.kind == EOF or self.at_op("|") or self.at_op(";"):
+                return A.Project((), pos)  # Kusto accepts an empty project (no columns)
             return A.Project(self.assign_list(allow_empty=False), pos)
         if lower == "project-away":
             return A.ProjectAway(self.name_patterns(), pos)
         if lower == "project-rename":
             pairs = []
             while True:
-                new, quoted, npos = self.name_token("new column name")
+                new, quoted, npos = self.name_token("new column name", declaration=True)
                 self.expect_op("=", "in project-rename (new = old)")
                 old, oquoted, opos = self.name_token("existing column name")
                 pairs.append((A.Name(new, quoted, npos), A.Name(old, oquoted, opos)))
@@ -347,6 +359,8 @@ class _Parser:
                 start = token.pos
                 text = ""
                 while (self.tok.kind == IDENT or self.at_op("*")) and (not text or not self.tok.space_before):
+                    if self.tok.kind == IDENT and not self.at_op("*") and text == "" and not (self.peek().kind == OP and self.peek().text == "*"):
+                        self.check_reserved(self.tok)
                     text += self.advance().text
                 names.append(A.Name(text, False, start))
             else:
@@ -360,7 +374,7 @@ class _Parser:
         while True:
             start = self.tok.pos
             if self.tok.kind in (IDENT, QIDENT) and self.peek().kind == OP and self.peek().text == "=":
-                name, quoted, _ = self.name_token("column name")
+                name, quoted, _ = self.name_token("column name", declaration=True)
                 self.advance()  # '='
                 assigns.append(A.Assign(name, self.expression(), start, quoted))
             else:
@@ -397,11 +411,11 @@ class _Parser:
                 self.advance()
                 pattern.append(A.Wildcard(token.pos))
             elif token.kind in (IDENT, QIDENT):
-                name, quoted, npos = self.name_token("column name")
+                name, quoted, npos = self.name_token("column name", declaration=True)
                 ctype = "string"
                 if self.at_op(":"):
                     self.advance()
-                    ctype, _, _ = self.name_token("column type")
+                    ctype, _, _ = self.name_token("column type", keyword_ok=True)
                 pattern.append(A.ColumnDecl(name, ctype, npos, quoted))
             else:
                 raise ParseError(f"unexpected {_describe(token)} in parse pattern", token.pos,
@@ -487,6 +501,10 @@ class _Parser:
                 dot = self.advance()
                 token = self.tok
                 if token.kind == IDENT:
+                    if token.text in ("true", "false"):
+                        raise ParseError(f"'{token.text}' is a keyword: write ['{token.text}'] after '.'", token.pos,
+                                         f"write x['{token.text}']")
+                    self.check_reserved(token)
                     self.advance()
                     expr = A.Member(expr, token.text, dot.pos, False)
                 elif token.kind == QIDENT:
@@ -536,9 +554,17 @@ class _Parser:
                 return A.Literal("boolean", lower == "true", lower, token.pos)
             if lower == "dynamic" and self.peek().kind == OP and self.peek().text == "(":
                 return self.dynamic_literal()
+            if lower == "typeof" and self.peek().kind == OP and self.peek().text == "(":
+                # typeof(int): a type name, not an expression (extract's 4th argument)
+                self.advance()
+                self.advance()
+                tname, _, tpos = self.name_token("type name", keyword_ok=True)
+                self.expect_op(")", "to close typeof(")
+                return A.Call("typeof", (A.Name(tname, False, tpos),), token.pos)
             if self.peek().kind == OP and self.peek().text == "(":
                 self.advance()
                 return A.Call(token.text, self.call_args(), token.pos)
+            self.check_reserved(token)
             self.advance()
             return A.Name(token.text, False, token.pos)
         if self.at_op("("):

@@ -13,6 +13,7 @@ import json
 import re
 
 from provision.kql import ast as A
+from provision.kql.keywords import RESERVED
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYWORDS = {"and", "or", "true", "false", "let", "print", "datatable", "with", "by", "in", "has", "contains", "between",
@@ -21,7 +22,7 @@ _KEYWORDS = {"and", "or", "true", "false", "let", "print", "datatable", "with", 
 
 
 def format_name(name: str, force: bool = False) -> str:
-    if not force and _PLAIN_NAME.match(name) and name not in _KEYWORDS:
+    if not force and _PLAIN_NAME.match(name) and name not in _KEYWORDS and name not in RESERVED:
         return name
     return "['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
@@ -78,7 +79,7 @@ def _function(f: A.FunctionDef) -> str:
 
 
 def _member(m: A.Member) -> str:
-    if _PLAIN_NAME.match(m.name):
+    if _PLAIN_NAME.match(m.name) and m.name not in RESERVED and m.name not in ("true", "false"):
         return f"{_fmt(m.target)}.{m.name}"
     return f"{_fmt(m.target)}[{json.dumps(m.name, ensure_ascii=False)}]"
 
@@ -101,7 +102,7 @@ _DISPATCH = {
     A.DataTable: lambda n: "datatable(" + ", ".join(f"{format_name(c.name)}:{c.type}" for c in n.columns) + ") ["
     + ", ".join(_fmt(v) for v in n.values) + "]",
     A.Extend: lambda n: f"extend {_assigns(n.assigns)}",
-    A.Project: lambda n: f"project {_assigns(n.assigns)}",
+    A.Project: lambda n: f"project {_assigns(n.assigns)}".rstrip(),
     A.ProjectAway: lambda n: "project-away " + ", ".join(x.name if not x.quoted else format_name(x.name) for x in n.names),
     A.ProjectRename: lambda n: "project-rename " + ", ".join(f"{format_name(a.name)} = {format_name(b.name)}" for a, b in n.pairs),
     A.Where: lambda n: f"where {_fmt(n.predicate)}",
