@@ -224,6 +224,8 @@ def _check_flow(index, flow, streams, destinations, lookup, check_transform, det
             continue
         for stream in flow_streams:
             workspace_of_stream.setdefault(stream, set()).add(workspace["id"].lower())
+        if not flow.get("outputStream") and flow_streams and all(s.startswith("Microsoft-") for s in flow_streams):
+            continue  # known agent streams go to their own tables; outputStream is not used (§5.2 Semantics)
         parsed = output_table(output_stream) if output_stream else None
         table = lookup.table_state(workspace["id"], parsed[0]) if parsed else None
         if table is None or (parsed and parsed[1] != (not table.get("azure"))):
@@ -278,7 +280,8 @@ def stored_dcr(resource_id: str, name: str, body: dict, location: str, existing:
     state = {"id": resource_id, "name": existing["name"] if existing else name, "type": DCR_TYPE, "location": location,
              "properties": props, "systemData": arm.system_data(caller, (existing or {}).get("systemData")),
              "etag": arm.new_etag()}
-    for key in ("kind", "tags", "identity", "sku"):
+    state["tags"] = body.get("tags") or {}
+    for key in ("kind", "identity", "sku"):
         if body.get(key) is not None:
             state[key] = body[key]
     return state
@@ -293,7 +296,8 @@ def stored_dce(resource_id: str, name: str, body: dict, location: str, existing:
     state = {"id": resource_id, "name": existing["name"] if existing else name, "type": DCE_TYPE, "location": location,
              "properties": props, "systemData": arm.system_data(caller, (existing or {}).get("systemData")),
              "etag": arm.new_etag()}
-    for key in ("kind", "tags", "identity", "sku"):
+    state["tags"] = body.get("tags") or {}
+    for key in ("kind", "identity", "sku"):
         if body.get(key) is not None:
             state[key] = body[key]
     return state

@@ -135,17 +135,19 @@ def seeded_assignments() -> list[dict]:
 def public_assignment_body(scope: str, name: str, props: dict, *, created_by: str | None, granted_at: float,
                            created_on: str | None = None) -> dict:
     stamp = arm.now_iso()
+    properties = {
+        "roleDefinitionId": props["roleDefinitionId"], "principalId": props["principalId"],
+        "principalType": props.get("principalType") or "ServicePrincipal",
+        "scope": scope or "/", "condition": props.get("condition"), "conditionVersion": props.get("conditionVersion"),
+        "description": props.get("description"),
+        "delegatedManagedIdentityResourceId": props.get("delegatedManagedIdentityResourceId"),
+        "createdOn": created_on or stamp, "updatedOn": stamp, "createdBy": created_by, "updatedBy": created_by,
+    }
     return {
         "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}",
         "name": name, "type": RA_TYPE,
-        "properties": {
-            "roleDefinitionId": props["roleDefinitionId"], "principalId": props["principalId"],
-            "principalType": props.get("principalType") or "ServicePrincipal",
-            "scope": scope or "/", "condition": props.get("condition"), "conditionVersion": props.get("conditionVersion"),
-            "description": props.get("description"),
-            "delegatedManagedIdentityResourceId": props.get("delegatedManagedIdentityResourceId"),
-            "createdOn": created_on or stamp, "updatedOn": stamp, "createdBy": created_by, "updatedBy": created_by,
-        },
+        # Unset optional fields are omitted: the 2022-04-01 schema types them as non-nullable strings.
+        "properties": {k: v for k, v in properties.items() if v is not None},
         "_grantedAt": granted_at,
     }
 
