@@ -172,7 +172,7 @@ class _Runner:
         try:
             if change.kind == "table":
                 poller = s.loganalytics(p["subscription"]).tables.begin_create_or_update(
-                    p["resource_group"], p["workspace"], p["name"], body, cls=raw_json)
+                    p["resource_group"], p["workspace"], p["name"], body, cls=raw_json, **_polling(s))
                 return "poll", poller
             if change.kind == "endpoint":
                 return "done", s.monitor(p["subscription"]).data_collection_endpoints.create(
@@ -236,6 +236,34 @@ class _Runner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _polling(session: Session) -> dict:
+    """``polling=`` for table operations: Retry-After when the service sends it, else a short backoff.
+
+    The SDK's fixed interval is either slow (30 s default) or chatty (0 s); starting at a
+    tenth of the cap and growing by half each poll finishes close to the operation's end
+    with few status calls (sdk-notes.md §4.3 delay rule)."""
+    cap = session.polling_interval
+    if cap is None:
+        return {}
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    class BackoffPolling(ARMPolling):
+        def __init__(self):
+            super().__init__(cap, path_format_arguments={"endpoint": session.base_url or session.cloud.arm})
+            self._next = cap / 10
+
+        def _extract_delay(self) -> float:
+            from azure.core.polling.base_polling import get_retry_after
+
+            retry_after = get_retry_after(self._pipeline_response)
+            if retry_after:
+                return retry_after
+            delay, self._next = self._next, min(cap, self._next * 1.5)
+            return delay
+
+    return {"polling": BackoffPolling()}
 
 
 def _bytes(body) -> bytes:

@@ -123,6 +123,17 @@ class Session:
     def authorization(self, subscription: str):
         return self._client("authorization", subscription)
 
+    def warm_up(self) -> None:
+        """Acquire the ARM token once before fanning out, so parallel first calls share it."""
+        from azure.core.exceptions import ClientAuthenticationError
+
+        try:
+            self.credential.get_token(self.cloud.arm_scope)
+        except ClientAuthenticationError as error:
+            raise AzureError(f"signing in to {self.cloud.name} failed: {str(error).splitlines()[0]}",
+                             hint="sign in (az login, workload identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/"
+                                  "AZURE_CLIENT_SECRET); on --cloud local check the emulator's variables") from None
+
     def ingestion(self, endpoint: str, credential=None):
         """A ``LogsIngestionClient`` for ``endpoint`` (as ``credential``, default: the deploying identity)."""
         from azure.monitor.ingestion import LogsIngestionClient
@@ -228,7 +239,9 @@ def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential(authority=profile.authority)
-        return Session(profile, credential, polling_interval=polling_interval, retry=retry, environ={})
+        # Status polls back off up to 15 s unless Azure's Retry-After says otherwise (apply._polling).
+        return Session(profile, credential, polling_interval=15.0 if polling_interval is None else polling_interval,
+                       retry=retry, environ={})
     started = None
     if emulator is not None:
         local_env = dict(emulator.env())
@@ -266,7 +279,7 @@ def _local_session(profile, env: dict, polling_interval, retry, started) -> Sess
     credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
                                         authority=authority, disable_instance_discovery=True, connection_verify=ca)
     if polling_interval is None:
-        polling_interval = 0.2  # the emulator's LROs are short; never the SDK's 30 s default
+        polling_interval = 0.5  # the longest wait between status polls (apply backs off up to it)
     local = {k: v for k, v in env.items() if k.startswith("PROVISION_LOCAL_")}
     return Session(profile, credential, base_url=url, graph_url=env.get("PROVISION_LOCAL_GRAPH_URL") or url,
                    verify=ca, polling_interval=polling_interval, retry=retry, emulator=started, environ=local)

@@ -132,23 +132,30 @@ def read_live(session: Session, scenario, resources, principals=None, missing_pu
     Role assignments are only read when their DCR exists (otherwise they cannot).
     """
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        ws_future = pool.submit(_get, session, "workspace", scenario.workspace)
-        first = [r for r in resources if r.kind != "role_assignment"]
-        futures = {r.id.lower(): pool.submit(_get, session, r.kind, r.id) for r in first}
-        bodies = {rid: f.result() for rid, f in futures.items()}
-        workspace = ws_future.result()
-        assignments = [r for r in resources if r.kind == "role_assignment" and not getattr(r, "unresolved", False)]
-        ra_futures = {}
-        for r in assignments:
-            scope = parse_id(r.id)["scope"]
-            if bodies.get(scope.lower(), True) is None:
-                bodies[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
-            else:
-                ra_futures[r.id.lower()] = (r, pool.submit(_read_assignment, session, r))
-        for rid, (_, future) in ra_futures.items():
-            bodies[rid] = future.result()
+        bodies, workspace = _read_resources(session, scenario, resources, pool)
+        bodies.update(_read_assignments(session, resources, bodies, pool))
     return LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
                      principals=dict(principals or {}), missing_publishers=list(missing_publishers))
+
+
+def _read_resources(session: Session, scenario, resources, pool) -> tuple[dict, dict | None]:
+    ws_future = pool.submit(_get, session, "workspace", scenario.workspace)
+    futures = {r.id.lower(): pool.submit(_get, session, r.kind, r.id) for r in resources
+               if r.kind != "role_assignment"}
+    return {rid: f.result() for rid, f in futures.items()}, ws_future.result()
+
+
+def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
+    out, futures = {}, {}
+    for r in resources:
+        if r.kind != "role_assignment" or getattr(r, "unresolved", False):
+            continue
+        if bodies.get(parse_id(r.id)["scope"].lower(), True) is None:
+            out[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
+        else:
+            futures[r.id.lower()] = pool.submit(_read_assignment, session, r)
+    out.update({rid: f.result() for rid, f in futures.items()})
+    return out
 
 
 def _read_assignment(session: Session, resource) -> dict | None:
@@ -166,11 +173,21 @@ def _read_assignment(session: Session, resource) -> dict | None:
 
 
 def read_state(session: Session, scenario, templates_dir=None, parallelism: int = 8):
-    """Resolve publishers, render, and read live state: (resources, LiveState)."""
+    """Resolve publishers, render, and read live state: (resources, LiveState).
+
+    Graph lookups and the resource GETs run together: only role assignments need
+    the resolved principals (their names derive from them), so they are read last.
+    """
     from provision.render import render_resources
 
+    session.warm_up()  # one token request, not one per thread
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        principals, missing = resolve_principals(session, scenario, pool)
-    resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
-    live = read_live(session, scenario, resources, principals, missing, parallelism)
+        lookups = pool.submit(resolve_principals, session, scenario, None)
+        first = render_resources(scenario, templates_dir=templates_dir)
+        bodies, workspace = _read_resources(session, scenario, first, pool)
+        principals, missing = lookups.result()
+        resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
+        bodies.update(_read_assignments(session, resources, bodies, pool))
+    live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
+                     principals=principals, missing_publishers=missing)
     return resources, live
