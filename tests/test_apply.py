@@ -198,3 +198,19 @@ def test_impossible_change_is_refused_with_options(session, emu, tmp_path):
         apply_plan(session, plan, allow_destructive=True)
     assert "cannot be changed" in info.value.format() and "new column" in info.value.format()
     assert len(emu.write_calls()) == writes
+
+
+def test_ensure_absent_deletes_only_with_the_flag(session, emu, tmp_path):
+    extra = "  Extra_CL:\n    columns:\n      TimeGenerated: datetime\n      Note: string\n"
+    text = QUICKSTART.read_text().replace("rules:\n", extra + "\nrules:\n", 1)
+    present, absent = tmp_path / "present.yaml", tmp_path / "absent.yaml"
+    present.write_text(text)
+    absent.write_text(text.replace(extra, "  Extra_CL:\n    ensure: absent\n"))
+    apply_plan(session, plan_scenario(session, scenario(present, session))[2])
+    plan = plan_scenario(session, scenario(absent, session))[2]
+    assert [(c.action, c.kind, c.name, c.cls) for c in plan.pending] == [("delete", "table", "Extra_CL", "data-affecting")]
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    apply_plan(session, plan, allow_destructive=True)
+    assert emu.count("DELETE", "Tables_Delete") == 1
+    assert not plan_scenario(session, scenario(absent, session))[2].has_changes
