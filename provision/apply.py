@@ -32,6 +32,7 @@ from provision.errors import ApplyError, AzureError, PlanError
 from provision.live import _read_assignment, get_resource, parse_id, raw_json
 from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
 
+REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
 _RANK = {"table": 0, "endpoint": 1, "rule": 2, "role_assignment": 3}
 _TERMINAL_OK = "succeeded"
 _TERMINAL_BAD = ("failed", "canceled")
@@ -289,6 +290,7 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
     finished: set[str] = set()
     blocked: set[str] = set()
     active: set[str] = set()
+    last_report = time.monotonic()
     try:
         while waiting or active:
             _launch_ready(runner, steps, waiting, finished, blocked, active)
@@ -297,6 +299,11 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
             try:
                 step, what, outcome = runner.events.get(timeout=0.25)  # timeout keeps Ctrl-C responsive
             except queue.Empty:
+                if time.monotonic() - last_report >= REPORT_EVERY:
+                    last_report = time.monotonic()
+                    names = ", ".join(steps[k].change.name for k in sorted(active)[:3])
+                    runner.progress("tick", None, f"{len(active)} in progress ({names}{', ...' if len(active) > 3 else ''}), "
+                                                  f"{time.monotonic() - started:.0f} s elapsed")
                 continue
             _handle(runner, step, what, outcome, steps, result, finished, blocked, active)
     except KeyboardInterrupt:

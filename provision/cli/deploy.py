@@ -213,6 +213,9 @@ def _progress(echo):
     started: dict[str, float] = {}
 
     def report(event: str, change, detail: str) -> None:
+        if change is None:  # a periodic line during long waits (table provisioning)
+            echo(f"  ... still working: {detail}")
+            return
         label = change.label
         if event == "start":
             started[change.id] = time.monotonic()
