@@ -45,8 +45,8 @@ def compile_analysis(query_text: str, analysis: Analysis, input_columns):
     columns = [(name, normalize_type(t)) for name, t in input_columns]
     for let in query.lets:
         _compile_let(let, ctx, [n for n, _ in columns])
-    run, _ = _compile_pipeline(query.body, ctx, [n for n, _ in columns])
-    return Transform(query_text, columns, analysis.output_columns, run)
+    run, names = _compile_pipeline(query.body, ctx, [n for n, _ in columns])
+    return Transform(query_text, columns, analysis.output_columns, run, names)
 
 
 def _compile_let(let: A.Let, ctx: _Ctx, input_names):
@@ -753,6 +753,69 @@ def _input_converter(kql_type):
 
 
 _PLAIN = (str, int, bool, type(None))
+_OUTPUT_PLAIN = ("string", "int", "long", "boolean", "guid")
+
+
+def _json_real(v):
+    return v if v is None or math.isfinite(v) else to_json_value(v)
+
+
+def _json_any(v):
+    return v if type(v) in _PLAIN else to_json_value(v)
+
+
+def _build_runner(input_columns, output_columns, pipeline):
+    """Generate ``run(record)``: typed input conversion, the compiled pipeline, JSON-ready output."""
+    from provision.kql import TransformRuntimeError
+    from provision.kql.values import format_datetime, format_timespan
+
+    env = {"TransformRuntimeError": TransformRuntimeError, "pipeline": pipeline, "_errors": (RecursionError, *_EXPECTED_ERRORS),
+           "_json_any": _json_any, "_json_real": _json_real, "_fmt_dt": format_datetime, "_fmt_ts": format_timespan}
+    lines = ["def run(record):",
+             "    if type(record) is not dict:",
+             "        raise TransformRuntimeError(f'a record must be a JSON object, got {type(record).__name__}')",
+             "    get = record.get",
+             "    row = {"]
+    for i, (name, ctype) in enumerate(input_columns):
+        conv = _input_converter(ctype)
+        key = repr(name)
+        if conv is None:
+            lines.append(f"        {key}: get({key}),")
+            continue
+        env[f"_c{i}"] = conv
+        fast = {"string": "str", "int": "int", "long": "int", "real": "float", "boolean": "bool"}.get(ctype)
+        if fast:
+            lines.append(f"        {key}: (_v if type(_v := get({key})) is {fast} else _c{i}(_v)),")
+        else:
+            lines.append(f"        {key}: _c{i}(get({key})),")
+    lines += ["    }",
+              "    try:",
+              "        out = pipeline(row)",
+              "    except TransformRuntimeError:",
+              "        raise",
+              "    except _errors as exc:",
+              "        raise TransformRuntimeError(f'{type(exc).__name__}: {exc}') from None",
+              "    if out is None:",
+              "        return None"]
+    if output_columns is None:
+        lines.append("    return {k: _json_any(v) for k, v in out.items()}")
+    else:
+        lines.append("    return {")
+        for name, ctype in output_columns:
+            key = repr(name)
+            if ctype in _OUTPUT_PLAIN:
+                lines.append(f"        {key}: out[{key}],")
+            elif ctype == "datetime":
+                lines.append(f"        {key}: (None if (_o := out[{key}]) is None else _fmt_dt(_o)),")
+            elif ctype == "timespan":
+                lines.append(f"        {key}: (None if (_o := out[{key}]) is None else _fmt_ts(_o)),")
+            elif ctype == "real":
+                lines.append(f"        {key}: _json_real(out[{key}]),")
+            else:
+                lines.append(f"        {key}: _json_any(out[{key}]),")
+        lines.append("    }")
+    exec(compile("\n".join(lines), "<transformKql>", "exec"), env)  # noqa: S102 - generated from column names via repr()
+    return env["run"]
 
 
 class Transform:
@@ -763,36 +826,19 @@ class Transform:
     Fields of the record that are not input columns are ignored (the stream declaration
     defines the columns). ``print`` / ``datatable`` pipelines ignore the record and produce
     their (first) row.
+
+    For speed, the per-record input conversion and output formatting are generated as one
+    Python function per transform (``_build_runner``), specialised on the column types.
     """
 
-    def __init__(self, query, input_columns, output_columns, pipeline):
+    def __init__(self, query, input_columns, output_columns, pipeline, names=None):
         self.query = query
         self.input_columns = list(input_columns)
         self.output_columns = output_columns
         self._pipeline = pipeline
-        self._inputs = tuple((name, _input_converter(t)) for name, t in input_columns)
-
-    def run(self, record: dict) -> dict | None:
-        from provision.kql import TransformRuntimeError
-
-        if type(record) is not dict:
-            raise TransformRuntimeError(f"a record must be a JSON object, got {type(record).__name__}")
-        get = record.get
-        row = {}
-        for name, conv in self._inputs:
-            row[name] = get(name) if conv is None else conv(get(name))
-        try:
-            out = self._pipeline(row)
-        except TransformRuntimeError:
-            raise
-        except (RecursionError, *_EXPECTED_ERRORS) as exc:
-            raise TransformRuntimeError(f"{type(exc).__name__}: {exc}") from None
-        if out is None:
-            return None
-        result = {}
-        for key, value in out.items():
-            result[key] = value if type(value) in _PLAIN else to_json_value(value)
-        return result
+        out_names = [n for n, _ in output_columns or []]
+        static_output = output_columns if names is not None and list(names) == out_names else None
+        self.run = _build_runner(self.input_columns, static_output, pipeline)
 
     def run_many(self, records):
         """Run every record: (output rows, filtered count, [(index, reason)] of dropped records)."""

@@ -173,15 +173,23 @@ def to_timespan(v):
     return None
 
 
+_GUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def to_guid(v):
-    cls = type(v)
-    if cls is uuid.UUID or v is None:
-        return v
-    if cls is str:
+    """A guid as its canonical lower-case text (values.py), or null when the text is not a guid."""
+    if v is None:
+        return None
+    if type(v) is str:
+        low = v.lower()
+        if len(low) == 36 and _GUID_RE.fullmatch(low):
+            return low
         try:
-            return uuid.UUID(v.strip())
+            return str(uuid.UUID(v.strip()))
         except ValueError:
             return None
+    if type(v) is uuid.UUID:
+        return str(v)
     return None
 
 

@@ -681,7 +681,7 @@ def typed_literal(token: Token) -> A.Literal:
         return A.Literal(kind, value, f"timespan({format_timespan(value)})", token.pos)
     if kind == "guid":
         try:
-            value = uuid.UUID(raw)
+            value = str(uuid.UUID(raw))
         except ValueError:
             raise bad from None
         return A.Literal(kind, value, f"guid({value})", token.pos)

@@ -5,7 +5,7 @@ Representation (inside the evaluator):
   int/long -> int;  real -> float;  boolean -> bool
   datetime -> naive ``datetime.datetime`` in UTC (microsecond precision; KQL has 100 ns ticks)
   timespan -> ``datetime.timedelta``
-  guid     -> ``uuid.UUID``
+  guid     -> canonical lower-case string "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (the checker knows it is a guid)
   dynamic  -> JSON-decoded Python value (dict, list, str, int, float, bool, None)
   null     -> None
 Records going out of ``Transform.run`` are JSON-ready (``to_json_value``):
@@ -32,8 +32,20 @@ _RFC850 = ("%A, %d-%b-%y %H:%M:%S %Z", "%a, %d-%b-%y %H:%M:%S %Z")
 _CTIME = ("%a %b %d %H:%M:%S %Y",)
 
 
+_UTC = _dt.timezone.utc
+
+
 def parse_datetime(text: str) -> _dt.datetime | None:
     """The datetime formats todatetime() accepts (Kusto 'datetime' doc: ISO 8601, RFC 822/1123, RFC 850, sortable)."""
+    if 19 <= len(text) <= 33 and text[10:11] == "T":
+        try:  # fast path: what senders usually post ("2024-05-01T10:00:00.123Z")
+            value = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if value.tzinfo is not None:
+                value = value.astimezone(_UTC).replace(tzinfo=None)
+            return value
     m = _ISO_RE.match(text) or _SLASH_RE.match(text)
     if m:
         year, month, day, hour, minute, second, frac, zone = m.groups()
@@ -68,10 +80,9 @@ def parse_datetime(text: str) -> _dt.datetime | None:
 
 def format_datetime(value: _dt.datetime) -> str:
     """ISO 8601 with 'Z'; fraction trimmed of trailing zeros (as KQL prints it)."""
-    base = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if value.microsecond:
-        return base + "." + f"{value.microsecond:06d}0".rstrip("0") + "Z"
-    return base + "Z"
+        return value.isoformat().rstrip("0") + "Z"
+    return value.isoformat() + "Z"
 
 
 _TS_RE = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*$")
