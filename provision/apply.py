@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from provision.azure import Session, azure_error, error_code
 from provision.errors import ApplyError, AzureError, PlanError
-from provision.live import _read_assignment, get_resource, parse_id, raw_json
+from provision.live import get_resource, parse_id, raw_json, read_assignment
 from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
 
 REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
@@ -79,7 +79,6 @@ class _Step:
 
 def _steps(plan: Plan) -> dict[str, _Step]:
     pending = {c.id.lower(): c for c in plan.changes if c.is_change}
-    by_id = {c.id.lower(): c for c in plan.changes}
     steps: dict[str, _Step] = {}
     for cid, change in pending.items():
         steps[cid] = _Step(change, set(), change.action)
@@ -100,7 +99,6 @@ def _steps(plan: Plan) -> dict[str, _Step]:
             step.deps = {k for k, s in steps.items() if k != key and _RANK[s.change.kind] > rank}
         else:
             step.deps = {d for d in _dependencies(step.change) if d in steps and d != key}
-    del by_id
     return steps
 
 
@@ -404,7 +402,7 @@ def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int
 
     def read(step: _Step):
         if step.change.kind == "role_assignment":
-            return step, _read_assignment(session, step.change.resource)
+            return step, read_assignment(session, step.change.resource)
         return step, get_resource(session, step.change.kind, step.change.id)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:

@@ -51,7 +51,7 @@ def parse_id(resource_id: str) -> dict:
     return out
 
 
-def _get(session: Session, kind: str, resource_id: str) -> dict | None:
+def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     p = parse_id(resource_id)
@@ -75,8 +75,6 @@ def _get(session: Session, kind: str, resource_id: str) -> dict | None:
         raise azure_error(error, f"reading {kind.replace('_', ' ')} {resource_id}") from None
     raise ValueError(f"unknown resource kind {kind}")
 
-
-get_resource = _get
 
 
 def find_role_assignment(session: Session, scope: str, principal_id: str, role_guid: str) -> dict | None:
@@ -139,8 +137,8 @@ def read_live(session: Session, scenario, resources, principals=None, missing_pu
 
 
 def _read_resources(session: Session, scenario, resources, pool) -> tuple[dict, dict | None]:
-    ws_future = pool.submit(_get, session, "workspace", scenario.workspace)
-    futures = {r.id.lower(): pool.submit(_get, session, r.kind, r.id) for r in resources
+    ws_future = pool.submit(get_resource, session, "workspace", scenario.workspace)
+    futures = {r.id.lower(): pool.submit(get_resource, session, r.kind, r.id) for r in resources
                if r.kind != "role_assignment"}
     return {rid: f.result() for rid, f in futures.items()}, ws_future.result()
 
@@ -158,8 +156,8 @@ def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
     return out
 
 
-def _read_assignment(session: Session, resource) -> dict | None:
-    body = _get(session, "role_assignment", resource.id)
+def read_assignment(session: Session, resource) -> dict | None:
+    body = get_resource(session, "role_assignment", resource.id)
     if body is not None or resource.body is None:
         return body
     props = resource.body.get("properties", {})

@@ -11,7 +11,6 @@ stderr otherwise, so that stdout carries only the machine-readable output.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
