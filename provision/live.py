@@ -151,7 +151,7 @@ def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
         if bodies.get(parse_id(r.id)["scope"].lower(), True) is None:
             out[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
         else:
-            futures[r.id.lower()] = pool.submit(_read_assignment, session, r)
+            futures[r.id.lower()] = pool.submit(read_assignment, session, r)
     out.update({rid: f.result() for rid, f in futures.items()})
     return out
 
