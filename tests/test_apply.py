@@ -214,3 +214,12 @@ def test_ensure_absent_deletes_only_with_the_flag(session, emu, tmp_path):
     apply_plan(session, plan, allow_destructive=True)
     assert emu.count("DELETE", "Tables_Delete") == 1
     assert not plan_scenario(session, scenario(absent, session))[2].has_changes
+
+
+def test_unknown_object_id_shows_the_services_principal_message(session, emu):
+    sc = scenario(WITH_DCE, session, SENDER_OBJECT_ID="b9b9b9b9-0000-4000-8000-000000000009")
+    with pytest.raises(ApplyError) as info:
+        apply_plan(session, plan_scenario(session, sc)[2], principal_retry_seconds=0)
+    text = info.value.format()
+    assert "PrincipalNotFound" in text and "b9b9b9b90000400080000000000000009"[:8] in text
+    assert "3 step(s) finished and stay in place" in text  # table, DCE, DCR
