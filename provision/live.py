@@ -158,7 +158,7 @@ def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
 
 def read_assignment(session: Session, resource) -> dict | None:
     body = get_resource(session, "role_assignment", resource.id)
-    if body is not None or resource.body is None:
+    if body is not None or not resource.body or getattr(resource, "ensure", "present") == "absent":
         return body
     props = resource.body.get("properties", {})
     role_guid = str(props.get("roleDefinitionId", ids.MONITORING_METRICS_PUBLISHER_ROLE_ID)).rsplit("/", 1)[-1]
@@ -168,6 +168,31 @@ def read_assignment(session: Session, resource) -> dict | None:
     # Same triple under another name: it is what we want, so report it under ours.
     return {"properties": {**existing["properties"], "principalType": existing["properties"].get(
         "principalType") or props.get("principalType")}}
+
+
+def retired_assignments(scenario, resources, principals: dict) -> list:
+    """Our role assignments on DCRs marked ``ensure: absent``, marked absent too.
+
+    Azure keeps role assignments when their resource is deleted (they linger as
+    "identity not found" entries), so they are deleted first, by their
+    deterministic names."""
+    from provision.render import Resource
+
+    lookup = {k.lower(): v for k, v in principals.items()}
+    out = []
+    for r in resources:
+        if r.kind != "rule" or getattr(r, "ensure", "present") != "absent":
+            continue
+        for publisher in scenario.publishers:
+            principal = publisher.object_id or lookup.get((publisher.app_id or "").lower())
+            if not principal:
+                continue
+            name = ids.role_assignment_name(r.id, principal)
+            out.append(Resource("role_assignment", name, ids.role_assignment_id(r.id, name), {}, r.api_version,
+                                depends_on=(r.id,), ensure="absent",
+                                extra={"scope": r.id, "app_id": publisher.app_id, "object_id": principal,
+                                       "rule": r.name}))
+    return out
 
 
 def read_state(session: Session, scenario, templates_dir=None, parallelism: int = 8):
@@ -185,6 +210,7 @@ def read_state(session: Session, scenario, templates_dir=None, parallelism: int 
         bodies, workspace = _read_resources(session, scenario, first, pool)
         principals, missing = lookups.result()
         resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
+        resources += retired_assignments(scenario, resources, principals)
         bodies.update(_read_assignments(session, resources, bodies, pool))
     live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
                      principals=principals, missing_publishers=missing)

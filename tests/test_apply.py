@@ -223,3 +223,20 @@ def test_unknown_object_id_shows_the_services_principal_message(session, emu):
     text = info.value.format()
     assert "PrincipalNotFound" in text and "b9b9b9b90000400080000000000000009"[:8] in text
     assert "3 step(s) finished and stay in place" in text  # table, DCE, DCR
+
+
+def test_absent_rule_takes_its_role_assignments_with_it(session, emu, azure, tmp_path):
+    sc = scenario(QUICKSTART, session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    text = QUICKSTART.read_text()
+    start, end = text.index("rules:\n"), text.index("publishers:")
+    gone = tmp_path / "gone.yaml"
+    gone.write_text(text[:start] + "rules:\n  dcr-quickstart:\n    ensure: absent\n\n" + text[end:])
+    plan = plan_scenario(session, scenario(gone, session))[2]
+    assert sorted((c.action, c.kind) for c in plan.pending) == [("delete", "role_assignment"), ("delete", "rule")]
+    apply_plan(session, plan, allow_destructive=True)
+    deletes = [c.operation for c in emu.write_calls() if c.method == "DELETE"]
+    assert deletes == ["RoleAssignments_Delete", "DataCollectionRules_Delete"]  # the assignment first
+    dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-quickstart")
+    assert assignments_on(azure, dcr) == []
+    assert not plan_scenario(session, scenario(gone, session))[2].has_changes
