@@ -240,3 +240,24 @@ def test_absent_rule_takes_its_role_assignments_with_it(session, emu, azure, tmp
     dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-quickstart")
     assert assignments_on(azure, dcr) == []
     assert not plan_scenario(session, scenario(gone, session))[2].has_changes
+
+
+def test_moving_region_recreates_the_dcr_with_a_new_immutable_id(session, emu, azure):
+    sc = scenario(QUICKSTART, session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    before = azure.monitor().data_collection_rules.get(sc.resource_group, "dcr-quickstart").immutable_id
+    east = seed.WORKSPACE_ID.replace(seed.WORKSPACE_NAME, seed.OTHER_WORKSPACE_NAME)
+    moved = scenario(QUICKSTART, session, WORKSPACE_ID=east, LOCATION=seed.OTHER_WORKSPACE_LOCATION)
+    plan = plan_scenario(session, moved)[2]
+    assert not plan.problems
+    rule = next(c for c in plan.pending if c.kind == "rule")
+    assert (rule.action, rule.cls) == ("replace", "identity-rotating")
+    assert any("immutable ID" in e for e in rule.explanations)
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    apply_plan(session, plan, allow_destructive=True)
+    after = azure.monitor().data_collection_rules.get(sc.resource_group, "dcr-quickstart")
+    assert after.immutable_id != before and after.location == seed.OTHER_WORKSPACE_LOCATION
+    assert not plan_scenario(session, moved)[2].has_changes
+    dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-quickstart")
+    assert len(assignments_on(azure, dcr)) == 1
