@@ -114,3 +114,19 @@ def test_custom_port(tmp_path):
     with Emulator(tmp_path, port=free) as emu:
         assert emu.url == f"https://127.0.0.1:{free}"
         assert emu.env()["AZURE_SUBSCRIPTION_ID"] == seed.SUBSCRIPTION_ID
+
+
+def test_ingestion_limits_per_rule_per_minute(azure, emu):
+    """azure-contract.md §8: 12,000 requests and 2 GB per minute per DCR, then 429 with Retry-After."""
+    rule = deploy(azure)
+    emu.set_ingestion_limits(requests_per_minute=2)
+    client = azure.ingestion(rule.endpoints.logs_ingestion)
+    for _ in range(2):
+        client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
+    with pytest.raises(HttpResponseError) as raised:
+        client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
+    assert raised.value.status_code == 429 and 1 <= int(raised.value.response.headers["Retry-After"]) <= 60
+    emu.set_ingestion_limits(bytes_per_minute=10)
+    with pytest.raises(HttpResponseError) as raised:
+        client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
+    assert raised.value.status_code == 429

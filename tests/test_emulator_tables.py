@@ -160,3 +160,12 @@ def test_auxiliary_plan_needs_2025_07_01(azure):
     older = LogAnalyticsManagementClient(azure.credential(), seed.SUBSCRIPTION_ID, api_version="2025-02-01", **azure.mgmt_kwargs())
     err = _error(older.tables.begin_create_or_update, RG, WS, "Aux2_CL", table_body(plan="Auxiliary"))
     assert err.error.code == "InvalidPlan"
+
+
+def test_arm_paths_are_case_insensitive(azure, emu):
+    from azure.core.rest import HttpRequest
+
+    path = seed.WORKSPACE_ID.lower().replace("microsoft.operationalinsights", "MICROSOFT.OPERATIONALINSIGHTS")
+    response = azure.loganalytics().send_request(HttpRequest("GET", f"{emu.url}{path}/TABLES/syslog?api-version=2025-07-01"))
+    assert response.status_code == 200 and response.json()["name"] == "Syslog"
+    assert response.headers["x-ms-request-id"]

@@ -97,6 +97,7 @@ class Backend:
         self._version = 0  # bumped on every write: invalidates compiled ingestion plans
         self._plans: dict[str, tuple[int, ingest.RulePlan]] = {}
         self.stats: dict[str, ingest.Stats] = {}
+        self.quota = ingest.Quota()
         self.warnings: list[str] = []
         if store.meta("seeded") is None:
             self.seed()
@@ -115,6 +116,7 @@ class Backend:
             self._plans.clear()
             self.stats.clear()
             self.warnings.clear()
+            self.quota = ingest.Quota()
 
     def changed(self) -> None:
         self._version += 1
@@ -644,10 +646,16 @@ class Backend:
         if not rbac.is_authorized(self.store.list(rbac.RA_TYPE), claims.oid, "Microsoft.Insights/Telemetry/Write", plan.dcr_id,
                                   data=True, propagation_seconds=self.role_propagation_seconds):
             raise ingest.forbidden(rule_id, plan.dcr_id, claims.tid, claims.oid)
-        rows = ingest.decode_body(req.body, req.headers.get("content-encoding"))
+        rows, text = ingest.decode_body(req.body, req.headers.get("content-encoding"))
+        self.quota.charge(plan.immutable_id.lower(), len(text), time.time())
         stats = self.stats.setdefault(rule_id.lower(), ingest.Stats())
         stats.requests += 1
-        for key, mapped in ingest.map_rows(plan, stream, rows, stats).items():
+        verbatim = ingest.passthrough(plan, stream, rows, text, stats)
+        if verbatim is not None:
+            if rows:
+                self.store.add_rows(verbatim[0], rows, verbatim[1])
+            return Response(204)
+        for key, mapped in ingest.map_rows(plan, stream, rows, stats, len(text)).items():
             if mapped:
                 self.store.add_rows(key, mapped)
         return Response(204)

@@ -64,6 +64,28 @@ class _Unrunnable:
         raise kql.TransformRuntimeError(self.reason)
 
 
+class Quota:
+    """Per-DCR limits per clock minute (azure-contract.md §8): 12,000 requests and 2 GB of data; 429 + Retry-After beyond."""
+
+    def __init__(self, requests_per_minute: int = 12_000, bytes_per_minute: int = 2 * 10**9):
+        self.requests_per_minute = requests_per_minute
+        self.bytes_per_minute = bytes_per_minute
+        self._minute: dict[str, tuple[int, int, int]] = {}  # immutable id -> (minute, requests, bytes)
+
+    def charge(self, immutable_id: str, size: int, now: float) -> None:
+        minute = int(now // 60)
+        current, requests, used = self._minute.get(immutable_id, (minute, 0, 0))
+        if current != minute:
+            requests, used = 0, 0
+        if requests + 1 > self.requests_per_minute or used + size > self.bytes_per_minute:
+            retry_after = max(1, int(60 - now % 60))
+            raise errors.TooManyRequests(
+                f"API limits have been exceeded for data collection rule '{immutable_id}' (at most {self.requests_per_minute} "
+                f"requests and {self.bytes_per_minute} bytes per minute). Retry after {retry_after} seconds.",
+                headers={"Retry-After": str(retry_after)})
+        self._minute[immutable_id] = (minute, requests + 1, used + size)
+
+
 def table_key(customer_id: str, table: str) -> str:
     return f"{customer_id.lower()}/{table.lower()}"
 
@@ -106,8 +128,8 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
     return plan
 
 
-def decode_body(raw: bytes, content_encoding: str | None) -> list:
-    """The JSON array a request carries; 413 beyond 1 MB (compressed or not), 400 for anything not an array."""
+def decode_body(raw: bytes, content_encoding: str | None) -> tuple[list, bytes]:
+    """(rows, JSON text) of a request: 413 beyond 1 MB (compressed or not), 400 for anything not an array."""
     if len(raw) > MAX_BODY:
         raise errors.ContentLengthLimitExceeded(TOO_LARGE)
     if (content_encoding or "").strip().lower() == "gzip":
@@ -130,37 +152,67 @@ def decode_body(raw: bytes, content_encoding: str | None) -> list:
     # 1 MB of records: the JSON minus the array punctuation the SDK does not count.
     if len(text) - 2 * len(rows) > MAX_BODY:
         raise errors.ContentLengthLimitExceeded(TOO_LARGE)
-    return rows
+    return rows, text
 
 
-def _truncate(value):
-    if isinstance(value, str) and len(value) > MAX_FIELD // 4 and len(value.encode()) > MAX_FIELD:
-        return value.encode()[:MAX_FIELD].decode(errors="ignore")
-    return value
+def _may_hold_long_field(text: bytes) -> bool:
+    """True when some run between quotes reaches 64 KB (cheap: one split, no regex backtracking)."""
+    return len(text) >= MAX_FIELD and max(map(len, text.split(b'"'))) >= MAX_FIELD
 
 
-def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats) -> dict[str, list[dict]]:
+def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Stats) -> tuple[str, bytes] | None:
+    """(table key, text) when the request can be stored as sent: one flow, no transform, every row an object whose
+    columns the stream declares and the table has, no field near the 64 KB limit. Else None (map_rows does the work)."""
+    flows = plan.flows.get(stream, [])
+    if len(flows) != 1 or flows[0].transform is not None:
+        return None
+    allowed = frozenset(plan.streams[stream])
+    if not allowed <= flows[0].columns or _may_hold_long_field(text):
+        return None
+    for row in rows:
+        if type(row) is not dict or not row.keys() <= allowed:
+            return None
+    stats.received += len(rows)
+    stats.stored += len(rows)
+    return flows[0].table_key, text
+
+
+def _truncate_long_fields(record: dict) -> None:
+    for key, value in record.items():
+        if type(value) is str and len(value) > MAX_FIELD // 4 and len(value.encode()) > MAX_FIELD:
+            record[key] = value.encode()[:MAX_FIELD].decode(errors="ignore")
+
+
+def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: int = MAX_BODY) -> dict[str, list[dict]]:
     """Rows per destination table key after the stream filter, the transform and the table filter."""
     declared = plan.streams[stream]
     flows = plan.flows.get(stream, [])
     out: dict[str, list[dict]] = {flow.table_key: [] for flow in flows}
+    # Only a body longer than 64 KB can hold a field longer than 64 KB.
+    check_long = body_size > MAX_FIELD
+    declared_set = frozenset(declared)
     stats.received += len(rows)
     for row in rows:
-        if not isinstance(row, dict):
+        if type(row) is not dict:
             stats.dropped += 1
             continue
-        record = {name: _truncate(row[name]) for name in declared if name in row}
+        record = {name: row[name] for name in declared if name in row}
+        if check_long:
+            _truncate_long_fields(record)
         for flow in flows:
             result = record
             if flow.transform is not None:
                 try:
-                    result = flow.transform.run(dict(record))
+                    result = flow.transform.run(record)
                 except kql.TransformRuntimeError:
                     stats.dropped += 1
                     continue
                 if result is None:
                     stats.filtered += 1
                     continue
+            elif declared_set <= flow.columns:
+                out[flow.table_key].append(record)  # identity flow, every stream column is a table column
+                continue
             columns = flow.columns
             out[flow.table_key].append({k: v for k, v in result.items() if k in columns})
     stats.stored += sum(len(v) for v in out.values())

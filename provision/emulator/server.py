@@ -138,10 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
                     raise errors.MethodNotAllowed(f"The requested resource does not support http method '{self.command}'.")
                 raise errors.NotFound(f"No HTTP resource was found that matches the request URI '{path}'.")
             request = Request(self.command, path, query, headers, body)
-            with emulator._serialize(group):
-                if route.audience:
-                    emulator.backend.authenticate(request, route.audience)
-                response = getattr(emulator.backend, route.operation)(request, **params)
+            if route.audience:
+                emulator.backend.authenticate(request, route.audience)
+            # ARM writes take the backend lock inside; ingestion runs concurrently (the store locks itself).
+            response = getattr(emulator.backend, route.operation)(request, **params)
         except _Reset:
             emulator._log(self.command, path, 0, operation)
             self._reset()
@@ -220,7 +220,6 @@ class Emulator:
         self.backend: Backend | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._ingest_lock = threading.Lock()
         self._lro_seconds = lro_seconds
         self._propagation = role_propagation_seconds
 
@@ -331,6 +330,11 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def set_ingestion_limits(self, requests_per_minute: int = 12_000, bytes_per_minute: int = 2 * 10**9) -> None:
+        """Per-DCR ingestion limits per minute (Azure's: 12,000 requests, 2 GB); beyond them: 429 with Retry-After."""
+        self.backend.quota.requests_per_minute = requests_per_minute
+        self.backend.quota.bytes_per_minute = bytes_per_minute
+
     # ------------------------------------------------------------------ call log
     def write_calls(self) -> list[Call]:
         """ARM write calls (PUT/PATCH/DELETE) answered so far, in order."""
@@ -361,13 +365,3 @@ class Emulator:
             raise errors.InternalServerError("Encountered an internal server error (injected fault).")
         raise errors.ServiceUnavailable("The service is temporarily unavailable (injected fault). Retry the request.")
 
-    class _NoLock:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    def _serialize(self, group: str):
-        """ARM writes take the backend lock inside; ingestion runs concurrently (the store locks itself)."""
-        return self._NoLock()

@@ -1,0 +1,207 @@
+"""Benchmark the local Azure emulator: start-up time, ingestion throughput, peak memory.
+
+Run: /work/venv/bin/python bench/emulator.py [--rows N] [--in-process]
+
+- start-up: ``Emulator().start()`` on a fresh state dir (CA generated) and on an
+  existing one (CA reused), in this process.
+- ingestion: rows of JSON (about 330 bytes each) uploaded with the official
+  ``LogsIngestionClient`` (1 MiB chunks, gzip, sequential) through a ``source``
+  flow into a custom table, the emulator running as ``provision emulator serve``
+  in a second process (as users run it) unless ``--in-process``. MB/s counts the
+  uncompressed JSON. Target: >= 33 MB/s, Azure's own per-DCR limit of 2 GB/min
+  (azure-contract.md §8).
+- baseline in the same run: the client-side work alone (``json.dumps`` + gzip of
+  the same chunks, what the SDK does before each POST); the ratio says how much
+  of the end-to-end time the emulator adds.
+- peak memory: VmHWM of the server process and of this (client) process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGET_MB_S = 2 * 1000 / 60  # 2 GB/min per DCR = 33.3 MB/s
+
+
+def _vm_hwm_kb(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_startup(repeats: int = 5) -> tuple[float, float]:
+    from provision.emulator import Emulator
+
+    cold, warm = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as state:
+            start = time.perf_counter()
+            emu = Emulator(state).start()
+            cold.append(time.perf_counter() - start)
+            emu.stop()
+            start = time.perf_counter()
+            emu = Emulator(state).start()
+            warm.append(time.perf_counter() - start)
+            emu.stop()
+    return min(cold), min(warm)
+
+
+def _rows(count: int) -> list[dict]:
+    return [{"TimeGenerated": "2026-01-01T00:00:00.000000Z", "RequestId": f"{i:08d}-0000-4000-8000-000000000000",
+             "Message": f"order {i} accepted for processing by the checkout service in region westeurope", "Level": i % 5,
+             "Amount": i * 1.25, "Props": {"customer": f"c{i % 977}", "items": i % 7, "tags": ["web", "eu"]}}
+            for i in range(count)]
+
+
+def _baseline_seconds(rows: list[dict]) -> float:
+    """The SDK's own per-chunk work (sdk-notes.md §4.5): split at 1 MiB of records, json.dumps, gzip."""
+    start = time.perf_counter()
+    chunk, size = [], 0
+    for row in rows:
+        item = len(json.dumps(row).encode())
+        if size + item > 1024 * 1024 and chunk:
+            zlib.compressobj(wbits=16 + zlib.MAX_WBITS).compress(json.dumps(chunk).encode())
+            chunk, size = [], 0
+        chunk.append(row)
+        size += item
+    if chunk:
+        zlib.compressobj(wbits=16 + zlib.MAX_WBITS).compress(json.dumps(chunk).encode())
+    return time.perf_counter() - start
+
+
+def _serve(state: Path) -> tuple[subprocess.Popen, dict]:
+    process = subprocess.Popen([sys.executable, "-m", "provision", "emulator", "serve", "--state", str(state)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+    env = {}
+    while "REQUESTS_CA_BUNDLE" not in env:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("emulator did not start")
+        key, _, value = line.strip().partition("=")
+        env[key] = value
+    return process, env
+
+
+def bench_ingestion(count: int, in_process: bool, senders: int = 1) -> dict:
+    from tests.emulator_fixtures import AzureClients
+    from tests.emulator_helpers import deploy
+
+    class _Target:
+        def __init__(self, url, ca):
+            self.url, self.ca_path = url, Path(ca)
+
+    rows = _rows(count)
+    json_bytes = sum(len(json.dumps(r)) for r in rows)
+    baseline = _baseline_seconds(rows)
+    with tempfile.TemporaryDirectory() as state:
+        process = emu = None
+        if in_process:
+            from provision.emulator import Emulator
+
+            emu = Emulator(state).start()
+            target = emu
+        else:
+            process, env = _serve(Path(state))
+            target = _Target(env["PROVISION_LOCAL_URL"], env["REQUESTS_CA_BUNDLE"])
+        try:
+            azure = AzureClients(target)
+            rule = deploy(azure, columns=(("RequestId", "string"), ("Message", "string"), ("Level", "int"), ("Amount", "real"),
+                                          ("Props", "dynamic")),
+                          body=_dcr(target))
+            clients = [azure.ingestion(rule.endpoints.logs_ingestion) for _ in range(senders)]
+            for client in clients:  # token and connection set up before timing
+                client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=rows[:10])
+            shares = [rows[i::senders] for i in range(senders)]
+            start = time.perf_counter()
+            if senders == 1:
+                clients[0].upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=rows)
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(senders) as pool:
+                    list(pool.map(lambda pair: pair[0].upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp",
+                                                              logs=pair[1]), zip(clients, shares)))
+            elapsed = time.perf_counter() - start
+            server_hwm = _vm_hwm_kb(process.pid) if process else 0
+        finally:
+            if process:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
+            if emu:
+                emu.stop()
+        stored = _count_rows(Path(state))
+    return {"senders": senders, "rows": count, "json_mb": json_bytes / 1e6, "seconds": elapsed, "mb_s": json_bytes / 1e6 / elapsed,
+            "rows_s": count / elapsed, "baseline_s": baseline, "stored": stored - 10 * senders,
+            "server_hwm_mb": server_hwm / 1024}
+
+
+def _dcr(target) -> dict:
+    from provision.emulator import seed
+
+    columns = [("TimeGenerated", "datetime"), ("RequestId", "string"), ("Message", "string"), ("Level", "int"),
+               ("Amount", "real"), ("Props", "dynamic")]
+    return {"location": seed.LOCATION, "kind": "Direct", "properties": {
+        "streamDeclarations": {"Custom-MyApp": {"columns": [{"name": n, "type": t} for n, t in columns]}},
+        "destinations": {"logAnalytics": [{"workspaceResourceId": seed.WORKSPACE_ID, "name": "law"}]},
+        "dataFlows": [{"streams": ["Custom-MyApp"], "destinations": ["law"], "transformKql": "source",
+                       "outputStream": "Custom-MyApp_CL"}]}}
+
+
+def _count_rows(state: Path) -> int:
+    from provision.emulator.store import Store
+
+    store = Store(state / "state.sqlite3")
+    try:
+        return store.count_rows()
+    finally:
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--in-process", action="store_true", help="run the emulator in this process (shares the GIL)")
+    parser.add_argument("--senders", type=int, default=0,
+                        help="concurrent LogsIngestionClient uploads (default: report 1 and 2; each client is sequential)")
+    args = parser.parse_args()
+    for name in list(os.environ):
+        if name.startswith(("AZURE_", "PROVISION_")) or name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            del os.environ[name]
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+
+    cold, warm = bench_startup()
+    print(f"start-up (Emulator().start()): new state dir {cold * 1000:.1f} ms (CA generated), existing state dir {warm * 1000:.1f} ms")
+    for senders in ([args.senders] if args.senders else [1, 2]):
+        result = bench_ingestion(args.rows, args.in_process, senders)
+        where = "in process" if args.in_process else "server in a separate process"
+        print(f"ingestion ({where}, {senders} sender{'s' if senders > 1 else ''}): {result['rows']:,} rows, "
+              f"{result['json_mb']:.1f} MB of JSON in {result['seconds']:.2f} s")
+        print(f"  throughput: {result['mb_s']:.1f} MB/s, {result['rows_s']:,.0f} rows/s (target {TARGET_MB_S:.1f} MB/s = "
+              f"Azure's 2 GB/min per DCR: {'met' if result['mb_s'] >= TARGET_MB_S else 'NOT met'})")
+        print(f"  baseline (SDK-side dumps+gzip alone, one thread): {result['baseline_s']:.2f} s = "
+              f"{result['json_mb'] / result['baseline_s']:.1f} MB/s; end-to-end / baseline = "
+              f"{result['seconds'] / result['baseline_s']:.2f}x")
+        print(f"  rows stored: {result['stored']:,} (expected {result['rows']:,})")
+        client_hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if result["server_hwm_mb"]:
+            print(f"  peak memory: server {result['server_hwm_mb']:.0f} MB, client (this process) {client_hwm:.0f} MB")
+        else:
+            print(f"  peak memory (client and server in this process): {client_hwm:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
