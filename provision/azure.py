@@ -272,8 +272,8 @@ def _local_session(profile, env: dict, polling_interval, retry, started) -> Sess
         raise ProvisionError(
             "the local cloud needs the variables `provision emulator serve` prints: "
             + ", ".join(["PROVISION_LOCAL_URL"] * (not url) + missing) + " missing",
-            hint="run `eval \"$(provision emulator serve --print-env)\"`-style set-up, or unset PROVISION_LOCAL_URL "
-                 "to let the command start the emulator itself")
+            hint="export the variables `provision emulator serve` prints (or source its --env-file), or unset "
+                 "PROVISION_LOCAL_URL to let the command start the emulator itself")
     ca = env.get("PROVISION_LOCAL_CA") or env.get("REQUESTS_CA_BUNDLE") or True
     authority = env.get("AZURE_AUTHORITY_HOST") or url
     credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],

@@ -98,3 +98,4 @@ def test_in_process_emulator_keeps_state_between_commands(tmp_path):
                                  "--detailed-exitcode"])
     assert second.exit_code == 0, second.output
     assert "No changes" in second.stdout
+

@@ -96,6 +96,7 @@ def _session_and_scenario(file: Path, env, var, cloud, state):
 
     variables = _variables(var)
     name = cloud_name(cloud)
+    _quiet_sdk_logs()
     if name != "local":
         scenario = require_valid(str(file), env=env, variables=variables)
         session = connect(name)
@@ -111,6 +112,14 @@ def _session_and_scenario(file: Path, env, var, cloud, state):
         yield session, scenario
     finally:
         session.close()
+
+
+def _quiet_sdk_logs() -> None:
+    """The SDKs log warnings (e.g. 'get_token failed') that our own error paragraph already says."""
+    import logging
+
+    if os.environ.get("PROVISION_DEBUG", "") in ("", "0"):
+        logging.getLogger("azure").setLevel(logging.CRITICAL)
 
 
 def _colour(stream) -> bool:
