@@ -192,6 +192,17 @@ def test_derived_stream_maps_types_adds_toguid_and_says_so(tmp_path):
     assert len(s.notes) == 2 and all("derived" in n and "toguid" in n for n in s.notes)
 
 
+def test_derived_stream_for_an_auxiliary_table_gets_no_transform(tmp_path):
+    text = HEAD + (
+        "tables:\n  Aux_CL:\n    plan: Auxiliary\n    columns: {TimeGenerated: datetime, Ref: guid}\n"
+        "rules:\n  r:\n    flows: [{table: Aux_CL}]\n"
+    )
+    s, diagnostics = validate_scenario(write(tmp_path, text))
+    assert s.rules["r"].flows[0].transform == "source"
+    assert "Auxiliary" in s.notes[0]
+    assert [d.code for d in diagnostics if d.is_error] == ["SourceTypeMismatch"]  # declare Ref as string instead
+
+
 def test_derived_stream_for_an_azure_table_uses_the_catalogue_and_cf_columns(tmp_path):
     text = HEAD + "tables:\n  Syslog:\n    columns: {App_CF: string}\nrules:\n  r:\n    flows: [{table: Syslog}]\n"
     s, diagnostics = validate_scenario(write(tmp_path, text))

@@ -167,6 +167,10 @@ CASES = [
     ("PublisherGuid", publisher(app_id="sender-app"), publisher(app_id="A2A2A2A2-0000-4000-8000-000000000002"), "SPEC-RA"),
     ("PublisherIdentity", publisher(app_id="a2a2a2a2-0000-4000-8000-000000000002", object_id="b2b2b2b2-0000-4000-8000-000000000002"),
      publisher(object_id="b2b2b2b2-0000-4000-8000-000000000002"), "SPEC-RA"),
+    # DCR/DCE names are ARM id path segments
+    ("ResourceName", lambda d: d["rules"].update({"dcr/other": {"flows": [{"table": "Orders_CL"}]}}),
+     lambda d: d["rules"].update({"dcr-other.v2": {"flows": [{"table": "Orders_CL"}]}}), "azure-contract.md §1"),
+    ("ResourceName", lambda d: d.update(endpoint={"name": "dce orders"}), lambda d: d.update(endpoint={"name": "dce-orders"}), "azure-contract.md §1"),
     # structure
     ("UnknownKey", lambda d: d.update(locaton="westeurope"), nothing, "README"),
     ("MissingKey", lambda d: d.pop("location"), nothing, "README"),

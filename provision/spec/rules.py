@@ -37,6 +37,7 @@ SRC_AUXILIARY = "azure-contract.md §3.2 [DOC-TABLE] Auxiliary plan limitations 
 SRC_DESCRIPTION = "azure-contract.md §5.2 (observed: description at most 256 characters)"
 SRC_PRINCIPAL = "azure-contract.md §6.1 [SPEC-RA] principalId; [DOC-LIA] §Configuration"
 SRC_KQL = "azure-contract.md §9 [DOC-KQL]"
+SRC_RESOURCE_NAME = "azure-contract.md §1 (resource names are path segments of the ARM URL; limits there are the RPs')"
 
 MAX_COLUMNS = 500
 MAX_FLOWS = 10
@@ -48,6 +49,7 @@ RESERVED_COLUMNS = ("id", "BilledSize", "IsBillable", "InvalidTimeGenerated", "T
 
 COLUMN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,44}$")  # start with a letter, 2-45 chars ([DOC-TABLE])
 CUSTOM_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}_CL$")  # 4-63 chars with the suffix
+BAD_NAME_CHARS = re.compile(r"[\s/\\?#%&*<>:+]")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -58,6 +60,8 @@ def check_scenario(scenario: Scenario) -> list[Diagnostic]:
         check_table(table, out)
     for rule in scenario.rules.values():
         check_rule(rule, scenario, out)
+    if scenario.endpoint is not None:
+        check_resource_name("endpoint (DCE)", scenario.endpoint.name, scenario.endpoint.line, out)
     check_publishers(scenario, out)
     return out.items
 
@@ -166,7 +170,15 @@ def _check_columns(table: Table, out: _Out) -> None:
 
 # -- rules (DCRs) -------------------------------------------------------------------------------
 
+def check_resource_name(kind: str, name: str, line, out: _Out) -> None:
+    """DCR/DCE names become ARM id path segments: characters that break a URL path are refused."""
+    if not name or len(name) > 64 or BAD_NAME_CHARS.search(name):
+        out.error("ResourceName", f"{kind} name '{name}' cannot be used in an ARM resource id", line,
+                  "use 1-64 letters, digits, '-', '_' or '.'", SRC_RESOURCE_NAME)
+
+
 def check_rule(rule: Rule, scenario: Scenario, out: _Out) -> None:
+    check_resource_name("rule (DCR)", rule.name, rule.line, out)
     if rule.ensure == ABSENT:
         return
     if len(rule.description) > 256:
