@@ -60,23 +60,41 @@ def _sender_credential(session):
     return session.credential
 
 
-def send_rows(session, rule, rule_outputs: dict, stream: str, rows=None, sample: int | None = None) -> int:
-    """Upload ``rows`` (or ``sample`` generated rows) to ``stream``; returns the number sent."""
+def send_rows(session, rule, rule_outputs: dict, stream: str, rows=None, sample: int | None = None,
+              wait_seconds: float = 0.0, progress=None) -> int:
+    """Upload ``rows`` (or ``sample`` generated rows) to ``stream``; returns the number sent.
+
+    With ``wait_seconds``, rows refused with 403 are sent again (backing off) until the deadline:
+    a new role assignment can take minutes to reach the ingestion endpoint (azure-contract.md §6.1).
+    """
+    import time
+
     if rows is None:
         rows = sample_rows(rule.streams[stream], sample or 1)
     endpoint, immutable_id = rule_outputs["logs_ingestion_endpoint"], rule_outputs["immutable_id"]
-    errors = []
     client = session.ingestion(endpoint, credential=_sender_credential(session))
+    deadline, delay, pending = time.monotonic() + wait_seconds, 1.0, rows
     try:
-        client.upload(rule_id=immutable_id, stream_name=stream, logs=rows, on_error=errors.append)
+        while True:
+            errors = []
+            client.upload(rule_id=immutable_id, stream_name=stream, logs=pending, on_error=errors.append)
+            if not errors:
+                return len(rows)
+            status = getattr(errors[0].error, "status_code", None)
+            if status != 403 or time.monotonic() + delay > deadline:
+                break
+            if progress:
+                progress(f"403 from the ingestion endpoint: waiting {delay:.0f} s for the role to propagate")
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            pending = [row for e in errors for row in e.failed_logs]
     finally:
         client.close()
-    if errors:
-        first = errors[0].error
-        from provision.azure import azure_error
+    from provision.azure import azure_error
 
-        raised = azure_error(first, f"sending to {stream}")
-        raise AzureError(raised.message + f" ({sum(len(e.failed_logs) for e in errors)} row(s) refused)",
-                         hint=raised.hint or "the sending identity needs Monitoring Metrics Publisher on the DCR; "
-                         "a new assignment can take up to 30 minutes to apply (azure-contract.md §6.1)")
-    return len(rows)
+    raised = azure_error(errors[0].error, f"sending to {stream}")
+    hint = raised.hint
+    if getattr(errors[0].error, "status_code", None) == 403:
+        hint = ("the sending identity needs Monitoring Metrics Publisher on the DCR; a new assignment can take up "
+                "to 30 minutes to apply (azure-contract.md §6.1): retry, or pass --wait SECONDS")
+    raise AzureError(raised.message + f" ({sum(len(e.failed_logs) for e in errors)} row(s) refused)", hint=hint)

@@ -99,3 +99,17 @@ def test_in_process_emulator_keeps_state_between_commands(tmp_path):
     assert second.exit_code == 0, second.output
     assert "No changes" in second.stdout
 
+
+
+def test_send_waits_for_role_propagation(emu, tmp_path):
+    emu.set_role_propagation_seconds(3)  # 403 until the new assignment propagates (azure-contract.md §6.1)
+    assert run(emu, "apply", QUICKSTART, "--yes").exit_code == 0
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([{"Time": "2026-01-01T00:00:00Z", "EventId": "6f1c0e57-7d5c-4c4a-9c47-0f7e4a3f6d01",
+                                 "Level": "info", "Message": "hello", "DurationMs": 1.5, "Properties": {"a": 1}}]))
+    refused = run(emu, "send", QUICKSTART, "--stream", "Custom-AppEventsRaw", "--file", rows)
+    assert refused.exit_code == 1 and "HTTP 403" in refused.stderr and "--wait" in refused.stderr
+    accepted = run(emu, "send", QUICKSTART, "--stream", "Custom-AppEventsRaw", "--file", rows, "--wait", "20")
+    assert accepted.exit_code == 0, accepted.output
+    assert "waiting" in accepted.stderr
+    assert len(emu.rows("AppEvents_CL")) == 1

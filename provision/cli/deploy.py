@@ -263,6 +263,8 @@ def send_command(
     stream: str = typer.Option(..., "--stream", "-s", help="Stream name, e.g. Custom-OrdersRaw."),
     rows_file: Path = typer.Option(None, "--file", help="JSON file holding an array of rows."),
     sample: int = typer.Option(None, "--sample", min=1, max=10000, help="Send N generated rows instead."),
+    wait: float = typer.Option(0.0, "--wait", min=0, help="Keep retrying rows refused with 403 for up to this many "
+                                                          "seconds (a new role takes time to propagate)."),
     env: str = _opt_env(),
     var: list[str] = _opt_var(),
     cloud: str = _opt_cloud(),
@@ -282,7 +284,8 @@ def send_command(
             raise ProvisionError(f"no rule declares stream '{stream}'", hint=f"streams: {', '.join(known)}")
         rows = load_rows(rows_file) if rows_file else None
         outputs = collect(session, scenario, templates_dir=templates)
-        count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample)
+        count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample,
+                          wait_seconds=wait, progress=lambda text: typer.echo(text, err=True))
         typer.echo(f"sent {count} row(s) to {rule_name} stream {stream}: accepted (HTTP 204)")
 
 
