@@ -33,3 +33,5 @@ def test_call_log_counts_write_calls(azure, emu):
     assert writes == [("PUT", "Tables_CreateOrUpdate"), ("PUT", "DataCollectionRules_Create"), ("PUT", "RoleAssignments_Create")]
     method, path, status = emu.calls[0]
     assert (method, status) == ("GET", 200)
+    assert emu.calls[0] == (method, path, status) and emu.calls[0].operation == "OpenIdConfiguration"
+    assert emu.count("PUT", "Tables_CreateOrUpdate", 202) == 1

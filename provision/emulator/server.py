@@ -26,26 +26,20 @@ from provision.emulator.store import Store
 
 LOOPBACK = "127.0.0.1"
 DB_FILE = "state.sqlite3"
+MAX_CALLS = 200_000
 
 
 class Call(tuple):
-    """One request the emulator answered: (method, path, status) plus ``operation``."""
-
-    __slots__ = ()
+    """One answered request: a ``(method, path, status)`` tuple that also carries ``operation`` (the route's name)."""
 
     def __new__(cls, method: str, path: str, status: int, operation: str):
-        return super().__new__(cls, (method, path, status, operation))
+        call = super().__new__(cls, (method, path, status))
+        call.operation = operation
+        return call
 
     method = property(lambda self: self[0])
     path = property(lambda self: self[1])
     status = property(lambda self: self[2])
-    operation = property(lambda self: self[3])
-
-    def __iter__(self):  # unpacks as (method, path, status)
-        return iter(tuple.__getitem__(self, slice(0, 3)))
-
-    def __len__(self):
-        return 3
 
     def __repr__(self):
         return f"Call({self.method} {self.path} -> {self.status}, {self.operation})"
@@ -174,9 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("x-ms-client-request-id", client_request_id)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        # Headers and body in one write (one TCP segment for small answers).
+        # Headers and body in one write (one TCP segment for small answers); HEAD gets the headers only.
         self._headers_buffer.append(b"\r\n")
-        self._headers_buffer.append(payload)
+        if self.command != "HEAD":
+            self._headers_buffer.append(payload)
         self.wfile.write(b"".join(self._headers_buffer))
         self._headers_buffer = []
 
@@ -346,6 +341,8 @@ class Emulator:
 
     # ------------------------------------------------------------------ server hooks
     def _log(self, method: str, path: str, status: int, operation: str) -> None:
+        if len(self.calls) >= MAX_CALLS:  # a long-running `serve` keeps the most recent calls only
+            del self.calls[: MAX_CALLS // 2]
         self.calls.append(Call(method, path, status, operation))
 
     def _before(self, operation: str, group: str, request_line: str) -> None:
