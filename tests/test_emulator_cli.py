@@ -34,9 +34,9 @@ class _Env:
         return AzureClients(self.emu)
 
 
-def _serve(state: Path, env_file: Path) -> tuple[subprocess.Popen, dict]:
+def _serve(state: Path, env_file: Path, *extra: str) -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen([sys.executable, "-m", "provision", "emulator", "serve", "--state", str(state),
-                                "--env-file", str(env_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                "--env-file", str(env_file), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     env = {}
     deadline = time.time() + 20
@@ -110,3 +110,26 @@ def test_rows_limit_and_missing_state(tmp_path):
     assert [json.loads(line)["Message"] for line in result.output.splitlines()] == ["3", "4"]
     result = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "no emulator state" in result.output
+
+
+def test_serve_knob_flags(tmp_path):
+    from azure.core.exceptions import HttpResponseError
+    import pytest
+
+    process, env = _serve(tmp_path / "state", tmp_path / "env", "--fault", "503,match=Workspaces_Get,times=1",
+                          "--latency", "Workspaces_ListByResourceGroup=0.3", "--lro-seconds", "0.5")
+    try:
+        la = _Env(env).clients().loganalytics()
+        with pytest.raises(HttpResponseError) as raised:
+            la.workspaces.get(RG, WS)
+        assert raised.value.status_code == 503
+        assert la.workspaces.get(RG, WS).name == WS
+        start = time.perf_counter()
+        list(la.workspaces.list_by_resource_group(RG))
+        assert time.perf_counter() - start >= 0.3
+        poller = la.tables.begin_create_or_update(RG, WS, "Knob_CL", {"properties": {"schema": {
+            "columns": [{"name": "TimeGenerated", "type": "dateTime"}]}}})
+        assert la.tables.get(RG, WS, "Knob_CL").properties.provisioning_state == "InProgress"
+        assert poller.result().properties.provisioning_state == "Succeeded"
+    finally:
+        assert _stop(process) == 0

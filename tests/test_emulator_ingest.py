@@ -185,3 +185,19 @@ def test_unsupported_api_version(azure):
     with pytest.raises(HttpResponseError) as raised:
         client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
     assert raised.value.status_code == 400
+
+
+def test_auxiliary_table_30_minute_window_without_transform(azure, emu):
+    """azure-contract.md §8: Auxiliary tables, no transformation: one call's TimeGenerated range under 30 minutes."""
+    azure.loganalytics().tables.begin_create_or_update(RG, seed.WORKSPACE_NAME, "MyApp_CL", {"properties": {
+        "plan": "Auxiliary", "schema": {"columns": [{"name": "TimeGenerated", "type": "dateTime"},
+                                                    {"name": "Message", "type": "string"}]}}}).result()
+    rule = create_dcr(azure)
+    grant_sender(azure, rule.id)
+    within = [{"TimeGenerated": "2026-01-01T00:00:00.000000Z", "Message": "a"},
+              {"TimeGenerated": "2026-01-01T00:29:00.000000Z", "Message": "b"}]
+    _upload(azure, rule, within)
+    with pytest.raises(HttpResponseError) as raised:
+        _upload(azure, rule, within + [{"TimeGenerated": "2026-01-01T00:31:00.000000Z", "Message": "c"}])
+    assert raised.value.status_code == 400 and "30 minutes" in raised.value.error.message
+    assert len(emu.rows("MyApp_CL")) == 2

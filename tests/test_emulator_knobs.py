@@ -71,6 +71,17 @@ def test_fault_text_form_and_seeded_rate():
         Fault.parse("418")
 
 
+def test_latency_text_form():
+    from provision.emulator.knobs import Latency
+
+    spec = Latency.parse(["0.01", "Tables_Get=0.5", "ingest=0.2"])
+    latency = Latency(spec)
+    assert latency.delay("Tables_Get", "arm") == 0.5
+    assert latency.delay("Ingest_Upload", "ingest") == 0.2
+    assert latency.delay("Workspaces_Get", "arm") == 0.01
+    assert Latency(None).delay("Tables_Get", "arm") == 0.0
+
+
 def test_reset_restores_seeded_state(azure, emu):
     deploy(azure)
     emu.inject_fault("503", times=None, match="Tables_Get")

@@ -14,6 +14,7 @@ import gzip
 import json
 import zlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from provision import kql
 from provision.emulator import errors, tables
@@ -32,6 +33,7 @@ class FlowPlan:
     table_key: str
     table_name: str
     columns: frozenset[str]
+    auxiliary: bool = False  # Auxiliary plan: the 30-minute TimeGenerated window applies without a transform
 
 
 @dataclass
@@ -124,7 +126,7 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
                                              "cannot run it yet)")
                 plan.flows.setdefault(stream, []).append(FlowPlan(
                     transform, table_key(workspace["customerId"], table["name"]), table["name"],
-                    frozenset(n for n, _ in tables.destination_columns(table))))
+                    frozenset(n for n, _ in tables.destination_columns(table)), table.get("plan") == "Auxiliary"))
     return plan
 
 
@@ -164,7 +166,7 @@ def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Sta
     """(table key, text) when the request can be stored as sent: one flow, no transform, every row an object whose
     columns the stream declares and the table has, no field near the 64 KB limit. Else None (map_rows does the work)."""
     flows = plan.flows.get(stream, [])
-    if len(flows) != 1 or flows[0].transform is not None:
+    if len(flows) != 1 or flows[0].transform is not None or flows[0].auxiliary:
         return None
     allowed = frozenset(plan.streams[stream])
     if not allowed <= flows[0].columns or _may_hold_long_field(text):
@@ -175,6 +177,29 @@ def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Sta
     stats.received += len(rows)
     stats.stored += len(rows)
     return flows[0].table_key, text
+
+
+AUXILIARY_WINDOW_SECONDS = 30 * 60
+
+
+def check_auxiliary_window(flow: FlowPlan, rows: list) -> None:
+    """Auxiliary tables, no transformation: one call's TimeGenerated values must span under 30 minutes
+    (azure-contract.md §8, [DOC-LIMITS-LIA]). The service's exact answer is undocumented: 400 here."""
+    if not flow.auxiliary or flow.transform is not None:
+        return
+    stamps = []
+    for row in rows:
+        value = row.get("TimeGenerated") if type(row) is dict else None
+        if isinstance(value, str):
+            try:
+                stamps.append(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+            except ValueError:
+                continue
+    if stamps and max(stamps) - min(stamps) >= AUXILIARY_WINDOW_SECONDS:
+        raise errors.InvalidContent(
+            f"TimeGenerated values sent to Auxiliary table '{flow.table_name}' in one call span "
+            f"{(max(stamps) - min(stamps)) / 60:.0f} minutes; without a transformation they must span less than 30 minutes. "
+            "Split the upload by time, or add a transformKql.")
 
 
 def _truncate_long_fields(record: dict) -> None:
@@ -191,6 +216,8 @@ def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: i
     # Only a body longer than 64 KB can hold a field longer than 64 KB.
     check_long = body_size > MAX_FIELD
     declared_set = frozenset(declared)
+    for flow in flows:
+        check_auxiliary_window(flow, rows)
     stats.received += len(rows)
     for row in rows:
         if type(row) is not dict:
