@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from provision import ids
@@ -74,14 +75,19 @@ def _default_templates_dir() -> Path:
 
 
 def _environment(templates_dir=None):
+    if templates_dir is not None and not Path(templates_dir).is_dir():
+        raise RenderError(f"templates directory '{templates_dir}' does not exist", hint="pass a folder holding *.json.j2 files to --templates")
+    return _cached_environment(None if templates_dir is None else str(Path(templates_dir).resolve()))
+
+
+@lru_cache(maxsize=16)
+def _cached_environment(templates_dir: str | None):
+    """One Jinja environment per template folder; it re-reads a template whose file changed (auto_reload)."""
     import jinja2
 
     loaders = []
     if templates_dir is not None:
-        user = Path(templates_dir)
-        if not user.is_dir():
-            raise RenderError(f"templates directory '{templates_dir}' does not exist", hint="pass a folder holding *.json.j2 files to --templates")
-        loaders.append(jinja2.FileSystemLoader(str(user)))
+        loaders.append(jinja2.FileSystemLoader(templates_dir))
     loaders.append(jinja2.FileSystemLoader(str(_default_templates_dir())))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),

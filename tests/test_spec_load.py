@@ -8,6 +8,7 @@ from provision.diagnostics import Diagnostic
 from provision.spec import load_scenario, require_valid, validate_scenario
 from provision.spec.variables import VariableSyntax, chain_lookup, substitute
 from provision.errors import SpecError
+from provision.render import render_arm, render_resources
 
 WS = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-local/providers/Microsoft.OperationalInsights/workspaces/law-local"
 HEAD = f"location: westeurope\nworkspace: {WS}\nresource_group: rg-local\n"
@@ -278,3 +279,38 @@ def test_require_valid_raises_with_every_error(tmp_path):
         require_valid(path)
     assert {d.code for d in caught.value.diagnostics} == {"WorkspaceId", "ResourceGroupName"}
     assert "nothing was sent to Azure" in caught.value.message
+
+
+def test_yaml_11_booleans_and_numbers_stay_names_as_keys(tmp_path):
+    text = HEAD + "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime, On: string, No: boolean, Y2: int}\n"
+    s, diagnostics = validate_scenario(write(tmp_path, text))
+    assert [c.name for c in s.tables["A_CL"].columns] == ["TimeGenerated", "On", "No", "Y2"]
+
+
+REPLACEMENTS = ("", " [1, 2]", " {a: 1}", " ~", " 5", " yes", " '${'", " ${NOPE}", " [", " \"x")
+
+
+def test_no_mutation_of_the_scenarios_makes_the_loader_raise(tmp_path):
+    # Every line of every shipped scenario: dropped, or its value replaced by something of the wrong kind.
+    # The loader and the rules must answer with diagnostics, never an exception.
+    from pathlib import Path
+
+    scenarios = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+    runs = 0
+    for source in scenarios:
+        lines = source.read_text().splitlines()
+        for index, line in enumerate(lines):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            variants = ["\n".join(lines[:index] + lines[index + 1:])]
+            if ":" in line:
+                key = line.split(":", 1)[0]
+                variants += ["\n".join(lines[:index] + [key + ":" + r] + lines[index + 1:]) for r in REPLACEMENTS]
+            for variant in variants:
+                path = write(tmp_path, variant + "\n", "mutated.yaml")
+                scenario, diagnostics = validate_scenario(path, environ={})
+                assert all(isinstance(d, Diagnostic) for d in diagnostics)
+                if scenario is not None and not any(d.is_error for d in diagnostics):
+                    assert render_resources(scenario) and render_arm(scenario)  # valid means renderable
+                runs += 1
+    assert runs > 500

@@ -111,13 +111,15 @@ def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None):
         result = YMap(line=line)
         constructor.flatten_mapping(node)  # merge keys (<<: *anchor)
         for key_node, value_node in node.value:
-            key = _build(key_node, constructor, diagnostics, file)
             key_line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode):
+                # keys are names as written: a column called On, No or 1 stays a string (YAML 1.1 would make it a bool/int)
+                key = YStr.at(key_node.value, key_line, key_node.start_mark.column + 1)
+            else:
+                key = _build(key_node, constructor, diagnostics, file)
             if isinstance(key, (YMap, YList)):
                 diagnostics.append(Diagnostic(ERROR, "YamlKey", "a mapping key must be a plain value", fix="use a string key", file=file, line=key_line, source=SOURCE_YAML))
                 continue
-            if isinstance(key, YStr):
-                key = YStr.at(str(key), key_line, key.column)
             if key in result:
                 diagnostics.append(
                     Diagnostic(
