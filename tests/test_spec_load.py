@@ -314,3 +314,15 @@ def test_no_mutation_of_the_scenarios_makes_the_loader_raise(tmp_path):
                     assert render_resources(scenario) and render_arm(scenario)  # valid means renderable
                 runs += 1
     assert runs > 500
+
+
+def test_an_unresolved_variable_is_reported_once_not_as_a_cascade(tmp_path):
+    text = "location: westeurope\nworkspace: ${WS_ID}\nresource_group: rg\npublishers:\n  - app_id: ${SENDER}\n"
+    _, diagnostics = validate_scenario(write(tmp_path, text), environ={})
+    assert [(d.code, d.line) for d in diagnostics] == [("UnresolvedVariable", 2), ("UnresolvedVariable", 5)]
+
+
+def test_an_unsupported_table_is_one_error_not_one_per_column(tmp_path):
+    text = HEAD + "tables:\n  Orders:\n    columns: {TimeGenerated: datetime, Amount: real}\n"
+    _, diagnostics = validate_scenario(write(tmp_path, text))
+    assert [d.code for d in diagnostics] == ["TableNotSupported"]

@@ -178,7 +178,7 @@ class _Loader:
         workspace = self._string(doc, "workspace", "")
         resource_group = self._string(doc, "resource_group", "")
         subscription = ""
-        if workspace:
+        if workspace and "${" not in workspace:  # an unresolved variable is reported once, as such
             try:
                 subscription = workspace_parts(workspace)[0]
             except ValueError as problem:

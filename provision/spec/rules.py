@@ -142,7 +142,7 @@ def _check_columns(table: Table, out: _Out) -> None:
             out.error("ColumnReserved", f"column name '{name}' is reserved in Log Analytics", line, f"rename it, e.g. '{name.lstrip('_')}Value'", SRC_RESERVED)
         elif name.lower() in {r.lower() for r in RESERVED_COLUMNS}:
             out.warning("ColumnReservedCase", f"column name '{name}' differs only by case from a reserved name", line, "rename it to avoid a clash", SRC_RESERVED)
-        if not table.is_custom and not name.endswith("_CF"):
+        if not table.is_custom and not name.endswith("_CF") and catalogue.is_supported_azure_table(table.name):
             out.error("ColumnNeedsCF", f"column '{name}' added to Azure table '{table.name}' must end in _CF", line, f"rename it to '{name}_CF'", SRC_COLUMN_NAME)
         lowered = name.lower()
         if lowered in seen:
@@ -352,6 +352,8 @@ def check_publishers(scenario: Scenario, out: _Out) -> None:
                       "write '- app_id: <application (client) id>' or '- object_id: <service principal object id>'", SRC_PRINCIPAL)
             continue
         key, value = given[0]
+        if "${" in value:
+            continue  # an unresolved variable, already reported
         if not GUID.match(value):
             out.error("PublisherGuid", f"publisher {key} '{value}' is not a GUID", line,
                       "use the GUID from Entra ID (App registrations -> Application (client) ID, or Enterprise applications -> Object ID)", SRC_PRINCIPAL)
