@@ -16,9 +16,24 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from provision import ids
-from provision.azure import Session, azure_error
+from provision.azure import Session, azure_error, error_code
+from provision.diagnostics import ERROR, Diagnostic
 from provision.errors import AzureError
 from provision.plan import LiveState
+
+
+class MissingResourceGroup(Exception):
+    """The DCR/DCE resource group does not exist (ARM 404 ResourceGroupNotFound, azure-contract.md §1)."""
+
+    def __init__(self, subscription: str, resource_group: str):
+        super().__init__(resource_group)
+        self.subscription, self.resource_group = subscription, resource_group
+
+    def diagnostic(self, file=None) -> Diagnostic:
+        return Diagnostic(ERROR, "ResourceGroupNotFound", f"resource group '{self.resource_group}' does not exist in "
+                          f"subscription {self.subscription}", fix=f"create it first (az group create -n "
+                          f"{self.resource_group} -l <location>) or set `resource_group` to an existing one",
+                          file=file, source="azure-contract.md §1 (404 texts)")
 
 
 def raw_json(pipeline_response, _deserialized, _headers):
@@ -69,7 +84,9 @@ def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
             return session.authorization(p["subscription"]).role_assignments.get(p["scope"], p["name"], cls=raw_json)
         if kind == "workspace":
             return session.loganalytics(p["subscription"]).workspaces.get(p["resource_group"], p["name"], cls=raw_json)
-    except ResourceNotFoundError:
+    except ResourceNotFoundError as error:
+        if error_code(error) == "ResourceGroupNotFound" and kind in ("rule", "endpoint"):
+            raise MissingResourceGroup(p["subscription"], p["resource_group"]) from None
         return None
     except HttpResponseError as error:
         raise azure_error(error, f"reading {kind.replace('_', ' ')} {resource_id}") from None
@@ -129,18 +146,30 @@ def read_live(session: Session, scenario, resources, principals=None, missing_pu
 
     Role assignments are only read when their DCR exists (otherwise they cannot).
     """
+    problems: list = []
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        bodies, workspace = _read_resources(session, scenario, resources, pool)
+        bodies, workspace = _read_resources(session, scenario, resources, pool, problems)
         bodies.update(_read_assignments(session, resources, bodies, pool))
     return LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
-                     principals=dict(principals or {}), missing_publishers=list(missing_publishers))
+                     principals=dict(principals or {}), missing_publishers=list(missing_publishers),
+                     problems=problems)
 
 
-def _read_resources(session: Session, scenario, resources, pool) -> tuple[dict, dict | None]:
+def _read_resources(session: Session, scenario, resources, pool, problems: list | None = None):
+    """(lower id -> body, workspace body). A missing DCR resource group becomes one problem, not an error."""
     ws_future = pool.submit(get_resource, session, "workspace", scenario.workspace)
     futures = {r.id.lower(): pool.submit(get_resource, session, r.kind, r.id) for r in resources
                if r.kind != "role_assignment"}
-    return {rid: f.result() for rid, f in futures.items()}, ws_future.result()
+    bodies, missing_groups = {}, {}
+    for rid, future in futures.items():
+        try:
+            bodies[rid] = future.result()
+        except MissingResourceGroup as missing:
+            bodies[rid] = None
+            missing_groups[(missing.subscription.lower(), missing.resource_group.lower())] = missing
+    if problems is not None:
+        problems += [m.diagnostic(getattr(scenario, "path", None)) for m in missing_groups.values()]
+    return bodies, ws_future.result()
 
 
 def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
@@ -207,11 +236,12 @@ def read_state(session: Session, scenario, templates_dir=None, parallelism: int 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         lookups = pool.submit(resolve_principals, session, scenario, None)
         first = render_resources(scenario, templates_dir=templates_dir)
-        bodies, workspace = _read_resources(session, scenario, first, pool)
+        problems: list = []
+        bodies, workspace = _read_resources(session, scenario, first, pool, problems)
         principals, missing = lookups.result()
         resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
         resources += retired_assignments(scenario, resources, principals)
         bodies.update(_read_assignments(session, resources, bodies, pool))
     live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
-                     principals=principals, missing_publishers=missing)
+                     principals=principals, missing_publishers=missing, problems=problems)
     return resources, live

@@ -261,3 +261,12 @@ def test_moving_region_recreates_the_dcr_with_a_new_immutable_id(session, emu, a
     assert not plan_scenario(session, moved)[2].has_changes
     dcr = ids.dcr_id(sc.subscription, sc.resource_group, "dcr-quickstart")
     assert len(assignments_on(azure, dcr)) == 1
+
+
+def test_missing_resource_group_is_a_live_problem(session, emu):
+    plan = plan_scenario(session, scenario(WITH_DCE, session, RESOURCE_GROUP="rg-missing"))[2]
+    assert [p.code for p in plan.problems] == ["ResourceGroupNotFound"]
+    assert "rg-missing" in plan.problems[0].message and "az group create" in plan.problems[0].fix
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    assert emu.write_calls() == []
