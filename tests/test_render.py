@@ -253,3 +253,10 @@ def test_quickstart_points_elsewhere_with_one_variable():
     other = "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-x/providers/Microsoft.OperationalInsights/workspaces/law-x"
     s = require_valid(REPO / "scenarios" / "quickstart.yaml", environ={"WORKSPACE_ID": other})
     assert s.workspace == other and s.subscription == "99999999-9999-4999-8999-999999999999"
+
+
+def test_cli_render_into_a_file_instead_of_a_folder_is_a_clear_error(tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("")
+    result = runner.invoke(app, ["render", str(REPO / "scenarios" / "quickstart.yaml"), "--out", str(target)])
+    assert result.exit_code == 1 and "cannot write into" in result.output and "Traceback" not in result.output

@@ -100,6 +100,15 @@ def render(
     scenario = require_valid(file, env=env, variables=parse_vars(var))
     for note in scenario.notes:
         typer.echo(f"{file}: info: {note}", err=True)
+    try:
+        _render_to(renderer, scenario, file, out, output_format, templates)
+    except OSError as error:
+        from provision.errors import RenderError
+
+        raise RenderError(f"cannot write into '{out}': {error.strerror or error}", hint="--out must be a folder you can write to") from None
+
+
+def _render_to(renderer, scenario, file, out, output_format, templates) -> None:
     if output_format == "arm":
         template = renderer.render_arm(scenario, templates_dir=templates)
         text = json.dumps(template, indent=2, ensure_ascii=False) + "\n"
