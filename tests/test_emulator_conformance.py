@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
-import pytest
 from azure.core.rest import HttpRequest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4

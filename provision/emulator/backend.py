@@ -9,11 +9,13 @@ settled lazily: each request first completes the operations whose time has come.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
 from provision import kql
 from provision.emulator import arm, dcr, errors, identity, ingest, rbac, seed, tables
@@ -224,8 +226,6 @@ class Backend:
         return Response(200, identity.openid_configuration(self.base_url, tenant))
 
     def Token(self, req: Request, tenant: str) -> Response:
-        from urllib.parse import parse_qsl
-
         form = dict(parse_qsl(req.body.decode("utf-8", "replace")))
         return Response(200, identity.client_credentials(form, tenant, self.tokens))
 
@@ -534,7 +534,7 @@ class Backend:
         scope = "/" + scope.strip("/") if scope.strip("/") else ""
         self.authorize(req, "Microsoft.Authorization/roleAssignments/write", scope or "/")
         body = req.json()
-        props = rbac.validate_assignment(name, body, seed.SUBSCRIPTION_ID)
+        props = rbac.validate_assignment(name, body)
         self._check_scope(scope)
         resource_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
         with self.lock:
@@ -585,8 +585,6 @@ class Backend:
         scope = "/" + scope.strip("/") if scope.strip("/") else ""
         self.authorize(req, "Microsoft.Authorization/roleAssignments/read", scope or "/")
         query_filter = req.query.get("$filter", "")
-        import re
-
         principal = re.search(r"principalId\s+eq\s+'([^']+)'", query_filter, re.IGNORECASE)
         at_scope = "atscope()" in query_filter.lower()
         out = []
@@ -680,8 +678,6 @@ def _public(resource: dict) -> dict:
 
 
 def _query(query: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(query)
 
 

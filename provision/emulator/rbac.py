@@ -152,7 +152,7 @@ def public_assignment_body(scope: str, name: str, props: dict, *, created_by: st
     }
 
 
-def validate_assignment(name: str, body: dict, subscription: str) -> dict:
+def validate_assignment(name: str, body: dict) -> dict:
     """The create parameters' properties, or the service's error for a bad request."""
     if not GUID.match(name):
         raise errors.InvalidRoleAssignmentId(

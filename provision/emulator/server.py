@@ -14,7 +14,6 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -45,7 +44,6 @@ class Call(tuple):
         return f"Call({self.method} {self.path} -> {self.status}, {self.operation})"
 
 
-@dataclass
 class _Reset(Exception):
     """Internal: drop the connection with a TCP reset (fault kind 'reset')."""
 
