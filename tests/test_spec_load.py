@@ -45,6 +45,12 @@ def test_non_mapping_document_and_empty_file(tmp_path):
     assert codes(load_scenario(tmp_path / "missing.yaml")[1]) == ["FileNotFound"]
 
 
+def test_a_complex_mapping_key_and_an_unreadable_path_are_diagnostics(tmp_path):
+    _, diagnostics = load_scenario(write(tmp_path, HEAD + "? [a, b]\n: c\n"))
+    assert [(d.code, d.line) for d in diagnostics] == [("YamlKey", 4)]
+    assert codes(load_scenario(tmp_path)[1]) == ["FileUnreadable"]  # a folder
+
+
 def test_duplicate_keys_are_reported_with_both_lines(tmp_path):
     text = HEAD + "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime}\n  A_CL:\n    columns: {TimeGenerated: datetime}\n"
     _, diagnostics = load_scenario(write(tmp_path, text))

@@ -205,11 +205,7 @@ def _check_stream(rule: Rule, stream: str, columns, out: _Out) -> None:
         out.error("StreamName", f"stream '{stream}' in rule '{rule.name}' must begin with 'Custom-'", line, f"rename it 'Custom-{stream}'", SRC_STREAM_NAME)
     if not columns and stream not in rule.derived_streams:
         out.error("StreamEmpty", f"stream '{stream}' declares no columns", line, "list the columns the sender posts, e.g. 'Time: datetime'", SRC_STREAM_NAME)
-    seen = set()
-    for column in columns:
-        if column.name in seen:
-            out.error("StreamColumnDuplicate", f"column '{column.name}' appears twice in stream '{stream}'", column.line or line, "remove one", SRC_STREAM_NAME)
-        seen.add(column.name)
+    for column in columns:  # (a column listed twice is a DuplicateKey in the YAML already)
         if column.type == "guid":
             out.error("StreamTypeGuid", f"stream column '{column.name}' is declared guid, which is not a stream type", column.line or line,
                       f"declare it 'string' and convert it in the transform: 'extend {column.name} = toguid({column.name})'", SRC_STREAM_TYPES)
