@@ -1,7 +1,7 @@
 """Apply benchmark: a generated scenario of 50 tables and 10 DCRs (with a publisher) against the emulator
 with Azure-like latencies (GET 50 ms, PUT 300 ms, table long-running operation 3 s).
 
-Run: python bench/apply.py [--tables 50] [--rules 10] [--parallelism 8 16] [--lro 3] [--get 0.05] [--put 0.3]
+Run: python bench/apply.py [--tables 50] [--rules 10] [--parallelism 8 16 32] [--lro 3] [--get 0.05] [--put 0.3]
 
 Reports, per --parallelism value, in one run:
 - apply wall time (plan's reads + apply + verification) as a ratio to the critical path,
@@ -115,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=int, default=50)
     parser.add_argument("--rules", type=int, default=10)
-    parser.add_argument("--parallelism", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--parallelism", type=int, nargs="+", default=[8, 16, 32])
     parser.add_argument("--lro", type=float, default=3.0)
     parser.add_argument("--get", type=float, default=0.05)
     parser.add_argument("--put", type=float, default=0.3)
