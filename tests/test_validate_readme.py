@@ -42,3 +42,13 @@ def test_readme_scenario_example_validates_and_renders(tmp_path):
         assert [d.format() for d in diagnostics if d.is_error] == []
         assert render_resources(scenario) and render_arm(scenario)
     assert any("derived" in note for note in scenario.notes)
+
+
+def test_every_rule_code_is_documented_in_the_readme():
+    codes = set()
+    for path in (REPO / "provision" / "spec").glob("*.py"):
+        text = path.read_text()
+        codes |= set(re.findall(r'\b(?:error|warning)\(\s*"([A-Z][A-Za-z]+)"', text))
+        codes |= set(re.findall(r'Diagnostic\(\s*\w+,\s*"([A-Z][A-Za-z]+)"', text))
+    assert len(codes) > 40
+    assert sorted(c for c in codes if f"`{c}`" not in README) == []
