@@ -270,3 +270,22 @@ def test_missing_resource_group_is_a_live_problem(session, emu):
     with pytest.raises(PlanError):
         apply_plan(session, plan)
     assert emu.write_calls() == []
+
+
+def test_rerun_after_interrupted_table_operation_waits_for_it(emu):
+    emu.set_lro_seconds(0.6)
+    with connect("local", emulator=emu, polling_interval=0.1, retry_total=0) as s:
+        sc = scenario(QUICKSTART, s)
+
+        def interrupt_while_provisioning(event, change, detail):
+            if event == "waiting":
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            apply_plan(s, plan_scenario(s, sc)[2], progress=interrupt_while_provisioning)
+        plan = plan_scenario(s, sc)[2]
+        table = next(c for c in plan.changes if c.kind == "table")
+        assert table.action == "no-op" and table.live["properties"]["provisioningState"] == "InProgress"
+        apply_plan(s, plan)  # the DCR waits for the table to report Succeeded first
+        assert not plan_scenario(s, sc)[2].has_changes
+    assert emu.count("PUT", "Tables_CreateOrUpdate") == 1
