@@ -49,12 +49,16 @@ def validate(
     env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
     var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
     output_format: str = typer.Option("text", "--format", help="text or json."),
+    kql_profile: str = typer.Option("compat", "--kql-profile", help="transformKql check: compat (what the service accepts) or strict (only the documented KQL)."),
 ) -> None:
     """Check a scenario offline: every problem at once, each with file:line, rule and fix."""
     from provision.diagnostics import has_errors
+    from provision.errors import SpecError
     from provision.spec import validate_scenario
 
-    scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var))
+    if kql_profile not in ("compat", "strict"):
+        raise SpecError(f"--kql-profile '{kql_profile}' is not one of compat, strict")
+    scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var), kql_profile=kql_profile)
     failed = scenario is None or has_errors(diagnostics)
     if output_format == "json":
         payload = {

@@ -19,19 +19,22 @@ def load_scenario(path, env=None, variables=None, environ=None):
     return _load(path, env=env, variables=variables, environ=environ)
 
 
-def validate_scenario(path, env=None, variables=None, environ=None):
-    """Load the file and run every rule. Returns (Scenario or None, all diagnostics)."""
+def validate_scenario(path, env=None, variables=None, environ=None, kql_profile=None):
+    """Load the file and run every rule. Returns (Scenario or None, all diagnostics).
+
+    ``kql_profile``: ``"strict"`` or ``"compat"`` (default) for the transformKql checker.
+    """
     from provision.spec.rules import check_scenario
 
     scenario, diagnostics = load_scenario(path, env=env, variables=variables, environ=environ)
     if scenario is not None:
-        diagnostics = diagnostics + check_scenario(scenario)
+        diagnostics = diagnostics + check_scenario(scenario, kql_profile=kql_profile)
     return scenario, sorted(diagnostics, key=_order)
 
 
-def require_valid(path, env=None, variables=None, environ=None):
+def require_valid(path, env=None, variables=None, environ=None, kql_profile=None):
     """The valid Scenario, or SpecError listing every problem (warnings alone do not fail)."""
-    scenario, diagnostics = validate_scenario(path, env=env, variables=variables, environ=environ)
+    scenario, diagnostics = validate_scenario(path, env=env, variables=variables, environ=environ, kql_profile=kql_profile)
     if scenario is None or has_errors(diagnostics):
         errors = [d for d in diagnostics if d.is_error]
         raise SpecError(f"{path}: {len(errors)} problem(s) found; nothing was sent to Azure", errors)

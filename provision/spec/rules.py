@@ -53,9 +53,14 @@ BAD_NAME_CHARS = re.compile(r"[\s/\\?#%&*<>:+]")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-def check_scenario(scenario: Scenario) -> list[Diagnostic]:
-    """Every offline rule, in file order as far as practical."""
+def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[Diagnostic]:
+    """Every offline rule, in file order as far as practical.
+
+    ``kql_profile``: ``strict`` (only the documented KQL) or ``compat`` (the default: also
+    what the service is known to accept), passed to ``kql.check_transform``.
+    """
     out = _Out(scenario.path)
+    out.kql_profile = kql_profile
     for table in scenario.tables.values():
         check_table(table, out)
     for rule in scenario.rules.values():
@@ -73,6 +78,7 @@ class _Out:
         self.file = file
         self.items: list[Diagnostic] = []
         self._text: list[str] | None = None
+        self.kql_profile: str | None = None
 
     def error(self, code, message, line, fix, source):
         self.items.append(Diagnostic(ERROR, code, message, fix=fix, file=self.file, line=line, source=source))
@@ -297,7 +303,8 @@ def _check_source_fit(label, flow: Flow, input_columns, table_columns, rule: Rul
 
 def _check_kql(flow: Flow, input_columns, table_columns, out: _Out) -> None:
     """The KQL engine's checks, with its query-relative positions moved into the file."""
-    result = kql.check_transform(flow.transform, input_columns, table_columns, custom_table=flow.table.endswith("_CL"))
+    options = {"profile": out.kql_profile} if out.kql_profile else {}
+    result = kql.check_transform(flow.transform, input_columns, table_columns, custom_table=flow.table.endswith("_CL"), **options)
     for diagnostic in result.diagnostics:
         out.items.append(_shift(diagnostic, flow, out))
 
