@@ -173,7 +173,27 @@ def test_every_arm_response_validates(azure, emu):
     check(la, DCE_SPEC, "DataCollectionEndpoints_Delete", "DELETE", dce_path + v_dcr, expect=200)
     check(la, TABLES_SPEC, "Tables_Delete", "DELETE", f"{ws}/tables/Conf_CL{v_tables}", expect=202)
     check(azure.loganalytics("nobody"), WS_SPEC, "Workspaces_Get", "GET", ws + v_ws, expect=403)
-    assert len(checks) == 39  # every ARM operation the emulator serves, success and error
+    _, _, headers = check(la, TABLES_SPEC, "Tables_CreateOrUpdate", "PUT", f"{ws}/tables/Res_CL{v_tables}", table_body(),
+                          expect=202)
+    check(la, TABLES_SPEC, "Tables_Get", "GET", headers["Location"].removeprefix(emu.url), expect=200)  # operation result
+    assert len(checks) == 41  # every ARM operation the emulator serves, success and error
+
+
+def test_401_bodies_validate(emu):
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=str(emu.ca_path))
+    for path, spec, operation in ((f"{seed.WORKSPACE_ID}?api-version=2025-02-01", WS_SPEC, "Workspaces_Get"),
+                                  (f"{seed.WORKSPACE_ID}/tables/Syslog?api-version=2025-07-01", TABLES_SPEC, "Tables_Get")):
+        request = urllib.request.Request(emu.url + path, headers={"Authorization": "Bearer not.a.token"})
+        try:
+            urllib.request.urlopen(request, context=context)
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+            validate(spec, operation, 401, json.loads(error.read()))
+        else:
+            raise AssertionError("expected 401")
 
 
 def test_ingestion_error_bodies_validate(azure, emu):

@@ -101,6 +101,25 @@ def test_dce_endpoint_ingests(azure, emu):
     assert emu.rows("MyApp_CL") == [ROW]
 
 
+def test_dce_endpoint_needs_the_rule_bound_to_it(azure):
+    """The 403 names IsDcrDceBindingValid (azure-contract.md §7): a rule is sent through the DCE it names."""
+    rule = deploy(azure)  # a Direct rule without dataCollectionEndpointId
+    dce = azure.monitor().data_collection_endpoints.create(RG, "dce-a", json.dumps({"location": "westeurope"}).encode())
+    with pytest.raises(HttpResponseError) as raised:
+        azure.ingestion(dce.logs_ingestion.endpoint).upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
+    assert raised.value.status_code == 403 and "IsDcrDceBindingValid: False" in raised.value.error.message
+    assert "IsRbacPresent: True" in raised.value.error.message
+
+
+def test_rule_without_own_endpoint_is_not_served_there(azure, emu):
+    create_table(azure)
+    rule = create_dcr(azure, "dcr-linux", dcr_body(kind="Linux"))
+    grant_sender(azure, rule.id)
+    client = azure.ingestion(f"{emu.url}/ingest/dcr/{rule.immutable_id}")
+    with pytest.raises(ResourceNotFoundError):
+        client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
+
+
 def test_body_over_1mb_is_413(azure):
     rule = deploy(azure)
     big = json.dumps([{"Message": "x" * 1000} for _ in range(1100)]).encode()
@@ -201,3 +220,13 @@ def test_auxiliary_table_30_minute_window_without_transform(azure, emu):
         _upload(azure, rule, within + [{"TimeGenerated": "2026-01-01T00:31:00.000000Z", "Message": "c"}])
     assert raised.value.status_code == 400 and "30 minutes" in raised.value.error.message
     assert len(emu.rows("MyApp_CL")) == 2
+
+
+def test_chunked_gzip_upload_is_read(azure, emu):
+    """sdk-notes.md: an IO body of unknown length goes out with Transfer-Encoding: chunked."""
+    rule = deploy(azure)
+    payload = gzip.compress(json.dumps([ROW, ROW]).encode())
+    parts = (payload[i:i + 7] for i in range(0, len(payload), 7))
+    response = _raw_post(azure, rule, parts, {"Content-Encoding": "gzip"})
+    assert response.status_code == 204
+    assert emu.rows("MyApp_CL") == [ROW, ROW]

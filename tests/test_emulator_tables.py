@@ -169,3 +169,21 @@ def test_arm_paths_are_case_insensitive(azure, emu):
     response = azure.loganalytics().send_request(HttpRequest("GET", f"{emu.url}{path}/TABLES/syslog?api-version=2025-07-01"))
     assert response.status_code == 200 and response.json()["name"] == "Syslog"
     assert response.headers["x-ms-request-id"]
+
+
+def test_parallel_writes_from_many_threads(azure, emu):
+    """plan/apply writes in parallel: concurrent table LROs and DCR PUTs all land, once each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.set_lro_seconds(0.1)
+    la = azure.loganalytics()
+
+    def create(i):
+        return la.tables.begin_create_or_update(RG, WS, f"Par{i}_CL", table_body(("Message", "string"))).result().name
+
+    with ThreadPoolExecutor(8) as pool:
+        names = sorted(pool.map(create, range(16)))
+    assert names == sorted(f"Par{i}_CL" for i in range(16))
+    assert emu.count("PUT", "Tables_CreateOrUpdate", 202) == 16
+    listed = {t.name for t in la.tables.list_by_workspace(RG, WS)}
+    assert set(names) <= listed

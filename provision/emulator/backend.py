@@ -629,21 +629,30 @@ class Backend:
                 f"The api-version '{version}' is invalid. The supported versions are '{', '.join(arm.INGESTION_API_VERSIONS)}'.")
         claims = self.authenticate(req, identity.MONITOR_AUDIENCE, data_plane=True)
         self.settle()
+        dce_id = None
         if endpoint_kind == "dce":
-            if not any(d["properties"]["immutableId"].lower() == endpoint_key.lower() for d in self.store.list(dcr.DCE_TYPE)):
+            dce_id = next((d["id"] for d in self.store.list(dcr.DCE_TYPE)
+                           if d["properties"]["immutableId"].lower() == endpoint_key.lower()), None)
+            if dce_id is None:
                 raise errors.NotFound(f"No data collection endpoint is served at '/ingest/dce/{endpoint_key}'.")
         elif endpoint_key.lower() != rule_id.lower():
             raise errors.DataCollectionRuleNotFound(
                 f"Data collection rule with immutable Id '{rule_id}' is not served by this endpoint; use the rule's own "
                 "endpoints.logsIngestion or a data collection endpoint.")
         plan = self._rule_plan(rule_id)
+        if dce_id is None and not plan.direct:
+            raise errors.DataCollectionRuleNotFound(
+                f"Data collection rule '{rule_id}' has no endpoint of its own (only kind 'Direct' rules do); send through the "
+                "data collection endpoint named in its dataCollectionEndpointId.")
         if stream not in plan.streams:
             raise errors.StreamNotFound(
                 f"Stream '{stream}' is not declared in data collection rule '{rule_id}'. Declared streams: "
                 f"{', '.join(plan.streams) or '(none)'}.")
-        if not rbac.is_authorized(self.store.list(rbac.RA_TYPE), claims.oid, "Microsoft.Insights/Telemetry/Write", plan.dcr_id,
-                                  data=True, propagation_seconds=self.role_propagation_seconds):
-            raise ingest.forbidden(rule_id, plan.dcr_id, claims.tid, claims.oid)
+        has_role = rbac.is_authorized(self.store.list(rbac.RA_TYPE), claims.oid, "Microsoft.Insights/Telemetry/Write",
+                                      plan.dcr_id, data=True, propagation_seconds=self.role_propagation_seconds)
+        binding = None if dce_id is None else plan.endpoint_id == dce_id.lower()
+        if not has_role or binding is False:
+            raise ingest.forbidden(rule_id, plan.dcr_id, claims.tid, claims.oid, rbac=has_role, binding=binding)
         rows, text = ingest.decode_body(req.body, req.headers.get("content-encoding"))
         self.quota.charge(plan.immutable_id.lower(), len(text), time.time())
         stats = self.stats.setdefault(rule_id.lower(), ingest.Stats())

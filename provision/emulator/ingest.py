@@ -44,6 +44,8 @@ class RulePlan:
     immutable_id: str
     streams: dict[str, tuple[str, ...]]
     flows: dict[str, list[FlowPlan]]
+    direct: bool = False  # kind Direct: the rule has its own ingestion endpoint
+    endpoint_id: str = ""  # dataCollectionEndpointId: the DCE the rule is bound to
     warnings: list[str] = field(default_factory=list)
 
 
@@ -98,7 +100,8 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
     streams = {name: tuple(c["name"] for c in (decl.get("columns") or []))
                for name, decl in (props.get("streamDeclarations") or {}).items()}
     destinations = {d["name"].lower(): d for d in (props.get("destinations") or {}).get("logAnalytics") or []}
-    plan = RulePlan(dcr["id"], props["immutableId"], streams, {})
+    plan = RulePlan(dcr["id"], props["immutableId"], streams, {}, direct=(dcr.get("kind") or "").strip().lower() == "direct",
+                    endpoint_id=(props.get("dataCollectionEndpointId") or "").lower())
     for index, flow in enumerate(props.get("dataFlows") or []):
         flow_streams = flow.get("streams") or []
         output_stream = flow.get("outputStream") or (flow_streams[0] if len(flow_streams) == 1 else "")
@@ -246,11 +249,19 @@ def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: i
     return out
 
 
-def forbidden(immutable_id: str, dcr_id: str, tenant: str, object_id: str) -> errors.ServiceError:
-    """The service's 403 text (azure-contract.md §7, azure-sdk-for-net PR #37173 TROUBLESHOOTING.md)."""
+def forbidden(immutable_id: str, dcr_id: str, tenant: str, object_id: str, *, rbac: bool = False,
+              binding: bool | None = None) -> errors.ServiceError:
+    """The service's 403 text (azure-contract.md §7, azure-sdk-for-net PR #37173 TROUBLESHOOTING.md).
+
+    ``binding`` is None on the rule's own endpoint (the service leaves the field empty there) and says
+    whether the rule names the DCE when the request came through a DCE.
+    """
+    reason = (f"Required authorization action was not found for tenantId {tenant} objectId {object_id} on resourceId {dcr_id}"
+              if not rbac else f"The data collection rule is not associated with this data collection endpoint "
+                               "(its dataCollectionEndpointId names another endpoint or none)")
+    binding_text = "" if binding is None else str(binding)
     return errors.OperationFailed(
         "The authentication token provided does not have access to ingest data for the data collection rule with immutable Id "
-        f"'{immutable_id}' PipelineAccessResult: AccessGranted: False, IsRbacPresent: False, IsDcrDceBindingValid: , "
-        f"DcrArmId: {dcr_id}, Message: Required authorization action was not found for tenantId {tenant} objectId {object_id} "
-        f"on resourceId {dcr_id} ConfigurationId: {immutable_id}.."
+        f"'{immutable_id}' PipelineAccessResult: AccessGranted: False, IsRbacPresent: {rbac}, IsDcrDceBindingValid: {binding_text}, "
+        f"DcrArmId: {dcr_id}, Message: {reason} ConfigurationId: {immutable_id}.."
     )
