@@ -1,8 +1,8 @@
 """The built wheel ships the default templates and the Azure table catalogue, and renders without the source tree.
 
 Builds from a copy of the sources in a temporary folder (so the checkout gets no
-build/ or egg-info litter), then imports `provision` from the unpacked wheel with the
-working directory elsewhere and renders the quickstart.
+build/ or egg-info litter), installs the wheel with pip into a target folder, then
+imports `provision` from there with the working directory elsewhere and renders the quickstart.
 """
 
 from __future__ import annotations
@@ -46,8 +46,13 @@ def test_wheel_ships_templates_and_renders_from_an_installed_copy(tmp_path):
             assert f"provision/_templates/{template}" in names
         assert "provision/data/azure-tables.json" in names
         assert not any(n.startswith("templates/") for n in names)
-        installed = tmp_path / "installed"
-        archive.extractall(installed)
+    installed = tmp_path / "installed"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-compile", "--target", str(installed), str(wheel)],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (installed / "provision" / "_templates" / "dcr.json.j2").is_file()
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
