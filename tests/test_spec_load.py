@@ -333,3 +333,9 @@ def test_an_unsupported_table_is_one_error_not_one_per_column(tmp_path):
     text = HEAD + "tables:\n  Orders:\n    columns: {TimeGenerated: datetime, Amount: real}\n"
     _, diagnostics = validate_scenario(write(tmp_path, text))
     assert [d.code for d in diagnostics] == ["TableNotSupported"]
+
+
+def test_a_flow_to_an_unknown_table_is_one_error(tmp_path):
+    text = HEAD + "rules:\n  r:\n    flows: [{table: Nope_CL}]\n"
+    _, diagnostics = validate_scenario(write(tmp_path, text))
+    assert [(d.code, d.line) for d in diagnostics] == [("FlowTableUnknown", 6)]

@@ -248,7 +248,7 @@ def _check_flow(rule: Rule, flow: Flow, scenario: Scenario, out: _Out) -> None:
     elif table is not None and table.ensure == ABSENT:
         out.error("FlowTableAbsent", f"{label} writes to table '{flow.table}', which is marked 'ensure: absent'", line, "remove the flow or keep the table", SRC_DATAFLOW)
     for stream in flow.streams:
-        if stream not in rule.streams:
+        if stream not in rule.streams and not (not table_known and stream == derived_stream_name(flow.table)):
             if table_known:
                 fix = f"declare '{stream}' under this rule's 'streams:', or omit 'stream' to derive '{derived_stream_name(flow.table)}' from the table"
             else:
