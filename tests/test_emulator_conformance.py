@@ -118,6 +118,7 @@ def test_every_arm_response_validates(azure, emu):
 
     check(la, WS_SPEC, "Workspaces_Get", "GET", ws + v_ws, expect=200)
     check(la, WS_SPEC, "Workspaces_ListByResourceGroup", "GET", f"{rg}/providers/Microsoft.OperationalInsights/workspaces{v_ws}", expect=200)
+    check(la, WS_SPEC, "Workspaces_List", "GET", f"{sub}/providers/Microsoft.OperationalInsights/workspaces{v_ws}", expect=200)
     check(la, WS_SPEC, "Workspaces_Get", "GET", ws + "-missing" + v_ws, expect=404)
     # tables: 202 + operation status + final GET, list, update, errors, delete
     _, _, headers = check(la, TABLES_SPEC, "Tables_CreateOrUpdate", "PUT", f"{ws}/tables/Conf_CL{v_tables}",
@@ -176,7 +177,7 @@ def test_every_arm_response_validates(azure, emu):
     _, _, headers = check(la, TABLES_SPEC, "Tables_CreateOrUpdate", "PUT", f"{ws}/tables/Res_CL{v_tables}", table_body(),
                           expect=202)
     check(la, TABLES_SPEC, "Tables_Get", "GET", headers["Location"].removeprefix(emu.url), expect=200)  # operation result
-    assert len(checks) == 41  # every ARM operation the emulator serves, success and error
+    assert len(checks) == 42  # every ARM operation the emulator serves, success and error
 
 
 def test_401_bodies_validate(emu):

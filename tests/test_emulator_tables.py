@@ -55,6 +55,25 @@ def test_lro_stays_in_progress_for_lro_seconds(azure, emu):
     assert emu.count(operation="OperationStatuses_Get") >= 2
 
 
+def test_table_locked_while_its_operation_runs(azure, emu):
+    from azure.core.exceptions import ResourceExistsError
+
+    emu.set_lro_seconds(0.5)
+    la = azure.loganalytics()
+    poller = la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body())
+    with pytest.raises(ResourceExistsError) as raised:
+        la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(("Extra", "string")))
+    assert raised.value.status_code == 409 and raised.value.error.code == "Conflict"
+    poller.result()
+    la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(("Extra", "string"))).result()
+
+
+def test_workspaces_list(azure):
+    la = azure.loganalytics()
+    assert {w.name for w in la.workspaces.list()} == {seed.WORKSPACE_NAME, seed.OTHER_WORKSPACE_NAME}
+    assert {w.location for w in la.workspaces.list_by_resource_group(RG)} == {seed.LOCATION, seed.OTHER_WORKSPACE_LOCATION}
+
+
 def test_lro_failed_fault_reverts(azure, emu):
     emu.inject_fault("lro-failed")
     err = _error(azure.loganalytics().tables.begin_create_or_update, RG, WS, "Fails_CL", table_body())

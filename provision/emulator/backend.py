@@ -280,6 +280,13 @@ class Backend:
             raise arm.not_found(WORKSPACE_TYPE, ws, rg)
         return Response(200, workspace_body(found))
 
+    def Workspaces_List(self, req: Request, sub: str) -> Response:
+        arm.check_api_version(req.query, WORKSPACE_TYPE)
+        self.authorize(req, "Microsoft.OperationalInsights/workspaces/read", f"/subscriptions/{sub}")
+        if sub.lower() != seed.SUBSCRIPTION_ID:
+            raise errors.SubscriptionNotFound(f"The subscription '{sub}' could not be found.")
+        return Response(200, {"value": [workspace_body(w) for w in WORKSPACES.values()]})
+
     def Workspaces_ListByResourceGroup(self, req: Request, sub: str, rg: str) -> Response:
         arm.check_api_version(req.query, WORKSPACE_TYPE)
         self.authorize(req, "Microsoft.OperationalInsights/workspaces/read", rg_id(sub, rg))
@@ -326,6 +333,7 @@ class Backend:
         with self.lock:
             stored = self.store.get(key)
             existing = stored or (tables.azure_default_state(table) if not tables.is_custom(table) and tables.azure_table(table) else None)
+            self._check_not_locked(stored, table)
             if patch:
                 if existing is None:
                     raise arm.not_found(f"{WORKSPACE_TYPE}/{ws}/tables", table, rg)
@@ -342,6 +350,15 @@ class Backend:
             return self._start_operation("put", key, stored, workspace, state["name"], api_version,
                                          f"{workspace['id']}/tables/{state['name']}")
 
+    @staticmethod
+    def _check_not_locked(stored: dict | None, table: str) -> None:
+        """A table is locked against further updates while an operation runs (Tables.json provisioningState)."""
+        state = (stored or {}).get("provisioningState", "Succeeded")
+        if state in ("InProgress", "Updating", "Deleting"):
+            raise errors.Conflict(
+                f"Table '{table}' is being updated (provisioningState '{state}'); retry when the running operation has "
+                "finished (its Azure-AsyncOperation reports Succeeded or Failed).")
+
     def Tables_Delete(self, req: Request, sub: str, rg: str, ws: str, table: str) -> Response:
         api_version, workspace = self._table_context(req, sub, rg, ws, "Microsoft.OperationalInsights/workspaces/tables/delete")
         key = tables_id(workspace["id"], table)
@@ -353,6 +370,7 @@ class Backend:
             stored = self.store.get(key)
             if stored is None:
                 return Response(204)
+            self._check_not_locked(stored, table)
             stored["provisioningState"] = "Deleting"
             self.store.put(key, TABLE_STATE, stored)
             self.changed()

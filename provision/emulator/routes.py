@@ -49,6 +49,7 @@ ROUTES: list[Route] = [
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
     # Workspaces, tables, operation statuses
     _r("GET", RG + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_ListByResourceGroup", ARM),
+    _r("GET", SUB + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_List", ARM),
     _r("GET", WS, "Workspaces_Get", ARM),
     _r("GET", WS + r"/tables", "Tables_ListByWorkspace", ARM),
     _r("GET", TABLE, "Tables_Get", ARM),
