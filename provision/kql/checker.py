@@ -22,6 +22,7 @@ from provision.kql import ast as A
 from provision.kql.functions import CATALOGUE, COMPAT, DOC, KNOWN_KUSTO_ONLY, NUMERIC, REJECTED, common_type
 from provision.kql.lexer import Source
 from provision.kql.parser import ParseError, parse
+from provision.kql.signatures import BINARY, CALLS
 from provision.kql.types import CONVERSION_FOR, normalize_type, output_compatible
 
 STRICT = "strict"
@@ -330,9 +331,13 @@ class _Checker:
             return self.binary(node, row, scope)
         if cls is A.InList:
             self.operator_allowed(node.op, node.pos)
-            self.expr(node.left, row, scope)
+            lt = self.expr(node.left, row, scope)
             for item in node.items:
-                self.expr(item, row, scope)
+                it = self.expr(item, row, scope)
+                table = BINARY.get(node.op)
+                if table is not None and lt is not None and it is not None and f"{lt},{it}" not in table:
+                    self.error("TypeMismatch", f"the operator '{node.op}' is not defined for the operand types {lt} and {it}",
+                               _pos(item), f"convert the values to {lt}", "signatures.py (Kusto.Language operator typing)")
             return "boolean"
         if cls is A.Between:
             self.operator_allowed(node.op, node.pos)
@@ -357,6 +362,17 @@ class _Checker:
         lt = self.expr(node.left, row, scope)
         rt = self.expr(node.right, row, scope)
         self.operator_allowed(op, node.pos)
+        if lt is not None and rt is not None and op in BINARY:
+            # Types as Microsoft's binder types them (signatures.py, generated from Kusto.Language).
+            result = BINARY[op].get(f"{_shape(node.left, lt)},{_shape(node.right, rt)}")
+            if result is None:
+                fix = "use strcat() to join strings" if op == "+" and "string" in (lt, rt) else \
+                    f"convert an operand, e.g. {CONVERSION_FOR.get(rt if lt in ('string', 'dynamic') else lt, 'tostring')}(...)"
+                self.error("TypeMismatch", f"the operator '{op}' is not defined for the operand types {lt} and {rt}", node.pos, fix,
+                           "signatures.py (Kusto.Language operator typing); kql-subset.md §1 Scalar operators")
+                return None
+            self.check_regex(node)
+            return result
         if op in ("and", "or"):
             for side, t in ((node.left, lt), (node.right, rt)):
                 if t not in (None, "boolean", "dynamic"):
@@ -370,7 +386,11 @@ class _Checker:
                 self.error("TypeMismatch", f"cannot compare {lt} with {rt} using '{op}'", node.pos,
                            f"convert one side, e.g. {CONVERSION_FOR.get(lt, 'tostring')}(...)", SRC_OPS)
             return "boolean"
-        if op == "matches regex" and isinstance(node.right, A.Literal) and node.right.type == "string":
+        self.check_regex(node)
+        return "boolean"
+
+    def check_regex(self, node: A.Binary) -> None:
+        if node.op == "matches regex" and isinstance(node.right, A.Literal) and node.right.type == "string":
             import re
 
             from provision.kql.functions import translate_regex
@@ -379,7 +399,6 @@ class _Checker:
                 re.compile(translate_regex(node.right.value))
             except re.error as exc:
                 self.error("InvalidRegex", f"invalid regular expression: {exc}", _pos(node.right), "fix the pattern")
-        return "boolean"
 
     def arithmetic(self, node, lt, rt):
         op = node.op
@@ -461,6 +480,12 @@ class _Checker:
             if first.value in row:
                 return common_type([row[first.value][0], arg_types[1]])
             return arg_types[1]
+        if name == "array_length" and isinstance(node.args[0], A.DynamicLiteral) and not isinstance(node.args[0].value, list):
+            self.error("TypeMismatch", "array_length() needs a dynamic array", _pos(node.args[0]), "pass an array, e.g. dynamic([1, 2])")
+            return "long"
+        typed = self.call_signature(node, name, fn, [_shape(a, t) for a, t in zip(node.args, arg_types)], row)
+        if typed is not False:
+            return typed
         for i, (arg, t) in enumerate(zip(node.args, arg_types)):
             expected = fn.args[i] if i < len(fn.args) else fn.rest
             if not _arg_ok(expected, t):
@@ -471,21 +496,61 @@ class _Checker:
         if name in ("iif", "iff", "case"):
             preds = [0] if name != "case" else list(range(0, count - 1, 2))
             for i in preds:
-                if arg_types[i] not in (None, "boolean", "dynamic"):
+                if arg_types[i] not in (None, "boolean"):
                     self.error("TypeMismatch", f"condition of {name}() must be boolean, got {arg_types[i]}", _pos(node.args[i]),
                                "compare the value, e.g. Column == \"x\"")
             branch_types = [arg_types[1], arg_types[2]] if name != "case" else [arg_types[i] for i in range(1, count, 2)] + [arg_types[-1]]
             if name == "case" and count % 2 == 0:
                 self.error("WrongArgumentCount", "case() needs pairs of (condition, value) and a final else value", node.pos,
                            "add the else value as the last argument")
-        if name == "array_length" and isinstance(node.args[0], A.DynamicLiteral) and not isinstance(node.args[0].value, list):
-            self.error("TypeMismatch", "array_length() needs a dynamic array", _pos(node.args[0]), "pass an array, e.g. dynamic([1, 2])")
         if name == "extract" and count == 4:
             type_arg = node.args[3]
             if isinstance(type_arg, A.Call) and type_arg.name == "typeof" and type_arg.args and isinstance(type_arg.args[0], A.Name):
                 return normalize_type(type_arg.args[0].name)
             return "string"
         return fn.returns(arg_types) if callable(fn.returns) else fn.returns
+
+    def call_signature(self, node: A.Call, name: str, fn, arg_types, row):
+        """Argument and result types from Microsoft's binder (signatures.py); False when it does not apply."""
+        table = CALLS.get(name)
+        count = len(arg_types)
+        if table is None or None in arg_types or name in ("case", "extract", "pack") and count > 3 or count == 0:
+            return False
+        if count <= 3:
+            keys = [",".join(arg_types)]
+        elif fn.max_args is None:  # variadic: the table repeats the last position
+            keys = [",".join(arg_types[:2] + [t]) for t in arg_types[2:]]
+        else:
+            keys = [",".join(arg_types[:3])]
+        results = [table.get(k) for k in keys]
+        if None in results:
+            self.signature_error(node, name, table, keys[results.index(None)].split(","))
+            return None
+        for i in fn.literal_args:
+            if i < count and not _constant(node.args[i], row):
+                self.error("TypeMismatch", f"argument {i + 1} of {name}() must be a constant", _pos(node.args[i]), "write a literal here")
+        if name in ("iif", "iff", "case", "max_of", "min_of"):
+            return results[0] if len(set(results)) == 1 else "dynamic"
+        if name == "extract" and count == 4:
+            return False
+        return results[0]
+
+    def signature_error(self, node: A.Call, name: str, table: dict, types: list) -> None:
+        """Name the argument that does not fit (and what would), else the whole call."""
+        source = "signatures.py (Kusto.Language function signatures)"
+        shown = lambda t: "dynamic" if t in ("array", "bag") else t  # noqa: E731
+        for i, t in enumerate(types):
+            fits = {parts[i] for parts in (k.split(",") for k in table)
+                    if len(parts) == len(types) and all(j == i or parts[j] == types[j] for j in range(len(types)))}
+            if fits and t not in fits:
+                arg = node.args[min(i, len(node.args) - 1)] if i < 2 or len(types) == len(node.args) else node
+                order = ("string", "long", "int", "real", "boolean", "datetime", "timespan", "guid", "dynamic")
+                wanted = sorted({shown(f) for f in fits}, key=lambda w: order.index(w) if w in order else len(order))
+                self.error("TypeMismatch", f"argument {i + 1} of {name}() must be {' or '.join(wanted)}, got {shown(t)}", _pos(arg),
+                           f"convert it, e.g. {CONVERSION_FOR.get(wanted[0], 'tostring')}(...)", source)
+                return
+        self.error("TypeMismatch", f"{name}() is not compatible with arguments ({', '.join(shown(t) for t in types)})", node.pos,
+                   f"check the argument types of {name}()", source)
 
     def call_udf(self, node: A.Call, fdef: A.FunctionDef, row, scope):
         arg_types = [self.expr(a, row, scope) for a in node.args]
@@ -551,6 +616,25 @@ _CLASS_TEXT = {"string": "a string", "num": "a number", "numlike": "a number, da
                "long": "long", "real": "real", "boolean": "a boolean", "guid": "a guid"}
 _CLASS_FIX = {"string": "tostring", "num": "toreal", "numlike": "toreal", "datetime": "todatetime", "timespan": "totimespan",
               "bool": "tobool", "dynamic": "parse_json"}
+
+
+_ARRAY_MAKERS = {"pack_array", "split", "extract_all", "array_concat", "zip"}
+
+
+def _shape(node, t):
+    """Kusto.Language tells dynamic arrays and bags it can see from plain dynamic values (signatures.py)."""
+    if t != "dynamic":
+        return t
+    if isinstance(node, A.Paren):
+        return _shape(node.expr, t)
+    if isinstance(node, A.DynamicLiteral):
+        return "array" if isinstance(node.value, list) else "bag" if isinstance(node.value, dict) else t
+    if isinstance(node, A.Call):
+        if node.name in _ARRAY_MAKERS:
+            return "array"
+        if node.name == "pack":
+            return "bag"
+    return t
 
 
 def _arg_ok(expected: str, t) -> bool:

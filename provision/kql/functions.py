@@ -530,9 +530,9 @@ _add(Fn("iif", 3, 3, _iif_returns, None, null_safe=True))
 _add(Fn("iff", 3, 3, _iif_returns, None, null_safe=True, status=COMPAT,
         source="kql-subset.md: iff used in the docs' CEF example and in many Sentinel DCRs"))
 _add(Fn("case", 3, None, _case_returns, None, null_safe=True))
-_add(Fn("max_of", 1, None, lambda t: common_type(t), lambda *a: max((x for x in a if x is not None), default=None),
+_add(Fn("max_of", 2, None, lambda t: common_type(t), lambda *a: max((x for x in a if x is not None), default=None),
         null_safe=True))
-_add(Fn("min_of", 1, None, lambda t: common_type(t), lambda *a: min((x for x in a if x is not None), default=None),
+_add(Fn("min_of", 2, None, lambda t: common_type(t), lambda *a: min((x for x in a if x is not None), default=None),
         null_safe=True))
 # kql-subset.md: not() is not listed, but it appears in real DCRs.
 _add(Fn("not", 1, 1, "boolean", lambda b: not b, args=("bool",), status=COMPAT,

@@ -25,9 +25,16 @@ from provision.kql.keywords import DECLARATION_OK, RESERVED
 from provision.kql.lexer import EOF, IDENT, NUMBER, OP, QIDENT, STRING, TIMESPAN, TYPED, LexError, Token, tokenize
 from provision.kql.values import parse_datetime, parse_timespan_text
 
-# Binding powers (higher binds tighter). Comparison and string operators share one level.
-_OR, _AND, _CMP, _ADD, _MUL, _UNARY = 10, 20, 30, 40, 50, 60
-_SYMBOL_OPS = {"==": _CMP, "!=": _CMP, "<>": _CMP, "=~": _CMP, "!~": _CMP, "<": _CMP, "<=": _CMP, ">": _CMP, ">=": _CMP,
+# Binding powers (higher binds tighter), as Microsoft's parser has them (Kusto.Language, checked by
+# tests/kql/test_differential.py): string operators (has, contains, =~, matches regex, ...) bind tighter
+# than * and + ('1 * 2 has "d"' is '1 * (2 has "d")'); then relational (< <= > >=), then equality
+# (== !=), then in/!in/between. and/or and arithmetic chain; the comparison levels do not
+# ('a == b == c', 'a has b has c', '1 < 2 < 3' are syntax errors there), an 'in' cannot take an
+# equality or relational operand, and nothing but and/or may follow an 'in (...)'.
+_OR, _AND, _IN, _EQ, _REL, _ADD, _MUL, _STR, _UNARY = 10, 20, 25, 30, 35, 40, 50, 55, 60
+_CMP = _STR
+_CHAINING = {_OR, _AND, _ADD, _MUL}
+_SYMBOL_OPS = {"==": _EQ, "!=": _EQ, "<>": _EQ, "=~": _STR, "!~": _STR, "<": _REL, "<=": _REL, ">": _REL, ">=": _REL,
                "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "%": _MUL}
 # Word string operators (kql-subset.md "Scalar operators"; the unlisted ones are parsed and then rejected by the checker).
 STRING_OPS = {
@@ -427,11 +434,16 @@ class _Parser:
     # ---- expressions ----
     def expression(self, min_bp: int = 0):
         left = self.unary()
+        last = None  # level of the last non-chaining operator applied at this level
         while True:
             token = self.tok
             op, bp = self._binary_op(token)
             if op is None or bp <= min_bp:
                 return left
+            if last is not None and bp not in (_OR, _AND) and (last == _IN or (bp == _IN and last in (_EQ, _REL)) or bp >= last):
+                raise ParseError(f"unexpected {_describe(token)}: comparisons do not chain", token.pos,
+                                 "add parentheses, e.g. (a == b) and (b == c)")
+            last = None if bp in _CHAINING else bp
             if op == "matches regex":
                 self.advance()
                 self.advance()
@@ -457,8 +469,10 @@ class _Parser:
             if token.text in _SYMBOL_OPS:
                 return token.text, _SYMBOL_OPS[token.text]
             lower = token.text.lower()
-            if lower in NEGATED_STRING_OPS or lower in LIST_OPS or lower == "!between":
-                return lower, _CMP
+            if lower in NEGATED_STRING_OPS:
+                return lower, _STR
+            if lower in LIST_OPS or lower == "!between":
+                return lower, _IN
             return None, 0
         if token.kind == IDENT:
             lower = token.text.lower()
@@ -466,10 +480,12 @@ class _Parser:
                 return "and", _AND
             if lower == "or":
                 return "or", _OR
-            if lower in STRING_OPS or lower in LIST_OPS or lower == "between":
-                return lower, _CMP
+            if lower in STRING_OPS:
+                return lower, _STR
+            if lower in LIST_OPS or lower == "between":
+                return lower, _IN
             if lower == "matches" and self.peek().kind == IDENT and self.peek().text.lower() == "regex":
-                return "matches regex", _CMP
+                return "matches regex", _STR
         return None, 0
 
     def list_items(self) -> tuple:

@@ -82,7 +82,7 @@ def _corpus():
     real = json.loads((HERE / "real_transforms.json").read_text())
     for case in real["cases"] + real["rejected"]:
         items.append({"query": case["query"], "columns": [[n, _norm(t)] for n, t in _cols(case["input"])], "origin": "real_transforms.json"})
-    return items + _generated(300)
+    return items + _generated(300) + _random_typed(400)
 
 
 # ---- generated queries: random pipelines over the documented functions and operators ----
@@ -150,6 +150,27 @@ def _generated(count):
                 ops.append("project Time, Msg, p = " + _expr(rng, rng.choice(types)))
                 break
         out.append({"query": "source | " + " | ".join(ops), "columns": [list(c) for c in _COLUMNS], "origin": "generated"})
+    return out
+
+
+_OPS = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "=~", "contains", "has", "startswith", "matches regex", "and", "or"]
+
+
+def _random_typed(count):
+    """Mostly ill-typed calls and operators: both engines must accept or reject the same ones."""
+    rng = random.Random(1127)
+    types = ["string", "long", "real", "boolean", "datetime", "timespan", "dynamic", "int"]
+    functions = sorted(n for n, f in CATALOGUE.items() if f.status in (DOC, COMPAT) and n not in DCR_ONLY + ("typeof",))
+    out = []
+    for i in range(count):
+        if rng.random() < 0.5:
+            name = rng.choice(functions)
+            fn = CATALOGUE[name]
+            arity = rng.randint(fn.min_args, min(fn.max_args or fn.min_args + 2, fn.min_args + 2))
+            expr = f"{name}({', '.join(_expr(rng, rng.choice(types), 1) for _ in range(arity))})"
+        else:
+            expr = f"{_expr(rng, rng.choice(types), 1)} {rng.choice(_OPS)} {_expr(rng, rng.choice(types), 1)}"
+        out.append({"query": f"source | extend r{i} = {expr}", "columns": [list(c) for c in _COLUMNS], "origin": "random-typed"})
     return out
 
 
