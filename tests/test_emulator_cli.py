@@ -133,3 +133,15 @@ def test_serve_knob_flags(tmp_path):
         assert poller.result().properties.provisioning_state == "Succeeded"
     finally:
         assert _stop(process) == 0
+
+
+def test_serve_port_in_use_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["emulator", "serve", "--port", str(port), "--state", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
