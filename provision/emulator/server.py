@@ -225,7 +225,11 @@ class Emulator:
         self.backend = Backend(Store(self.state_dir / DB_FILE), lro_seconds=self._lro_seconds,
                                role_propagation_seconds=self._propagation)
         self.backend.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
-        self._server = _Server((LOOPBACK, self.port), _Handler, tls.server_context(self.state_dir), self)
+        try:
+            self._server = _Server((LOOPBACK, self.port), _Handler, tls.server_context(self.state_dir), self)
+        except OSError:
+            self.backend.store.close()
+            raise
         self.port = self._server.server_address[1]
         self.backend.base_url = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
