@@ -147,9 +147,9 @@ class _Handler(BaseHTTPRequestHandler):
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": f"emulator error: {type(error).__name__}: {error}"}})
         emulator._log(self.command, path, response.status, operation)  # before answering: the client may read the log next
-        self._send(response, request_id, headers.get("x-ms-client-request-id"))
+        self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
 
-    def _send(self, response: Response, request_id: str, client_request_id: str | None):
+    def _send(self, response: Response, request_id: str, client_request_id: str | None, correlation_id: str | None = None):
         if response.body is None:
             payload = b""
         elif isinstance(response.body, bytes):
@@ -161,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-ms-request-id", request_id)
-        self.send_header("x-ms-correlation-request-id", client_request_id or request_id)
+        self.send_header("x-ms-correlation-request-id", correlation_id or request_id)  # echoed or generated (RPC)
         if client_request_id:
             self.send_header("x-ms-client-request-id", client_request_id)
         for name, value in response.headers.items():
