@@ -1,10 +1,11 @@
 """transformKql engine: the public API used by spec validation, the CLI and the emulator.
 
-Layers (each its own module): ``lexer`` -> ``parser`` (AST in ``ast``, text back with
-``printer``) -> ``checker`` (names, types, output schema, DCR allow-list via the
-``functions`` catalogue) -> ``compiler`` (closures run once per record). Values:
-see ``values`` for the runtime representation and the JSON form of output rows.
-Pure: standard library only, no I/O.
+Layers (each its own module): ``lexer`` -> ``parser`` (AST in ``ast``, reserved words in
+``keywords``, text back with ``printer``) -> ``checker`` (names, types, output schema, DCR
+allow-list via the ``functions`` catalogue, operator/function typing from ``signatures``)
+-> ``compiler`` (the evaluator: closures built once, run per record). Values: see ``values``
+for the runtime representation and the JSON form of output rows; ``types`` for type
+spellings and which output types a table column accepts. Pure: standard library only, no I/O.
 """
 
 from __future__ import annotations

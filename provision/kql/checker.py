@@ -2,10 +2,14 @@
 
 All problems are collected in one pass (sqlglot-style), each a ``Diagnostic`` with
 line:column inside the query, a caret excerpt, a code, a fix hint and the rule's
-source. Codes: SyntaxError, UnknownColumn, UnknownTable, UnknownFunction,
-UnsupportedFunction, UnsupportedOperator, WrongArgumentCount, TypeMismatch,
+source. Codes: SyntaxError, UnknownColumn, UnknownTable, UnknownType, UnknownFunction,
+UnsupportedFunction, UnsupportedOperator, WrongArgumentCount, TypeMismatch, InvalidRegex,
 TooManyParseColumns, DuplicateColumn, InvalidTransformOutput, MissingTimeGenerated,
 ExtraColumn (warning), GeoLocationLatency (warning).
+
+Typing follows Microsoft's binder: operator and function argument/result types come from
+signatures.py (generated from Kusto.Language); the DCR rules on top (allow-list, profiles,
+output vs table) come from kql-subset.md and azure-contract.md §9.
 
 The checker also records the type of every expression node (``Analysis.types``,
 keyed by ``id(node)``); the compiler uses it to pick typed operations.
