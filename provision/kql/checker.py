@@ -202,7 +202,10 @@ class _Checker:
             new = dict(schema)
             for name in op.names:
                 if "*" in name.name and not name.quoted:
-                    for col in [c for c in new if fnmatch.fnmatchcase(c, name.name)]:
+                    matched = [c for c in new if fnmatch.fnmatchcase(c, name.name)]
+                    if not matched and name.name != "*":
+                        self.error("UnknownColumn", f"no column matches '{name.name}'", name.pos, "remove the pattern or fix it")
+                    for col in matched:
                         del new[col]
                 elif name.name in new:
                     del new[name.name]
@@ -215,13 +218,18 @@ class _Checker:
                 if old.name not in new:
                     self.unknown_column(old.name, old.pos, schema)
                     continue
+                if target.name in new and target.name != old.name:
+                    self.error("DuplicateColumn", f"column '{target.name}' already exists", target.pos,
+                               f"project-away {target.name} first, or pick another name")
+                    continue
                 new = {(target.name if k == old.name else k): v for k, v in new.items() if k != target.name or k == old.name}
             return new
         if isinstance(op, A.Where):
             t = self.expr(op.predicate, schema, scope)
-            if t not in (None, "boolean", "dynamic"):
-                self.error("TypeMismatch", f"where needs a boolean predicate, got {t}", _pos(op.predicate),
-                           "compare the value, e.g. where Column == \"x\"", SRC_TABULAR)
+            if t not in (None, "boolean"):
+                # Kusto.Language: "The expression must have the type bool" (also for dynamic values).
+                fix = "convert it, e.g. where tobool(Props.flag)" if t == "dynamic" else "compare the value, e.g. where Column == \"x\""
+                self.error("TypeMismatch", f"where needs a boolean predicate, got {t}", _pos(op.predicate), fix, SRC_TABULAR)
             return schema
         if isinstance(op, A.ParseOp):
             return self.parse_op(op, schema, scope)
@@ -481,8 +489,7 @@ class _Checker:
                 self.error("TypeMismatch", "columnifexists() needs the column name as a string literal", _pos(first),
                            'write columnifexists("Name", default)')
                 return arg_types[1]
-            if first.value in row:
-                return common_type([row[first.value][0], arg_types[1]])
+            # The result has the default's type (as Kusto.Language types it); the column is converted.
             return arg_types[1]
         if name == "array_length" and isinstance(node.args[0], A.DynamicLiteral) and not isinstance(node.args[0].value, list):
             self.error("TypeMismatch", "array_length() needs a dynamic array", _pos(node.args[0]), "pass an array, e.g. dynamic([1, 2])")
@@ -563,12 +570,9 @@ class _Checker:
             self.error("WrongArgumentCount", f"{node.name}() takes {required} to {len(fdef.params)} arguments, got {len(node.args)}",
                        node.pos, "match the function's parameters")
         inner = _Scope(scope.scalars, scope.tabulars, scope.functions)
-        for i, p in enumerate(fdef.params):
-            declared = normalize_type(p.type)
-            if i < len(arg_types) and not _arg_ok({"int": "num", "long": "num", "real": "num"}.get(declared, declared or "any"), arg_types[i]):
-                self.error("TypeMismatch", f"argument {i + 1} of {node.name}() must be {declared}, got {arg_types[i]}", _pos(node.args[i]),
-                           f"convert it, e.g. {CONVERSION_FOR.get(declared, 'tostring')}(...)")
-            inner.scalars[p.name] = declared
+        for p in fdef.params:
+            # Parameters have their declared type (Kusto.Language does not reject other argument types).
+            inner.scalars[p.name] = normalize_type(p.type)
         for let in fdef.lets:
             self.check_let(let, inner)
         if isinstance(fdef.body, A.Pipeline):

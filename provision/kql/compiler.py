@@ -649,7 +649,12 @@ def _call(node: A.Call, ctx: _Ctx, columns):
         return case
     if name == "columnifexists":
         column = node.args[0].value
-        return (lambda row: row[column]) if column in columns else args[1]
+        if column not in columns:
+            return args[1]
+        conv = CONVERTERS.get(ctx.types.get(id(node)) or "dynamic")
+        if ctx.types.get(id(node)) in (None, "dynamic") or conv is None:
+            return lambda row: row[column]
+        return lambda row: conv(row[column])
     if name == "gettype":
         static = ctx.types.get(id(node.args[0]))
         if static in _STATIC_GETTYPE:

@@ -68,6 +68,37 @@ def _norm(t):
     return {"dateTime": "datetime", "bool": "boolean"}.get(t, t)
 
 
+# Hand-written tabular cases (where/project-rename/project-away/UDF/columnifexists corner cases).
+MISC = [
+    ('source | where Props.flag', [('Props', 'dynamic')]),
+    ('source | where Props', [('Props', 'dynamic')]),
+    ('source | project-away Nope', [('Msg', 'string')]),
+    ('source | project-rename Msg = Count', [('Msg', 'string'), ('Count', 'int')]),
+    ('source | project Msg, Msg', [('Msg', 'string')]),
+    ('source | project a = Msg, a = Msg', [('Msg', 'string')]),
+    ('source | extend Msg = 1', [('Msg', 'string')]),
+    ("source | parse Msg with a:int ',' b:datetime ',' c:dynamic", [('Msg', 'string')]),
+    ("source | parse kind=regex Msg with @'(\\d+)' a:long", [('Msg', 'string')]),
+    ('let f = (a:string) { strlen(a) }; source | extend x = f(Msg), y = f(1)', [('Msg', 'string')]),
+    ('let x = Msg; source', [('Msg', 'string')]),
+    ("source | extend x = columnifexists('Msg', 1)", [('Msg', 'string')]),
+    ("source | extend x = tostring(Props.a) + 'x'", [('Props', 'dynamic')]),
+    ('source | extend x = Props.a + 1', [('Props', 'dynamic')]),
+    ('source | extend x = Msg[0]', [('Msg', 'string')]),
+    ('source | extend x = Props[Msg]', [('Props', 'dynamic'), ('Msg', 'string')]),
+    ('source | extend x = Props[1.5]', [('Props', 'dynamic')]),
+    ('source | project-away M*, Nope*', [('Msg', 'string')]),
+    ('print x = 1 | where x > 0', []),
+    ("source | extend x = case(true, 1, 'a')", []),
+    ('source | extend x = iff(true, int(1), 2)', []),
+    ('source | where Msg in (1, 2)', [('Msg', 'string')]),
+    ('source | extend x = Time - 1', [('Time', 'datetime')]),
+    ("source | extend d = dynamic({'a': datetime(2024-01-01)})", []),
+    ("source | extend x = Props.['a b']", [('Props', 'dynamic')]),
+    ("datatable(a:long)[1, 'x']", []),
+]
+
+
 def _corpus():
     items = []
     for line in (HERE / "identity.kql").read_text().splitlines():
@@ -82,6 +113,7 @@ def _corpus():
     real = json.loads((HERE / "real_transforms.json").read_text())
     for case in real["cases"] + real["rejected"]:
         items.append({"query": case["query"], "columns": [[n, _norm(t)] for n, t in _cols(case["input"])], "origin": "real_transforms.json"})
+    items += [{"query": q, "columns": [list(c) for c in cols], "origin": "misc"} for q, cols in MISC]
     return items + _generated(300) + _random_typed(400)
 
 
