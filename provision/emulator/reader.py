@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provision.emulator.backend import _customer_of
+from provision.emulator.base import _customer_of
 from provision.emulator.store import Store
 
 

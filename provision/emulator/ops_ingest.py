@@ -1,0 +1,81 @@
+"""The Logs Ingestion upload: routing, token, RBAC and DCE binding, limits, mapping and storage."""
+
+from __future__ import annotations
+
+import time
+
+from provision.emulator import arm, dcr, errors, identity, ingest, rbac
+from provision.emulator.base import Request, Response
+
+
+class IngestOperations:
+    """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
+
+    # ================================================================== ingestion
+    def _rule_plan(self, immutable_id: str) -> ingest.RulePlan:
+        cached = self._plans.get(immutable_id)
+        if cached and cached[0] == self._version:
+            return cached[1]
+        with self.lock:
+            version = self._version
+            rule = next((r for r in self.store.list(dcr.DCR_TYPE)
+                         if r["properties"]["immutableId"].lower() == immutable_id.lower()), None)
+            if rule is None:
+                raise errors.DataCollectionRuleNotFound(
+                    f"Data collection rule with immutable Id '{immutable_id}' not found. Check the 'immutableId' of the rule "
+                    "(properties.immutableId) and the endpoint it is sent to.")
+            plan = ingest.compile_rule(rule, self)
+            for warning in plan.warnings:
+                message = f"{rule['name']}: {warning}"
+                if message not in self.warnings:
+                    self.warnings.append(message)
+                    self.store.add_event("warning", {"dcr": rule["id"], "message": warning})
+            self._plans[immutable_id] = (version, plan)
+        return plan
+
+    def Ingest_Upload(self, req: Request, endpoint_kind: str, endpoint_key: str, rule_id: str, stream: str) -> Response:
+        version = req.query.get("api-version")
+        if not version:
+            raise errors.MissingApiVersionParameter("The api-version query parameter (?api-version=) is required for all requests.")
+        if version not in arm.INGESTION_API_VERSIONS:
+            raise errors.InvalidApiVersionParameter(
+                f"The api-version '{version}' is invalid. The supported versions are '{', '.join(arm.INGESTION_API_VERSIONS)}'.")
+        claims = self.authenticate(req, identity.MONITOR_AUDIENCE, data_plane=True)
+        self.settle()
+        dce_id = None
+        if endpoint_kind == "dce":
+            dce_id = next((d["id"] for d in self.store.list(dcr.DCE_TYPE)
+                           if d["properties"]["immutableId"].lower() == endpoint_key.lower()), None)
+            if dce_id is None:
+                raise errors.NotFound(f"No data collection endpoint is served at '/ingest/dce/{endpoint_key}'.")
+        elif endpoint_key.lower() != rule_id.lower():
+            raise errors.DataCollectionRuleNotFound(
+                f"Data collection rule with immutable Id '{rule_id}' is not served by this endpoint; use the rule's own "
+                "endpoints.logsIngestion or a data collection endpoint.")
+        plan = self._rule_plan(rule_id)
+        if dce_id is None and not plan.direct:
+            raise errors.DataCollectionRuleNotFound(
+                f"Data collection rule '{rule_id}' has no endpoint of its own (only kind 'Direct' rules do); send through the "
+                "data collection endpoint named in its dataCollectionEndpointId.")
+        if stream not in plan.streams:
+            raise errors.StreamNotFound(
+                f"Stream '{stream}' is not declared in data collection rule '{rule_id}'. Declared streams: "
+                f"{', '.join(plan.streams) or '(none)'}.")
+        has_role = rbac.is_authorized(self.store.list(rbac.RA_TYPE), claims.oid, "Microsoft.Insights/Telemetry/Write",
+                                      plan.dcr_id, data=True, propagation_seconds=self.role_propagation_seconds)
+        binding = None if dce_id is None else plan.endpoint_id == dce_id.lower()
+        if not has_role or binding is False:
+            raise ingest.forbidden(rule_id, plan.dcr_id, claims.tid, claims.oid, rbac=has_role, binding=binding)
+        rows, text = ingest.decode_body(req.body, req.headers.get("content-encoding"))
+        self.quota.charge(plan.immutable_id.lower(), len(text), time.time())
+        stats = self.stats.setdefault(rule_id.lower(), ingest.Stats())
+        stats.requests += 1
+        verbatim = ingest.passthrough(plan, stream, rows, text, stats)
+        if verbatim is not None:
+            if rows:
+                self.store.add_rows(verbatim[0], rows, verbatim[1])
+            return Response(204)
+        for key, mapped in ingest.map_rows(plan, stream, rows, stats, len(text)).items():
+            if mapped:
+                self.store.add_rows(key, mapped)
+        return Response(204)
