@@ -138,8 +138,10 @@ def test_limits(azure):
 
 def test_transform_checked_against_stream_and_table(azure):
     create_table(azure)
-    codes = _invalid(azure, dcr_body(transform="source | extend Message = NoSuchColumn"))
-    assert codes and all(c.startswith("InvalidTransform") for c in codes)
+    assert _invalid(azure, dcr_body(transform="source | extend Message = NoSuchColumn")) == ["InvalidTransformQuery"]
+    # output that does not fit the table (azure-contract.md §5.3 InvalidTransformOutput)
+    assert _invalid(azure, dcr_body(transform="source | extend Message = 1")) == ["InvalidTransformOutput"]
+    assert _invalid(azure, dcr_body(transform="source | project-away TimeGenerated")) == ["InvalidTransformOutput"]
 
 
 def test_dce_create_get_and_rule_binding(azure, emu):

@@ -23,6 +23,7 @@ MAX_STREAMS = 10
 MAX_WORKSPACES = 10
 MAX_TRANSFORM = 15360
 MAX_DESCRIPTION = 256
+_OUTPUT_CODES = {"InvalidTransformOutput", "MissingTimeGenerated"}  # kql checker codes about the output schema
 
 
 class Lookup(Protocol):
@@ -237,9 +238,11 @@ def _check_flow(index, flow, streams, destinations, lookup, check_transform, det
                                      custom_table=not table.get("azure"))
             for diagnostic in result.diagnostics:
                 if diagnostic.is_error:
-                    code = diagnostic.code if diagnostic.code.startswith("InvalidTransform") else "InvalidTransformQuery"
+                    # Output that does not fit the table is InvalidTransformOutput (observed, azure-contract.md §5.3);
+                    # anything else the query gets wrong is reported as InvalidTransformQuery.
+                    code = "InvalidTransformOutput" if diagnostic.code in _OUTPUT_CODES else "InvalidTransformQuery"
                     where = f" (line {diagnostic.line}, column {diagnostic.column})" if diagnostic.line else ""
-                    details.append(_detail(code, f"{diagnostic.message}{where}", f"{target}.transformKql"))
+                    details.append(_detail(code, f"{diagnostic.code}: {diagnostic.message}{where}", f"{target}.transformKql"))
 
 
 def render_dcr(state: dict, base_url: str) -> dict:

@@ -204,6 +204,7 @@ class Emulator:
             self._tmp = tempfile.TemporaryDirectory(prefix="provision-emulator-")
             state_dir = self._tmp.name
         self.state_dir = Path(state_dir).resolve()
+        self.ca_path = self.state_dir / tls.CA_FILE
         self.port = port
         self._defaults = (latency, lro_seconds, role_propagation_seconds)
         self.latency = Latency(latency)
