@@ -47,6 +47,8 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
         self._plans: dict[str, tuple[int, ingest.RulePlan]] = {}
         self.stats: dict[str, ingest.Stats] = {}
         self.quota = ingest.Quota()
+        self._ingesting = threading.Condition()
+        self._in_flight = 0
         self.warnings: list[str] = []
         if store.meta("seeded") is None:
             self.seed()
@@ -57,7 +59,31 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
             self.store.put(ra["id"], rbac.RA_TYPE, ra)
         self.store.set_meta("seeded", "1")
 
+    # ------------------------------------------------------------------ ingestion after the 204
+    def accepted(self, work):
+        """Wrap ``work`` (storing accepted rows) so that readers can wait for it; called once, after the response."""
+        with self._ingesting:
+            self._in_flight += 1
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as error:  # a bug: keep serving, say what happened
+                self.warnings.append(f"storing accepted rows failed: {type(error).__name__}: {error}")
+            finally:
+                with self._ingesting:
+                    self._in_flight -= 1
+                    self._ingesting.notify_all()
+
+        return run
+
+    def wait_ingested(self, timeout: float = 30.0) -> None:
+        """Block until every accepted upload has been stored."""
+        with self._ingesting:
+            self._ingesting.wait_for(lambda: self._in_flight == 0, timeout)
+
     def reset(self) -> None:
+        self.wait_ingested()
         with self.lock:
             self.store.clear()
             self.seed()
@@ -171,6 +197,7 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
 
     # ================================================================== inspection
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
+        self.wait_ingested()
         customer = _customer_of(workspace) if workspace is not None else None
         keys = [k for k in self.store.table_keys() if k.split("/", 1)[1] == table.lower()
                 and (customer is None or k.split("/", 1)[0] == customer)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -36,6 +37,7 @@ class Response:
     status: int
     body: object = None  # dict/list -> JSON; bytes -> as is; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
+    after: Callable[[], None] | None = None  # work done after the response is sent
 
 
 def _seed_workspaces() -> dict[str, dict]:

@@ -68,14 +68,21 @@ class IngestOperations:
             raise ingest.forbidden(rule_id, plan.dcr_id, claims.tid, claims.oid, rbac=has_role, binding=binding)
         rows, text = ingest.decode_body(req.body, req.headers.get("content-encoding"))
         self.quota.charge(plan.immutable_id.lower(), len(text), time.time())
+        for flow in plan.flows.get(stream, []):
+            ingest.check_auxiliary_window(flow, rows)
         stats = self.stats.setdefault(rule_id.lower(), ingest.Stats())
         stats.requests += 1
-        verbatim = ingest.passthrough(plan, stream, rows, text, stats)
-        if verbatim is not None:
-            if rows:
-                self.store.add_rows(verbatim[0], rows, verbatim[1])
-            return Response(204)
-        for key, mapped in ingest.map_rows(plan, stream, rows, stats, len(text)).items():
-            if mapped:
-                self.store.add_rows(key, mapped)
-        return Response(204)
+
+        def store_rows() -> None:
+            verbatim = ingest.passthrough(plan, stream, rows, text, stats)
+            if verbatim is not None:
+                if rows:
+                    self.store.add_rows(verbatim[0], rows, verbatim[1])
+                return
+            for key, mapped in ingest.map_rows(plan, stream, rows, stats, len(text)).items():
+                if mapped:
+                    self.store.add_rows(key, mapped)
+
+        # Like the service, answer 204 once the request is accepted and store the rows after answering: the
+        # client prepares its next chunk meanwhile. Readers (rows(), stats, stop) wait for this work.
+        return Response(204, after=self.accepted(store_rows))

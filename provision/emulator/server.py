@@ -147,7 +147,11 @@ class _Handler(BaseHTTPRequestHandler):
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": f"emulator error: {type(error).__name__}: {error}"}})
         emulator._log(self.command, path, response.status, operation)  # before answering: the client may read the log next
-        self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
+        try:
+            self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
+        finally:
+            if response.after is not None:
+                response.after()
 
     def _send(self, response: Response, request_id: str, client_request_id: str | None, correlation_id: str | None = None):
         if response.body is None:
@@ -242,6 +246,7 @@ class Emulator:
         if self._server is None:
             return
         self._server.shutdown()
+        self.backend.wait_ingested()
         self._server.server_close()
         self._thread.join(timeout=5)
         self.backend.store.close()
@@ -295,6 +300,7 @@ class Emulator:
 
     def ingestion_stats(self, immutable_id: str | None = None) -> dict:
         """Per-DCR counters since start/reset: requests, received, stored, filtered (by where), dropped."""
+        self.backend.wait_ingested()
         stats = {k: vars(v).copy() for k, v in self.backend.stats.items()}
         return stats.get(immutable_id.lower(), {}) if immutable_id else stats
 
