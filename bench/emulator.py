@@ -13,12 +13,15 @@ Run: /work/venv/bin/python bench/emulator.py [--rows N] [--in-process]
 - baseline in the same run: the client-side work alone (``json.dumps`` + gzip of
   the same chunks, what the SDK does before each POST); the ratio says how much
   of the end-to-end time the emulator adds.
+- the emulator alone: ``Backend.Ingest_Upload`` on pre-built chunks (no HTTP, no client), against the
+  least any server must do (gunzip + ``json.loads``) as the baseline.
 - peak memory: VmHWM of the server process and of this (client) process.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import resource
@@ -149,6 +152,53 @@ def bench_ingestion(count: int, in_process: bool, senders: int = 1) -> dict:
             "server_hwm_mb": server_hwm / 1024}
 
 
+def _chunks(rows: list[dict]) -> list[bytes]:
+    """The gzip bodies the SDK would send (1 MiB of records per chunk, sdk-notes.md §4.5)."""
+    out, chunk, size = [], [], 0
+    for row in rows:
+        item = len(json.dumps(row).encode())
+        if size + item > 1024 * 1024 and chunk:
+            out.append(gzip.compress(json.dumps(chunk).encode()))
+            chunk, size = [], 0
+        chunk.append(row)
+        size += item
+    if chunk:
+        out.append(gzip.compress(json.dumps(chunk).encode()))
+    return out
+
+
+def bench_server_only(count: int) -> dict:
+    """The emulator's own cost per request, no HTTP and no client: Backend.Ingest_Upload on pre-built gzip chunks.
+
+    Baseline in the same run: gunzip + json.loads of the same chunks (the least any server must do).
+    """
+    from provision.emulator import Emulator, seed
+    from provision.emulator.base import Request
+    from tests.emulator_fixtures import AzureClients
+    from tests.emulator_helpers import deploy
+
+    rows = _rows(count)
+    json_mb = sum(len(json.dumps(r)) for r in rows) / 1e6
+    chunks = _chunks(rows)
+    start = time.perf_counter()
+    for body in chunks:
+        json.loads(zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(body))
+    baseline = time.perf_counter() - start
+    with Emulator() as emu:
+        rule = deploy(AzureClients(emu), columns=(("RequestId", "string"), ("Message", "string"), ("Level", "int"),
+                                                  ("Amount", "real"), ("Props", "dynamic")), body=_dcr(emu))
+        token = emu.issue_token(seed.SENDER_APP_ID, "https://monitor.azure.com")
+        headers = {"authorization": f"Bearer {token}", "content-encoding": "gzip"}
+        start = time.perf_counter()
+        for body in chunks:
+            request = Request("POST", "/", {"api-version": "2023-01-01"}, headers, body)
+            response = emu.backend.Ingest_Upload(request, "dcr", rule.immutable_id, rule.immutable_id, "Custom-MyApp")
+            response.after()
+        elapsed = time.perf_counter() - start
+        assert len(emu.rows("MyApp_CL")) == count
+    return {"json_mb": json_mb, "seconds": elapsed, "mb_s": json_mb / elapsed, "baseline_s": baseline, "chunks": len(chunks)}
+
+
 def _dcr(target) -> dict:
     from provision.emulator import seed
 
@@ -185,6 +235,10 @@ def main() -> None:
 
     cold, warm = bench_startup()
     print(f"start-up (Emulator().start()): new state dir {cold * 1000:.1f} ms (CA generated), existing state dir {warm * 1000:.1f} ms")
+    server = bench_server_only(args.rows)
+    print(f"emulator alone (Backend.Ingest_Upload on {server['chunks']} pre-built 1 MiB gzip chunks, no HTTP/client): "
+          f"{server['mb_s']:.1f} MB/s; baseline gunzip+json.loads alone {server['json_mb'] / server['baseline_s']:.1f} MB/s; "
+          f"emulator / baseline = {server['seconds'] / server['baseline_s']:.2f}x")
     for senders in ([args.senders] if args.senders else [1, 2]):
         result = bench_ingestion(args.rows, args.in_process, senders)
         where = "in process" if args.in_process else "server in a separate process"
