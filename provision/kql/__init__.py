@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from provision.diagnostics import ERROR, Diagnostic
-from provision.kql.checker import COMPAT_PROFILE, STRICT, Analysis, analyze
+from provision.kql.checker import COMPAT_PROFILE, STRICT, analyze
 from provision.kql.parser import ParseError, parse, parse_expression
 from provision.kql.printer import format_query
 

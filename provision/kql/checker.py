@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from provision.diagnostics import ERROR, WARNING, Diagnostic, caret_excerpt
 from provision.kql import ast as A
-from provision.kql.functions import CATALOGUE, COMPAT, DOC, KNOWN_KUSTO_ONLY, NUMERIC, REJECTED, common_type
+from provision.kql.functions import CATALOGUE, COMPAT, KNOWN_KUSTO_ONLY, NUMERIC, REJECTED
 from provision.kql.lexer import Source
 from provision.kql.parser import ParseError, parse
 from provision.kql.signatures import BINARY, CALLS
@@ -510,7 +510,6 @@ class _Checker:
                 if arg_types[i] not in (None, "boolean"):
                     self.error("TypeMismatch", f"condition of {name}() must be boolean, got {arg_types[i]}", _pos(node.args[i]),
                                "compare the value, e.g. Column == \"x\"")
-            branch_types = [arg_types[1], arg_types[2]] if name != "case" else [arg_types[i] for i in range(1, count, 2)] + [arg_types[-1]]
             if name == "case" and count % 2 == 0:
                 self.error("WrongArgumentCount", "case() needs pairs of (condition, value) and a final else value", node.pos,
                            "add the else value as the last argument")
@@ -564,7 +563,8 @@ class _Checker:
                    f"check the argument types of {name}()", source)
 
     def call_udf(self, node: A.Call, fdef: A.FunctionDef, row, scope):
-        arg_types = [self.expr(a, row, scope) for a in node.args]
+        for a in node.args:
+            self.expr(a, row, scope)
         required = sum(1 for p in fdef.params if p.default is None)
         if not required <= len(node.args) <= len(fdef.params):
             self.error("WrongArgumentCount", f"{node.name}() takes {required} to {len(fdef.params)} arguments, got {len(node.args)}",

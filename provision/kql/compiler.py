@@ -23,7 +23,7 @@ import uuid
 
 from provision.kql import ast as A
 from provision.kql.checker import Analysis, _derived_name
-from provision.kql.functions import CATALOGUE, CONVERTERS, NUMERIC, _regex, to_bool, to_dynamic
+from provision.kql.functions import CATALOGUE, CONVERTERS, NUMERIC, _regex, to_bool
 from provision.kql.types import normalize_type
 from provision.kql.values import to_json_value, to_string
 
@@ -521,7 +521,7 @@ def _string_test(base: str, case: bool):
 
 
 def _string_op(op, node, left, right):
-    negated = op.startswith("!") and op != "!~" or op == "!~"
+    negated = op.startswith("!")
     base = op.lstrip("!")
     case = base.endswith("_cs")
     base = base[:-3] if case else base
@@ -585,7 +585,7 @@ def _in_list(node: A.InList, ctx, columns):
             return v.lower() if case_insensitive else v
         if type(v) is uuid.UUID:
             return str(v)
-        if type(v) is float and v == int(v) if type(v) is float and math.isfinite(v) else False:
+        if type(v) is float and math.isfinite(v) and v == int(v):
             return int(v)
         return v
 

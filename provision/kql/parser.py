@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import re
 import uuid
 
 from provision.kql import ast as A
@@ -607,7 +606,7 @@ class _Parser:
         start = self.advance().pos
         self.expect_op("(", "after 'dynamic'")
         value = self.dynamic_value()
-        end = self.expect_op(")", "to close dynamic(...)").end
+        self.expect_op(")", "to close dynamic(...)")
         return A.DynamicLiteral(value, "dynamic(" + _dynamic_text(value) + ")", start)
 
     def dynamic_value(self):

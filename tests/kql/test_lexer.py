@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from provision.kql.lexer import EOF, IDENT, NUMBER, OP, QIDENT, STRING, TIMESPAN, TYPED, LexError, Source, tokenize
