@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -47,23 +49,32 @@ def test_put_is_202_with_async_operation_headers(azure, emu):
 
 
 def test_lro_stays_in_progress_for_lro_seconds(azure, emu):
-    emu.set_lro_seconds(0.4)
+    emu.set_lro_seconds(60)
     la = azure.loganalytics()
     poller = la.tables.begin_create_or_update(RG, WS, "Slow_CL", table_body())
     assert la.tables.get(RG, WS, "Slow_CL").properties.provisioning_state == "InProgress"
+    emu.set_lro_seconds(0)  # applies to the running operation too
     assert poller.result().properties.provisioning_state == "Succeeded"
-    assert emu.count(operation="OperationStatuses_Get") >= 2
+    assert emu.count(operation="OperationStatuses_Get") >= 1
+
+
+def test_lro_duration_is_respected(azure, emu):
+    emu.set_lro_seconds(0.3)
+    start = time.perf_counter()
+    azure.loganalytics().tables.begin_create_or_update(RG, WS, "Timed_CL", table_body()).result()
+    assert time.perf_counter() - start >= 0.3
 
 
 def test_table_locked_while_its_operation_runs(azure, emu):
     from azure.core.exceptions import ResourceExistsError
 
-    emu.set_lro_seconds(0.5)
+    emu.set_lro_seconds(60)
     la = azure.loganalytics()
     poller = la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body())
     with pytest.raises(ResourceExistsError) as raised:
         la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(("Extra", "string")))
     assert raised.value.status_code == 409 and raised.value.error.code == "Conflict"
+    emu.set_lro_seconds(0)
     poller.result()
     la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(("Extra", "string"))).result()
 

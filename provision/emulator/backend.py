@@ -149,7 +149,7 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
         """Complete the table operations whose duration has passed (lazy: called at the start of each request)."""
         now = time.time()
         for op in self.store.pending_operations():
-            if op["endAt"] > now:
+            if op["startedAt"] + self.lro_seconds > now:  # the knob applies to running operations too
                 continue
             with self.lock:
                 op = self.store.get_operation(op["name"])
@@ -184,7 +184,7 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
         fail = bool(self.fail_next_lro and self.fail_next_lro(f"{kind} {table_id}"))
         location = workspace["location"]
         op = {"name": op_id, "kind": kind, "resourceKey": resource_key, "previous": previous, "fail": fail,
-              "status": "InProgress", "startTime": arm.now_iso(), "endAt": time.time() + self.lro_seconds,
+              "status": "InProgress", "startTime": arm.now_iso(), "startedAt": time.time(),
               "location": location, "settled": False, "resourceId": table_id,
               "rowsKey": ingest.table_key(workspace["customerId"], table)}
         self.store.put_operation(op_id, op)
