@@ -158,3 +158,16 @@ def test_nobody_gets_authorization_failed(azure):
         azure.loganalytics("nobody").workspaces.get(RG, WS)
     assert raised.value.status_code == 403 and raised.value.error.code == "AuthorizationFailed"
     assert seed.NOBODY_OBJECT_ID in raised.value.error.message
+
+
+def test_env_drives_environment_credential(emu, monkeypatch):
+    """What `serve` prints is enough for azure-identity's EnvironmentCredential (sdk-notes.md §5.1)."""
+    from azure.identity import EnvironmentCredential
+    from azure.mgmt.loganalytics import LogAnalyticsManagementClient
+
+    for key, value in emu.env().items():
+        monkeypatch.setenv(key, value)
+    cred = EnvironmentCredential(disable_instance_discovery=True)
+    la = LogAnalyticsManagementClient(cred, emu.env()["AZURE_SUBSCRIPTION_ID"], base_url=emu.env()["PROVISION_LOCAL_URL"],
+                                      retry_total=0)  # REQUESTS_CA_BUNDLE from env() makes the CA trusted
+    assert la.workspaces.get(RG, WS).id == emu.env()["PROVISION_LOCAL_WORKSPACE_ID"]
