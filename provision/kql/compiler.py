@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch
 import math
+import operator
 import re
 import uuid
 
@@ -123,20 +124,10 @@ def _compile_operator(op, ctx: _Ctx, names):
     if isinstance(op, A.Extend):
         fns, new_names = _assign_fns(op.assigns, ctx, set(names), "Column")
 
-        if len(fns) == 1:
-            (name1, f1), = fns
-
-            def extend_one(row):
-                row[name1] = f1(row)
-                return row
-            return extend_one, names + [n for n in new_names if n not in names]
-
-        def extend(row, fns=fns):
-            # All expressions see the input row (Kusto semantics), then the columns are set.
-            values = [f(row) for _, f in fns]
-            for (name, _), value in zip(fns, values):
-                row[name] = value
-            return row
+        # All expressions see the input row (Kusto semantics), then the columns are set.
+        body = [f"    v{i} = f{i}(row)" for i in range(len(fns))]
+        body += [f"    row[{name!r}] = v{i}" for i, (name, _) in enumerate(fns)]
+        extend = _generate("extend", body + ["    return row"], {f"f{i}": f for i, (_, f) in enumerate(fns)})
         return extend, names + [n for n in new_names if n not in names]
     if isinstance(op, A.Project):
         fns, new_names = _assign_fns(op.assigns, ctx, set(names), "Column")
@@ -147,8 +138,8 @@ def _compile_operator(op, ctx: _Ctx, names):
                 return {new: row[old] for new, old in pairs}
             return project_columns, new_names
 
-        def project(row, fns=fns):
-            return {name: f(row) for name, f in fns}
+        items = ", ".join(f"{name!r}: f{i}(row)" for i, (name, _) in enumerate(fns))
+        project = _generate("project", [f"    return {{{items}}}"], {f"f{i}": f for i, (_, f) in enumerate(fns)})
         return project, new_names
     if isinstance(op, A.ProjectAway):
         drop = set()
@@ -187,6 +178,12 @@ def _compile_operator(op, ctx: _Ctx, names):
     if isinstance(op, A.ParseOp):
         return _compile_parse(op, ctx, names)
     raise ValueError(f"operator {type(op).__name__} cannot be compiled")
+
+
+def _generate(name: str, body: list[str], env: dict):
+    """A small straight-line function (no per-record loops); column names enter only through repr()."""
+    exec(compile(f"def {name}(row):\n" + "\n".join(body), f"<transformKql {name}>", "exec"), env)  # noqa: S102
+    return env[name]
 
 
 _TYPED_GROUP = {"int": r"(-?\d+)", "long": r"(-?\d+)", "real": r"(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"}
@@ -371,6 +368,16 @@ def _binary(node: A.Binary, ctx, columns):
         return eq
     if op in _ORDER:
         compare = _ORDER[op]
+        if lt in NUMERIC and rt in NUMERIC:
+            cmp = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+
+            def order_numeric(row):
+                x = left(row)
+                if x is None:
+                    return None
+                y = right(row)
+                return None if y is None else cmp(x, y)
+            return order_numeric
 
         def order(row):
             x, y = left(row), right(row)

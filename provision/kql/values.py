@@ -138,10 +138,19 @@ def to_json_value(value, kql_type: str | None = None):
     if cls is float and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if cls is dict:
-        return {k: to_json_value(v) for k, v in value.items()}
+        for v in value.values():
+            if type(v) not in _JSON_SCALARS:
+                return {k: to_json_value(v) for k, v in value.items()}
+        return value  # already JSON (the common case: dynamic input passed through)
     if cls is list:
-        return [to_json_value(v) for v in value]
+        for v in value:
+            if type(v) not in _JSON_SCALARS:
+                return [to_json_value(v) for v in value]
+        return value
     return value
+
+
+_JSON_SCALARS = (str, int, bool, type(None))
 
 
 def format_real(value: float) -> str:
