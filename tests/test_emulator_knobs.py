@@ -111,6 +111,7 @@ def test_restart_on_same_state_dir_keeps_resources_rows_ca_and_tokens(tmp_path):
         again = azure.monitor().data_collection_rules.get(RG, "dcr-myapp")
         assert again.immutable_id == rule.immutable_id
         assert again.endpoints.logs_ingestion.startswith(second.url)  # endpoints follow the current port
+        assert second.url == first.url  # port 0 reuses the state dir's previous port when it is free
         assert azure.loganalytics().tables.get(RG, WS, "MyApp_CL").properties.provisioning_state == "Succeeded"
         assert second.rows("MyApp_CL") == [ROW]
         azure.ingestion(again.endpoints.logs_ingestion).upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])

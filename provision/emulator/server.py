@@ -231,16 +231,29 @@ class Emulator:
                                role_propagation_seconds=self._propagation)
         self.backend.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
         try:
-            self._server = _Server((LOOPBACK, self.port), _Handler, tls.server_context(self.state_dir), self)
+            self._server = self._bind(tls.server_context(self.state_dir))
         except OSError:
             self.backend.store.close()
             raise
         self.port = self._server.server_address[1]
+        self.backend.store.set_meta("last-port", str(self.port))
         self.backend.base_url = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"emulator-{self.port}", daemon=True)
         self._thread.start()
         return self
+
+    def _bind(self, context) -> _Server:
+        """Bind the requested port; with port 0, first the state dir's previous port, so endpoints stay the same
+        across restarts (e.g. `--cloud local` runs), else any free port."""
+        if self.port == 0:
+            last = self.backend.store.meta("last-port")
+            if last:
+                try:
+                    return _Server((LOOPBACK, int(last)), _Handler, context, self)
+                except OSError:
+                    pass
+        return _Server((LOOPBACK, self.port), _Handler, context, self)
 
     def stop(self) -> None:
         if self._server is None:
