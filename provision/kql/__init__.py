@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from provision.diagnostics import ERROR, Diagnostic
+from provision.diagnostics import ERROR, Diagnostic, caret_excerpt
 from provision.kql.checker import COMPAT_PROFILE, STRICT, analyze
 from provision.kql.parser import ParseError, parse, parse_expression
 from provision.kql.printer import format_query
@@ -58,7 +58,8 @@ def check_transform(
     if not query.strip():
         # kql-subset.md "Other limits": omitted or 'source' means no transformation; empty text is an error.
         return CheckResult(None, [Diagnostic(ERROR, "EmptyTransform", "transformKql is empty",
-                                             fix="use 'source' for no transformation", line=1, column=1)])
+                                             fix="use 'source' for no transformation", line=1, column=1,
+                                             excerpt=caret_excerpt(query, 1, 1), source="kql-subset.md 'Other limits'")])
     analysis = analyze(query, input_columns, table_columns, profile=profile, custom_table=custom_table)
     return CheckResult(analysis.output_columns, analysis.diagnostics)
 
