@@ -209,16 +209,11 @@ class _Loader:
         )
 
     def _tables(self, doc: YMap) -> dict[str, Table]:
-        raw = doc.get("tables")
         result: dict[str, Table] = {}
-        if raw is None or not self._is_map(raw, "tables", doc.line_of("tables"), "a map of table name -> {columns: ...}"):
-            return result
-        for name, body in raw.items():
-            line = raw.line_of(name)
-            body = YMap(line=line) if body is None else body
-            if not self._is_map(body, f"tables.{name}", line, "a map with 'columns' and optional plan/retention"):
-                continue
-            self._unknown_keys(body, TABLE_KEYS, f"tables.{name}")
+        entries = self._named_entries(
+            doc, "tables", TABLE_KEYS, "a map of table name -> {columns: ...}", "a map with 'columns' and optional plan/retention"
+        )
+        for name, body, line in entries:
             columns = self._columns(body, str(name))
             plan_text = self._string(body, "plan", None)
             plan = None
@@ -301,16 +296,11 @@ class _Loader:
 
     # -- rules, streams, flows -----------------------------------------------------------
     def _rules(self, doc: YMap, tables: dict[str, Table]) -> dict[str, Rule]:
-        raw = doc.get("rules")
         result: dict[str, Rule] = {}
-        if raw is None or not self._is_map(raw, "rules", doc.line_of("rules"), "a map of DCR name -> {flows: [...]}"):
-            return result
-        for name, body in raw.items():
-            line = raw.line_of(name)
-            body = YMap(line=line) if body is None else body
-            if not self._is_map(body, f"rules.{name}", line, "a map with 'flows' and optional 'streams'"):
-                continue
-            self._unknown_keys(body, RULE_KEYS, f"rules.{name}")
+        entries = self._named_entries(
+            doc, "rules", RULE_KEYS, "a map of DCR name -> {flows: [...]}", "a map with 'flows' and optional 'streams'"
+        )
+        for name, body, line in entries:
             result[str(name)] = self._rule(str(name), body, line, tables)
         return result
 
@@ -462,6 +452,22 @@ class _Loader:
         return line, column
 
     # -- small typed readers -----------------------------------------------------------
+    def _named_entries(self, doc: YMap, key: str, known: tuple[str, ...], expected: str, entry_expected: str):
+        """Yield (name, body, line) for each entry of the top-level map ``key`` whose body is a map.
+
+        Reports a non-map section or entry and unknown keys in each entry; skips what it reported.
+        """
+        raw = doc.get(key)
+        if raw is None or not self._is_map(raw, key, doc.line_of(key), expected):
+            return
+        for name, body in raw.items():
+            line = raw.line_of(name)
+            body = YMap(line=line) if body is None else body
+            if not self._is_map(body, f"{key}.{name}", line, entry_expected):
+                continue
+            self._unknown_keys(body, known, f"{key}.{name}")
+            yield name, body, line
+
     def _is_map(self, value, what: str, line, expected: str) -> bool:
         if isinstance(value, YMap):
             return True
