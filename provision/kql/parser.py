@@ -21,6 +21,7 @@ import uuid
 
 from provision.kql import ast as A
 from provision.kql.keywords import DECLARATION_OK, RESERVED
+from provision.kql.types import normalize_type
 from provision.kql.lexer import EOF, IDENT, NUMBER, OP, QIDENT, STRING, TIMESPAN, TYPED, LexError, Token, tokenize
 from provision.kql.values import parse_datetime, parse_timespan_text
 
@@ -131,6 +132,14 @@ class _Parser:
             return token.value, True, token.pos
         raise ParseError(f"expected {what}, found {_describe(token)}", token.pos, f"write a {what} here")
 
+    def type_name(self, what: str) -> str:
+        """A scalar type name (string, long, datetime, ...); Kusto reports an unknown one as a syntax error."""
+        name, _, pos = self.name_token(what, keyword_ok=True)
+        if normalize_type(name) is None:
+            raise ParseError(f"'{name}' is not a type name", pos,
+                             "use string, int, long, real, bool, datetime, timespan, guid or dynamic")
+        return name
+
     def check_reserved(self, token: Token, declaration: bool = False) -> None:
         word = token.text
         if word in RESERVED and not (declaration and word in DECLARATION_OK):
@@ -223,7 +232,7 @@ class _Parser:
                 ptype = "table"
                 tabular = True
             else:
-                ptype, _, _ = self.name_token("parameter type", keyword_ok=True)
+                ptype = self.type_name("parameter type")
             default = None
             if self.at_op("="):
                 self.advance()
@@ -276,7 +285,7 @@ class _Parser:
         while True:
             name, quoted, pos = self.name_token("column name", declaration=True)
             self.expect_op(":", "after the column name")
-            ctype, _, _ = self.name_token("column type", keyword_ok=True)
+            ctype = self.type_name("column type")
             columns.append(A.ColumnDecl(name, ctype, pos, quoted))
             if not self.at_op(","):
                 break
@@ -421,7 +430,7 @@ class _Parser:
                 ctype = "string"
                 if self.at_op(":"):
                     self.advance()
-                    ctype, _, _ = self.name_token("column type", keyword_ok=True)
+                    ctype = self.type_name("column type")
                 pattern.append(A.ColumnDecl(name, ctype, npos, quoted))
             else:
                 raise ParseError(f"unexpected {_describe(token)} in parse pattern", token.pos,

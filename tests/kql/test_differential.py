@@ -109,6 +109,8 @@ def _corpus():
         given = data["given"]
         for case in data["cases"]:
             query = case.get("query") or f"source | project r = {case['expr']}"
+            if not query.strip():
+                continue  # an empty transform is a DCR rule (EmptyTransform), checked before parsing
             items.append({"query": query, "columns": [[n, _norm(t)] for n, t in given["input"]], "origin": path.name})
     real = json.loads((HERE / "real_transforms.json").read_text())
     for case in real["cases"] + real["rejected"]:
