@@ -315,7 +315,9 @@ def azure_error(error, doing: str) -> AzureError:
                 "roles on the DCR")
     elif status == 401 or type(error).__name__ == "ClientAuthenticationError":
         hint = "sign in (az login, workload identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET)"
-    return AzureError(text, hint=hint)
+    raised = AzureError(text, hint=hint)
+    raised.status, raised.code = status, code  # for callers that refine the hint (e.g. Graph 403)
+    return raised
 
 
 def _error_parts(error) -> tuple[str, str]:

@@ -126,9 +126,15 @@ def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | No
         try:
             body = session.graph_get(f"servicePrincipals(appId='{publisher.app_id}')")
         except AzureError as error:
-            raise AzureError(error.message, hint="the deploying identity may not read Microsoft Graph "
-                             "(Application.Read.All); give the publisher's `object_id:` (its service principal's "
-                             "object id) instead of `app_id:`") from None
+            if getattr(error, "status", None) != 403:
+                raise
+            # Graph answers 403 Authorization_RequestDenied to an app without Application.Read.All.
+            where = f" (publisher {publisher.app_id}" + (f", line {publisher.line})" if getattr(publisher, "line", None)
+                                                         else ")")
+            raise AzureError(error.message + where, hint="the deploying identity may not read service principals in "
+                             "Microsoft Graph (it needs the Application.Read.All application permission); grant it, or "
+                             "give the publisher's `object_id:` (its service principal's object id, e.g. `az ad sp show "
+                             f"--id {publisher.app_id} --query id`) instead of `app_id:`") from None
         return publisher, (body or {}).get("id")
 
     results = list((pool.map if pool else map)(lookup, wanted))

@@ -289,3 +289,39 @@ def test_rerun_after_interrupted_table_operation_waits_for_it(emu):
         apply_plan(s, plan)  # the DCR waits for the table to report Succeeded first
         assert not plan_scenario(s, sc)[2].has_changes
     assert emu.count("PUT", "Tables_CreateOrUpdate") == 1
+
+
+def test_deployer_without_graph_permission_is_told_to_give_object_id(emu, tmp_path):
+    # Graph answers 403 Authorization_RequestDenied to an app without Application.Read.All (the emulator's
+    # knob removes the deployer's); plan stops before any write and says how to do without Graph.
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ())
+    with connect("local", emulator=emu, polling_interval=0, retry_total=0) as s:
+        with pytest.raises(AzureError) as info:
+            plan_scenario(s, scenario(QUICKSTART, s))
+        text = info.value.format()
+        assert "Microsoft Graph failed (HTTP 403, Authorization_RequestDenied)" in text
+        assert "Insufficient privileges to complete the operation." in text
+        assert f"publisher {seed.SENDER_APP_ID}" in text
+        assert "Application.Read.All" in text and "`object_id:`" in text
+        assert emu.write_calls() == []
+        # Following the advice works: with object_id no Graph call is made.
+        by_object = tmp_path / "quickstart.yaml"
+        by_object.write_text(QUICKSTART.read_text().replace(
+            "app_id: ${SENDER_APP_ID:-a2a2a2a2-0000-4000-8000-000000000002}", f"object_id: {seed.SENDER_OBJECT_ID}"))
+        graph_calls = emu.count(operation="ServicePrincipals_GetByAppId")
+        apply_plan(s, plan_scenario(s, scenario(by_object, s))[2])
+        assert not plan_scenario(s, scenario(by_object, s))[2].has_changes
+        assert emu.count(operation="ServicePrincipals_GetByAppId") == graph_calls
+
+
+def test_unknown_app_id_is_a_publisher_not_found_problem(session, emu):
+    # Graph 404 Request_ResourceNotFound: reported with the other live problems, nothing written.
+    unknown_app = "a9a9a9a9-0000-4000-8000-000000000009"
+    plan = plan_scenario(session, scenario(QUICKSTART, session, SENDER_APP_ID=unknown_app))[2]
+    (problem,) = plan.problems
+    assert problem.code == "PublisherNotFound" and unknown_app in problem.message
+    assert "object_id" in problem.fix and problem.line is not None
+    assert emu.count(operation="ServicePrincipals_GetByAppId", status=404) == 1
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    assert emu.write_calls() == []

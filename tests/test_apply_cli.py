@@ -113,3 +113,15 @@ def test_send_waits_for_role_propagation(emu, tmp_path):
     assert accepted.exit_code == 0, accepted.output
     assert "waiting" in accepted.stderr
     assert len(emu.rows("AppEvents_CL")) == 1
+
+
+def test_apply_without_graph_permission_exits_1_with_the_fix(emu):
+    from provision.emulator import seed
+
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ())
+    for command in (["plan", QUICKSTART], ["apply", QUICKSTART, "--yes"]):
+        result = run(emu, *command)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        assert "Authorization_RequestDenied" in result.stderr and "object_id" in result.stderr
+    assert emu.write_calls() == []

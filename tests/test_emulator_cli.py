@@ -96,6 +96,12 @@ def test_serve_rejects_bad_fault_spec(tmp_path):
     assert result.exit_code == 1 and "unknown fault kind" in result.output
 
 
+def test_serve_rejects_bad_graph_roles(tmp_path):
+    for spec, message in (("nonsense", "bad --graph-roles"), ("a9a9a9a9-0000-4000-8000-000000000009=", "unknown app id")):
+        result = CliRunner().invoke(app, ["emulator", "serve", "--state", str(tmp_path), "--graph-roles", spec])
+        assert result.exit_code == 1 and message in result.output
+
+
 def test_rows_limit_and_missing_state(tmp_path):
     with Emulator(tmp_path) as emu:
         from tests.emulator_fixtures import AzureClients
@@ -117,7 +123,8 @@ def test_serve_knob_flags(tmp_path):
     import pytest
 
     process, env = _serve(tmp_path / "state", tmp_path / "env", "--fault", "503,match=Workspaces_Get,times=1",
-                          "--latency", "Workspaces_ListByResourceGroup=0.3", "--lro-seconds", "0.5")
+                          "--latency", "Workspaces_ListByResourceGroup=0.3", "--lro-seconds", "0.5",
+                          "--graph-roles", f"{seed.DEPLOYER_APP_ID}=")
     try:
         la = _Env(env).clients().loganalytics()
         with pytest.raises(HttpResponseError) as raised:
@@ -132,6 +139,16 @@ def test_serve_knob_flags(tmp_path):
             "columns": [{"name": "TimeGenerated", "type": "dateTime"}]}}})
         assert poller.result().properties.provisioning_state == "Succeeded"
         assert time.perf_counter() - start >= 0.5  # --lro-seconds: the operation cannot finish earlier
+        # --graph-roles APP_ID=: the deployer has no Graph permission, so Graph refuses it (403)
+        import ssl
+        import urllib.request
+
+        token = _Env(env).clients().credential().get_token("https://graph.microsoft.com/.default").token
+        request = urllib.request.Request(f"{env['PROVISION_LOCAL_URL']}/v1.0/servicePrincipals(appId='{seed.SENDER_APP_ID}')",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(request, context=ssl.create_default_context(cafile=env["REQUESTS_CA_BUNDLE"]))
+        assert denied.value.code == 403
     finally:
         assert _stop(process) == 0
 

@@ -171,3 +171,43 @@ def test_env_drives_environment_credential(emu, monkeypatch):
     la = LogAnalyticsManagementClient(cred, emu.env()["AZURE_SUBSCRIPTION_ID"], base_url=emu.env()["PROVISION_LOCAL_URL"],
                                       retry_total=0)  # REQUESTS_CA_BUNDLE from env() makes the CA trusted
     assert la.workspaces.get(RG, WS).id == emu.env()["PROVISION_LOCAL_WORKSPACE_ID"]
+
+
+@pytest.mark.parametrize("who", ["sender", "nobody"])
+def test_graph_refuses_apps_without_application_read_all(emu, azure, who):
+    # Graph's answer to an app whose token has no Application.Read.All role: 403 Authorization_RequestDenied,
+    # "Insufficient privileges to complete the operation.", in Graph's envelope with innerError.
+    token = azure.credential(who).get_token("https://graph.microsoft.com/.default").token
+    status, _, body = _raw(emu, f"/v1.0/servicePrincipals(appId='{seed.SENDER_APP_ID}')",
+                           headers={"Authorization": f"Bearer {token}", "client-request-id": "c-1"})
+    error = json.loads(body)["error"]
+    assert status == 403 and error["code"] == "Authorization_RequestDenied"
+    assert error["message"] == "Insufficient privileges to complete the operation."
+    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+    assert error["innerError"]["client-request-id"] == "c-1"
+
+
+def test_graph_roles_knob_and_token_roles_claim(emu, azure):
+    def graph(token):
+        return _raw(emu, f"/v1.0/servicePrincipals(appId='{seed.SENDER_APP_ID}')",
+                    headers={"Authorization": f"Bearer {token}"})
+
+    def roles(token):
+        payload = token.split(".")[1]
+        return json.loads(__import__("base64").urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("roles")
+
+    deployer = azure.credential("deployer").get_token("https://graph.microsoft.com/.default").token
+    assert roles(deployer) == ["Application.Read.All"] and graph(deployer)[0] == 200
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ())  # consent withdrawn: from the next token on
+    revoked = azure.credential("deployer").get_token("https://graph.microsoft.com/.default").token
+    assert roles(revoked) is None and graph(revoked)[0] == 403
+    emu.set_graph_roles(seed.SENDER_APP_ID, ["Directory.Read.All"])
+    sender = azure.credential("sender").get_token("https://graph.microsoft.com/.default").token
+    assert graph(sender)[0] == 200
+    arm = azure.credential("deployer").get_token("https://management.azure.com/.default").token
+    assert roles(arm) is None  # Graph permissions are only in Graph tokens
+    emu.reset()
+    fresh = azure.credential("deployer").get_token("https://graph.microsoft.com/.default").token
+    assert graph(fresh)[0] == 200
+    with pytest.raises(ValueError, match="unknown app id"):
+        emu.set_graph_roles("00000000-0000-4000-8000-000000000000", ())

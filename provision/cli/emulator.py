@@ -39,6 +39,8 @@ def serve(
     fault: list[str] = typer.Option([], "--fault", help="KIND[,match=RE][,times=N][,rate=R][,retry_after=S]; KIND: 429, 500, "
                                                         "503, reset, lro-failed (repeatable)."),
     seed: int = typer.Option(0, "--seed", help="Seed for probabilistic faults."),
+    graph_roles: list[str] = typer.Option([], "--graph-roles", help="APP_ID=PERMISSION[,PERMISSION]: the Microsoft Graph "
+                                          "application permissions of a seeded app ('APP_ID=' for none; repeatable)."),
 ) -> None:
     """Run the local Azure until interrupted; print the environment clients need."""
     from provision.emulator import Emulator
@@ -49,11 +51,13 @@ def serve(
     try:
         faults = [Fault.parse(f) for f in fault]
         latency_spec = Latency.parse(latency)
+        graph = _graph_roles(graph_roles)
+        emu = Emulator(state, port=port, latency=latency_spec or None, lro_seconds=lro_seconds,
+                       role_propagation_seconds=role_propagation_seconds, faults=faults, fault_seed=seed,
+                       graph_roles=graph)
     except ValueError as error:
         _fail(str(error))
     try:
-        emu = Emulator(state, port=port, latency=latency_spec or None, lro_seconds=lro_seconds,
-                       role_propagation_seconds=role_propagation_seconds, faults=faults, fault_seed=seed)
         emu.start()
     except OSError as error:
         _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
@@ -71,6 +75,16 @@ def serve(
         pass
     emu.stop()
     typer.echo("# local Azure stopped", err=True)
+
+
+def _graph_roles(pairs: list[str]) -> dict[str, list[str]]:
+    out = {}
+    for pair in pairs:
+        app_id, sep, roles = pair.partition("=")
+        if not sep:
+            raise ValueError(f"bad --graph-roles {pair!r}: write APP_ID=Application.Read.All (or APP_ID= for none)")
+        out[app_id.strip()] = [r.strip() for r in roles.split(",") if r.strip()]
+    return out
 
 
 @group.command()

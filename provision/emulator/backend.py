@@ -50,6 +50,7 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
         self._ingesting = threading.Condition()
         self._in_flight = 0
         self.warnings: list[str] = []
+        self.graph_roles: dict[str, tuple[str, ...]] = {}  # app id -> Graph permissions, overriding the seeded ones
         if store.meta("seeded") is None:
             self.seed()
 

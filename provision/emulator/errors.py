@@ -91,6 +91,8 @@ MissingProperty = _error("MissingProperty", 400, doc="required body property abs
 
 # --- Graph ---
 GraphNotFound = _error("GraphNotFound", 404, code="Request_ResourceNotFound", doc="Graph: unknown object")
+GraphAuthorizationDenied = _error("GraphAuthorizationDenied", 403, code="Authorization_RequestDenied",
+                                  doc="Graph: the app lacks the permission ('Insufficient privileges to complete the operation.')")
 
 # --- Logs Ingestion data plane (azure-contract.md §7) ---
 OperationFailed = _error("OperationFailed", 403, doc="azure-contract.md §7: 403 text")

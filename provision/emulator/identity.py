@@ -3,6 +3,12 @@
 Tokens are JWTs signed with HMAC-SHA256 and a secret kept in the state dir, so an
 altered token fails its signature check. They carry what Azure's do and what the
 routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``.
+Graph tokens also carry ``roles``: the Microsoft Graph application permissions
+consented for the app (Entra omits the claim when there are none). Graph
+routes check it as Graph does: reading service principals needs
+Application.Read.All (or a wider permission), else 403
+``Authorization_RequestDenied`` (learn.microsoft.com, "Get servicePrincipal":
+permissions table; Graph error envelope with ``innerError``).
 Token endpoint errors follow Entra's OAuth shape (``invalid_client`` with
 AADSTS7000215 for a wrong secret, AADSTS700016 for an unknown app), which
 azure-identity turns into ``ClientAuthenticationError`` (sdk-notes.md §4.1).
@@ -24,6 +30,9 @@ ARM_AUDIENCE = "https://management.azure.com"
 MONITOR_AUDIENCE = "https://monitor.azure.com"
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 # Entra issues the resource with or without the trailing slash depending on how it was asked for.
+# Graph application permissions that may read service principals ("Get servicePrincipal", least privileged first).
+GRAPH_READ_SP_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All",
+                       "Directory.ReadWrite.All")
 KNOWN_RESOURCES = (ARM_AUDIENCE, MONITOR_AUDIENCE, GRAPH_AUDIENCE, "https://management.core.windows.net")
 TOKEN_LIFETIME_SECONDS = 3599
 
@@ -36,12 +45,14 @@ class App:
     app_id: str
     object_id: str
     secret: str
+    graph_roles: tuple[str, ...] = ()  # Microsoft Graph application permissions (admin-consented)
 
 
 APPS = {
     app.app_id: app
     for app in (
-        App("provision-local-deployer", seed.DEPLOYER_APP_ID, seed.DEPLOYER_OBJECT_ID, seed.DEPLOYER_SECRET),
+        App("provision-local-deployer", seed.DEPLOYER_APP_ID, seed.DEPLOYER_OBJECT_ID, seed.DEPLOYER_SECRET,
+            seed.DEPLOYER_GRAPH_ROLES),
         App("provision-local-sender", seed.SENDER_APP_ID, seed.SENDER_OBJECT_ID, seed.SENDER_SECRET),
         App("provision-local-nobody", seed.NOBODY_APP_ID, seed.NOBODY_OBJECT_ID, seed.NOBODY_SECRET),
     )
@@ -56,6 +67,7 @@ class Claims:
     oid: str
     tid: str
     exp: float
+    roles: tuple[str, ...] = ()
 
 
 def _b64(data: bytes) -> str:
@@ -89,13 +101,19 @@ class TokenService:
         signature = _b64(hmac.new(self._secret, signing_input, hashlib.sha256).digest())
         return f"{header}.{payload}.{signature}"
 
-    def issue(self, app: App, audience: str, lifetime: float = TOKEN_LIFETIME_SECONDS, tenant: str = seed.TENANT_ID) -> str:
+    def issue(self, app: App, audience: str, lifetime: float = TOKEN_LIFETIME_SECONDS, tenant: str = seed.TENANT_ID,
+              roles: tuple[str, ...] | None = None) -> str:
+        """A signed token; a Graph token carries ``roles`` (default: the app's seeded Graph permissions)."""
         now = int(time.time())
-        return self.sign({
+        claims = {
             "aud": audience, "iss": f"https://sts.windows.net/{tenant}/", "iat": now, "nbf": now - 1,
             "exp": int(now + lifetime), "appid": app.app_id, "oid": app.object_id, "sub": app.object_id,
             "tid": tenant, "idtyp": "app", "ver": "1.0",
-        })
+        }
+        roles = app.graph_roles if roles is None else roles
+        if audience.rstrip("/") == GRAPH_AUDIENCE and roles:
+            claims["roles"] = list(roles)
+        return self.sign(claims)
 
     def verify(self, authorization: str | None, audience: str) -> Claims:
         """Claims of a valid bearer token for ``audience``; raises TokenInvalid otherwise."""
@@ -111,7 +129,8 @@ class TokenService:
         try:
             claims = json.loads(_unb64(payload))
             aud, exp = str(claims["aud"]), float(claims["exp"])
-            parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), str(claims["tid"]), exp)
+            parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), str(claims["tid"]), exp,
+                            tuple(str(r) for r in claims.get("roles") or ()))
         except (ValueError, KeyError, TypeError):
             raise TokenInvalid("malformed", "The access token is invalid.") from None
         now = time.time()
@@ -128,8 +147,10 @@ class TokenService:
         return parsed
 
 
-def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService) -> dict:
-    """The token endpoint: validate a client_credentials request and answer Entra's JSON (raises TokenError)."""
+def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, graph_roles=None) -> dict:
+    """The token endpoint: validate a client_credentials request and answer Entra's JSON (raises TokenError).
+
+    ``graph_roles(app_id)`` gives the app's current Graph permissions (the emulator's knob); default: seeded."""
     grant = form.get("grant_type", "")
     if grant != "client_credentials":
         raise TokenError(400, "unsupported_grant_type", 70003,
@@ -152,7 +173,8 @@ def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService) 
                          f"The resource principal named {resource or form.get('scope', '')} was not found in the tenant named {tenant}. "
                          "This can happen if the application has not been installed by the administrator of the tenant.")
     # Entra's v2 endpoint issues the resource as asked, e.g. 'https://management.azure.com' for '.../.default'.
-    token = tokens.issue(app, resource, tenant=tenant)
+    roles = graph_roles(app.app_id) if graph_roles is not None else None
+    token = tokens.issue(app, resource, tenant=tenant, roles=roles)
     return {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS, "ext_expires_in": TOKEN_LIFETIME_SECONDS,
             "access_token": token}
 
@@ -173,6 +195,10 @@ def openid_configuration(base_url: str, tenant: str) -> dict:
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "tenant_region_scope": "EU",
     }
+
+
+def may_read_service_principals(claims: Claims) -> bool:
+    return any(role in GRAPH_READ_SP_ROLES for role in claims.roles)
 
 
 def service_principal(app: App) -> dict:

@@ -17,17 +17,28 @@ class IdentityOperations:
 
     def Token(self, req: Request, tenant: str) -> Response:
         form = dict(parse_qsl(req.body.decode("utf-8", "replace")))
-        return Response(200, identity.client_credentials(form, tenant, self.tokens))
+        return Response(200, identity.client_credentials(form, tenant, self.tokens, self.graph_roles_of))
+
+    def graph_roles_of(self, app_id: str) -> tuple[str, ...]:
+        """The Graph application permissions consented for ``app_id`` now (knob: Emulator.set_graph_roles)."""
+        app = identity.APPS[app_id.lower()]
+        return self.graph_roles.get(app.app_id, app.graph_roles)
+
+    def _require_graph_read(self, req: Request) -> None:
+        claims = self.authenticate(req, identity.GRAPH_AUDIENCE)
+        if not identity.may_read_service_principals(claims):
+            # What Graph answers an app without Application.Read.All (its token has no such role).
+            raise errors.GraphAuthorizationDenied("Insufficient privileges to complete the operation.")
 
     def ServicePrincipals_GetByAppId(self, req: Request, app_id: str) -> Response:
-        self.authenticate(req, identity.GRAPH_AUDIENCE)
+        self._require_graph_read(req)
         app = identity.APPS.get(app_id.lower())
         if app is None:
             raise errors.GraphNotFound(f"Resource '{app_id}' does not exist or one of its queried reference-property objects are not present.")
         return Response(200, identity.service_principal(app))
 
     def ServicePrincipals_List(self, req: Request) -> Response:
-        self.authenticate(req, identity.GRAPH_AUDIENCE)
+        self._require_graph_read(req)
         wanted = req.query.get("$filter", "")
         apps = [a for a in identity.APPS.values() if not wanted or a.app_id in wanted.lower()]
         return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",

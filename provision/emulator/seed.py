@@ -25,6 +25,9 @@ OTHER_WORKSPACE_CUSTOMER_ID = "33333333-3333-4333-8333-333333333334"
 DEPLOYER_APP_ID = "a1a1a1a1-0000-4000-8000-000000000001"
 DEPLOYER_OBJECT_ID = "b1b1b1b1-0000-4000-8000-000000000001"
 DEPLOYER_SECRET = "local-deployer-secret"
+# Its Microsoft Graph application permission, so it may resolve publishers' app ids to service principals.
+# The sender and "nobody" have none: Graph answers them 403 Authorization_RequestDenied.
+DEPLOYER_GRAPH_ROLES = ("Application.Read.All",)
 
 # The sending identity: no roles until one is assigned.
 SENDER_APP_ID = "a2a2a2a2-0000-4000-8000-000000000002"

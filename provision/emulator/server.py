@@ -142,7 +142,12 @@ class _Handler(BaseHTTPRequestHandler):
             response = Response(error.status, error.body(request_id))
         except errors.ServiceError as error:
             extra = {"x-ms-error-code": error.code} if group == "ingest" else {}
-            response = Response(error.status, error.body(), {**error.headers, **extra})
+            body = error.body()
+            if group == "graph":  # Graph's envelope adds innerError (date, request-id, client-request-id)
+                body["error"]["innerError"] = {"date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                                               "request-id": request_id,
+                                               "client-request-id": headers.get("client-request-id", request_id)}
+            response = Response(error.status, body, {**error.headers, **extra})
         except Exception as error:  # a bug in the emulator: answer like Azure would, keep serving
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": f"emulator error: {type(error).__name__}: {error}"}})
@@ -200,7 +205,8 @@ class Emulator:
     """
 
     def __init__(self, state_dir=None, *, port: int = 0, latency=None, lro_seconds: float = 0.0,
-                 role_propagation_seconds: float = 0.0, faults=None, fault_seed: int = 0, host: str = LOOPBACK):
+                 role_propagation_seconds: float = 0.0, faults=None, fault_seed: int = 0, host: str = LOOPBACK,
+                 graph_roles: dict | None = None):
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"the emulator binds {LOOPBACK} only, refusing to bind {host!r}")
         self._tmp = None
@@ -220,6 +226,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._lro_seconds = lro_seconds
         self._propagation = role_propagation_seconds
+        self._graph_roles = {self._app(k): tuple(v) for k, v in (graph_roles or {}).items()}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Emulator":
@@ -229,6 +236,7 @@ class Emulator:
         self.ca_path = tls.ensure_certificates(self.state_dir)
         self.backend = Backend(Store(self.state_dir / DB_FILE), lro_seconds=self._lro_seconds,
                                role_propagation_seconds=self._propagation)
+        self.backend.graph_roles = dict(self._graph_roles)
         self.backend.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
         try:
             self._server = self._bind(tls.server_context(self.state_dir))
@@ -305,6 +313,7 @@ class Emulator:
         self.latency.set(latency)
         self.set_lro_seconds(lro)
         self.set_role_propagation_seconds(propagation)
+        self.backend.graph_roles = dict(self._graph_roles)
 
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
         """Rows stored in ``table`` (any seeded workspace unless ``workspace`` names one), oldest first;
@@ -326,7 +335,8 @@ class Emulator:
         """A token signed by this emulator (tests: expired or wrong-audience tokens)."""
         from provision.emulator.identity import APPS
 
-        return self.backend.tokens.issue(APPS[app_id.lower()], audience, lifetime)
+        return self.backend.tokens.issue(APPS[app_id.lower()], audience, lifetime,
+                                         roles=self.backend.graph_roles_of(app_id))
 
     # ------------------------------------------------------------------ knobs
     def set_latency(self, latency) -> None:
@@ -335,6 +345,23 @@ class Emulator:
     def set_lro_seconds(self, seconds: float) -> None:
         self._lro_seconds = seconds
         self.backend.lro_seconds = seconds
+
+    def set_graph_roles(self, app_id: str, roles=None) -> None:
+        """The Microsoft Graph application permissions of a seeded app from its next token on (None: as seeded).
+        E.g. ``set_graph_roles(seed.DEPLOYER_APP_ID, ())``: Graph refuses it 403 Authorization_RequestDenied."""
+        if roles is None:
+            self.backend.graph_roles.pop(self._app(app_id), None)
+        else:
+            self.backend.graph_roles[self._app(app_id)] = tuple(roles)
+
+    @staticmethod
+    def _app(app_id: str) -> str:
+        from provision.emulator.identity import APPS
+
+        app = APPS.get(app_id.lower())
+        if app is None:
+            raise ValueError(f"unknown app id {app_id!r}; the seeded apps are {', '.join(APPS)}")
+        return app.app_id
 
     def set_role_propagation_seconds(self, seconds: float) -> None:
         self._propagation = seconds
