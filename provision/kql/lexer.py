@@ -45,7 +45,8 @@ _PUNCT = ["|", ";", ",", "(", ")", "[", "]", "{", "}", "==", "=~", "=", "!=", "!
 _PUNCT.sort(key=len, reverse=True)
 
 _IDENT_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_]*")
-_NUMBER_RE = re.compile(r"0[xX][0-9A-Fa-f]+|(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_RE = re.compile(r"0[xX][0-9A-Fa-f]+|(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_DIGITS = "0123456789"
 _UNIT_RE = re.compile(r"[A-Za-z]+")
 _WS_RE = re.compile(r"(?:\s+|//[^\n]*)+")
 
@@ -163,6 +164,17 @@ def _read_raw_body(text: str, pos: int) -> tuple[str, int]:
     raise LexError("unterminated typed literal: missing ')'", pos, "close the literal with ')'")
 
 
+def _name_at(text: str, pos: int) -> str:
+    """The run of word characters around ``pos`` (for a hint that quotes a non-ASCII name)."""
+    start = pos
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    end = pos
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    return text[start:end]
+
+
 def tokenize(text: str) -> list[Token]:
     """Tokens of ``text``; raises LexError at the first character it cannot read."""
     tokens: list[Token] = []
@@ -203,7 +215,7 @@ def tokenize(text: str) -> list[Token]:
             else:
                 i = k + 1
                 tokens.append(Token(QIDENT, text[start:i], start, value, space))
-        elif ch.isdigit() or (ch == "." and text[i + 1:i + 2].isdigit()):
+        elif ch in _DIGITS or (ch == "." and text[i + 1:i + 2] in _DIGITS and i + 1 < n):
             m = _NUMBER_RE.match(text, i)
             num_text = m.group(0)
             # '1..5' is a range: keep '..' out of the number.
@@ -220,12 +232,13 @@ def tokenize(text: str) -> list[Token]:
             else:
                 if num_text.lower().startswith("0x"):
                     value = int(num_text, 16)
-                elif re.fullmatch(r"\d+", num_text):
+                elif num_text.isascii() and num_text.isdigit():
                     value = int(num_text)
                 else:
                     value = float(num_text)
                 tokens.append(Token(NUMBER, num_text, start, value, space))
-        elif ch.isalpha() or ch in "_$":
+        elif ch.isascii() and (ch.isalpha() or ch in "_$"):
+            # Kusto.Language reads only ASCII letters in names ("Unexpected: Ü"): others fall to the error below.
             m = _IDENT_RE.match(text, i)
             word = m.group(0)
             i = m.end()
@@ -238,7 +251,7 @@ def tokenize(text: str) -> list[Token]:
                 if lower == "in" and text[i:i + 1] == "~":
                     i += 1
                 tokens.append(Token(IDENT, text[start:i], start, text[start:i], space))
-        elif ch == "!" and (text[i + 1:i + 2].isalpha()):
+        elif ch == "!" and text[i + 1:i + 2].isascii() and text[i + 1:i + 2].isalpha():
             # Negated string operators: !contains, !has, !in, !in~, !startswith ...
             m = _IDENT_RE.match(text, i + 1)
             i = m.end()
@@ -252,5 +265,8 @@ def tokenize(text: str) -> list[Token]:
                     tokens.append(Token(OP, p, start, None, space))
                     break
             else:
+                if ch.isalpha():
+                    raise LexError(f"unexpected character {ch!r}: names are ASCII letters, digits and '_'", i,
+                                   f"quote the name, e.g. ['{_name_at(text, i)}'], or use ASCII letters only")
                 raise LexError(f"unexpected character {ch!r}", i, "remove it or quote it inside a string literal")
         space = False

@@ -77,3 +77,23 @@ def test_source_locations_are_one_based():
     assert src.location(0) == (1, 1)
     assert src.location(4) == (2, 2)
     assert src.location(6) == (3, 1)
+
+
+@pytest.mark.parametrize("text,pos", [
+    ("Ünï", 0), ("abé", 2), ("x !é 'a'", 2), ("٣", 0), ("1٣", 1), (".٣", 1),
+])
+def test_non_ascii_letters_and_digits_are_lex_errors_not_crashes(text, pos):
+    # Kusto.Language reads only ASCII names and digits (it reports "Unexpected: Ü"); a crash here was a bug
+    with pytest.raises(LexError) as caught:
+        tokenize(text)
+    assert caught.value.pos == pos
+
+
+def test_non_ascii_name_error_suggests_quoting():
+    with pytest.raises(LexError) as caught:
+        tokenize("extend Ünï = 1")
+    assert "['Ünï']" in caught.value.fix
+
+
+def test_non_ascii_text_in_strings_and_quoted_names_is_fine():
+    assert kinds("['Ünï'] 'é😀'") == [(QIDENT, "Ünï"), (STRING, "é😀"), (EOF, None)]
