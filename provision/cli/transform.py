@@ -17,19 +17,44 @@ from provision.cli.scenario import ENV_HELP, VAR_HELP, _user_errors, parse_vars
 transform_app = typer.Typer(name="transform", help="Check and run transformKql queries offline.", no_args_is_help=True)
 
 
-def _parse_columns(text: str, option: str) -> list[tuple[str, str]]:
-    """'Time:datetime,Msg:string' -> [(name, type)]; a bad item is a usage error."""
+def _parse_columns(text: str, option: str, stream: bool = False) -> list[tuple[str, str]]:
+    """'Time:datetime,Msg:string' -> [(name, type)]; a bad item is a usage error.
+
+    ``stream``: the columns are a DCR input stream, where ``guid`` is not a type
+    (azure-contract.md §5.2 [SPEC-DCR] ColumnDefinition.type).
+    """
     from provision.errors import SpecError
     from provision.kql.types import normalize_type
 
     columns = []
+    seen: dict[str, str] = {}
     for item in [part.strip() for part in text.split(",") if part.strip()]:
         name, sep, ctype = item.partition(":")
-        if not sep or not name.strip() or normalize_type(ctype) is None:
+        name, ctype = name.strip(), ctype.strip()
+        if not sep or not name or normalize_type(ctype) is None:
             raise SpecError(f"{option} item '{item}' is not NAME:TYPE",
                             hint="types: string, int, long, real, boolean, datetime, dynamic (tables also guid, dateTime)")
-        columns.append((name.strip(), ctype.strip()))
+        if stream and ctype.lower() == "guid":
+            raise SpecError(f"{option} item '{item}': guid is not a stream type",
+                            hint=f"declare it string and convert it in the query: extend {name} = toguid({name})")
+        if name.lower() in seen:
+            raise SpecError(f"{option} names column '{name}' twice (first as '{seen[name.lower()]}')",
+                            hint="column names are case-insensitive in KQL: keep one of them")
+        seen[name.lower()] = name
+        columns.append((name, ctype))
     return columns
+
+
+def _read_text(path: Path, option: str) -> str:
+    """The UTF-8 text of ``path``; an unreadable or non-text file is a usage error."""
+    from provision.errors import SpecError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"cannot read {option} {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise SpecError(f"cannot read {option} {path}: not UTF-8 text (byte {error.start})", hint="save it as UTF-8 text") from None
 
 
 def _table_columns(table: str | None, table_columns: str | None):
@@ -73,11 +98,8 @@ def check(
     if (query is None) == (query_file is None):
         raise SpecError("give the query with exactly one of --query or --query-file")
     if query_file is not None:
-        try:
-            query = query_file.read_text(encoding="utf-8")
-        except OSError as error:
-            raise SpecError(f"cannot read --query-file {query_file}: {error.strerror}") from None
-    inputs = _parse_columns(columns, "--columns")
+        query = _read_text(query_file, "--query-file")
+    inputs = _parse_columns(columns, "--columns", stream=True)
     table_cols, custom = _table_columns(table, table_columns)
     result = kql.check_transform(query, inputs, table_cols, profile=profile, custom_table=custom)
     if output_format == "json":
@@ -104,10 +126,7 @@ def check(
 def _read_rows(path: Path) -> list:
     from provision.errors import SpecError
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"cannot read --file {path}: {error.strerror}") from None
+    text = _read_text(path, "--file")
     if path.suffix.lower() == ".jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), 1):

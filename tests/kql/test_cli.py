@@ -92,3 +92,25 @@ def test_run_bad_inputs_are_clear_errors(tmp_path):
     assert result.exit_code == 1 and "flow number must be 1 to 1" in result.output
     result = invoke("transform", "run", str(QUICKSTART), "--flow", "other:1", "--file", str(bad))
     assert result.exit_code == 1 and "no rule 'other'" in result.output
+
+
+def test_non_utf8_files_are_clear_errors(tmp_path):
+    binary = tmp_path / "rows.json"
+    binary.write_bytes(b"\x80\x81\xff")
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(binary))
+    assert result.exit_code == 1 and "not UTF-8 text" in result.output, result.output
+    assert not isinstance(result.exception, UnicodeDecodeError)
+    result = invoke("transform", "check", "--columns", "Time:datetime", "--query-file", str(binary))
+    assert result.exit_code == 1 and "not UTF-8 text" in result.output, result.output
+
+
+def test_columns_twice_or_guid_input_are_usage_errors():
+    # a stream column named twice (KQL names are case-insensitive) would silently shadow the first
+    result = invoke("transform", "check", "--columns", "Time:datetime,time:string", "--query", "source")
+    assert result.exit_code == 1 and "twice" in result.output
+    # guid is a table type, not a stream type (azure-contract.md §5.2 [SPEC-DCR] ColumnDefinition.type)
+    result = invoke("transform", "check", "--columns", "Time:datetime,Id:guid", "--query", "source")
+    assert result.exit_code == 1 and "toguid(Id)" in result.output
+    result = invoke("transform", "check", "--columns", "Time:datetime", "--table-columns", "TimeGenerated:dateTime,Id:guid",
+                    "--query", "source | extend TimeGenerated = Time, Id = toguid('x')")
+    assert result.exit_code == 0, result.output
