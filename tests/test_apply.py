@@ -325,3 +325,28 @@ def test_unknown_app_id_is_a_publisher_not_found_problem(session, emu):
     with pytest.raises(PlanError):
         apply_plan(session, plan)
     assert emu.write_calls() == []
+
+
+def test_classic_table_is_a_live_problem_before_any_write(session, emu, azure):
+    # A table left by the Data Collector API (tableSubType Classic) must be migrated before a DCR can write to
+    # it (azure-contract.md §3: POST .../tables/{name}/migrate); plan says so with the other problems, at once.
+    emu.create_classic_table("AppEvents_CL", {"TimeGenerated": "dateTime", "Message": "string", "Level_s": "string"})
+    unknown_app = "a9a9a9a9-0000-4000-8000-000000000009"
+    plan = plan_scenario(session, scenario(QUICKSTART, session, LOCATION="eastus", SENDER_APP_ID=unknown_app))[2]
+    assert sorted(p.code for p in plan.problems) == ["ClassicTable", "LocationMismatch", "PublisherNotFound"]
+    classic = next(p for p in plan.problems if p.code == "ClassicTable")
+    assert "AppEvents_CL" in classic.message and "classic" in classic.message
+    assert "/tables/AppEvents_CL/migrate" in classic.fix and "new table name" in classic.fix
+    assert classic.line is not None and classic.file.endswith("quickstart.yaml")
+    with pytest.raises(PlanError, match="3 problem"):
+        apply_plan(session, plan, allow_destructive=True)
+    assert emu.write_calls() == []
+    # Doing what the problem says: migrate, then the plan proceeds (dropping the classic-only column is destructive).
+    azure.loganalytics().tables.migrate(seed.RESOURCE_GROUP, seed.WORKSPACE_NAME, "AppEvents_CL")
+    sc = scenario(QUICKSTART, session)
+    plan = plan_scenario(session, sc)[2]
+    assert not plan.problems
+    table = next(c for c in plan.pending if c.kind == "table")
+    assert (table.action, table.cls) == ("update", "data-affecting")
+    apply_plan(session, plan, allow_destructive=True)
+    assert not plan_scenario(session, sc)[2].has_changes

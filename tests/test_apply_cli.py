@@ -125,3 +125,12 @@ def test_apply_without_graph_permission_exits_1_with_the_fix(emu):
         assert "Traceback" not in result.output
         assert "Authorization_RequestDenied" in result.stderr and "object_id" in result.stderr
     assert emu.write_calls() == []
+
+
+def test_plan_reports_a_classic_table_and_exits_1(emu):
+    emu.create_classic_table("AppEvents_CL")
+    for fmt in ("text", "json", "markdown"):
+        result = run(emu, "plan", QUICKSTART, "--format", fmt, "--detailed-exitcode")
+        assert result.exit_code == 1, result.output
+        assert "ClassicTable" in result.stdout and "migrate" in result.stdout
+    assert emu.write_calls() == []

@@ -217,3 +217,27 @@ def test_parallel_writes_from_many_threads(azure, emu):
     assert emu.count("PUT", "Tables_CreateOrUpdate", 202) == 16
     listed = {t.name for t in la.tables.list_by_workspace(RG, WS)}
     assert set(names) <= listed
+
+
+def test_classic_table_and_migrate(azure, emu):
+    # A Data Collector API table reads back tableSubType Classic; POST .../migrate (Tables.json: 200, no body)
+    # makes it DataCollectionRuleBased. A PUT before migrating keeps it classic.
+    emu.create_classic_table("Legacy_CL", {"TimeGenerated": "dateTime", "Message_s": "string"})
+    la = azure.loganalytics()
+    got = la.tables.get(RG, WS, "Legacy_CL")
+    assert (got.properties.schema.table_type, got.properties.schema.table_sub_type) == ("CustomLog", "Classic")
+    la.tables.begin_create_or_update(RG, WS, "Legacy_CL", table_body(("Message_s", "string"),
+                                                                     retentionInDays=40)).result()
+    assert la.tables.get(RG, WS, "Legacy_CL").properties.schema.table_sub_type == "Classic"
+    with pytest.raises(HttpResponseError) as raised:
+        azure.loganalytics("nobody").tables.migrate(RG, WS, "Legacy_CL")
+    assert raised.value.error.code == "AuthorizationFailed"
+    assert la.tables.migrate(RG, WS, "Legacy_CL") is None
+    migrated = la.tables.get(RG, WS, "Legacy_CL")
+    assert migrated.properties.schema.table_sub_type == "DataCollectionRuleBased"
+    assert [c.name for c in migrated.properties.schema.columns] == ["TimeGenerated", "Message_s"]
+    la.tables.migrate(RG, WS, "Legacy_CL")  # again: nothing to do
+    with pytest.raises(ResourceNotFoundError):
+        la.tables.migrate(RG, WS, "Missing_CL")
+    with pytest.raises(ValueError, match="_CL"):
+        emu.create_classic_table("Syslog")

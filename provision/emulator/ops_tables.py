@@ -94,6 +94,33 @@ class TableOperations:
             return self._start_operation("delete", key, {**stored, "provisioningState": "Succeeded"}, workspace, stored["name"],
                                          api_version, f"{workspace['id']}/tables/{stored['name']}")
 
+    def Tables_Migrate(self, req: Request, sub: str, rg: str, ws: str, table: str) -> Response:
+        """POST .../tables/{table}/migrate: a classic table becomes DataCollectionRuleBased (200, no body)."""
+        _, workspace = self._table_context(req, sub, rg, ws, "Microsoft.OperationalInsights/workspaces/tables/migrate/action")
+        key = tables_id(workspace["id"], table)
+        with self.lock:
+            stored = self.store.get(key)
+            if stored is None:
+                raise arm.not_found(f"{WORKSPACE_TYPE}/{ws}/tables", table, rg)
+            self._check_not_locked(stored, table)
+            if stored.get("classic"):
+                stored["classic"] = False
+                stored["systemData"] = arm.system_data(req.claims.appid, stored.get("systemData"))
+                self.store.put(key, TABLE_STATE, stored)
+                self.changed()
+        return Response(200)
+
+    def create_classic_table(self, workspace_resource_id: str, name: str, columns: list[dict]) -> None:
+        """Test/bench knob: a classic custom table, as the Data Collector API creates one on first use."""
+        workspace = self.workspace(workspace_resource_id)
+        if workspace is None:
+            raise ValueError(f"no seeded workspace {workspace_resource_id}")
+        if not tables.is_custom(name):
+            raise ValueError(f"classic tables are custom tables: '{name}' must end in _CL")
+        with self.lock:
+            self.store.put(tables_id(workspace["id"], name), TABLE_STATE, tables.classic_state(name, columns), time.time())
+            self.changed()
+
     def OperationStatuses_Get(self, req: Request, sub: str, location: str, op_id: str) -> Response:
         arm.check_api_version(req.query, "Microsoft.OperationalInsights/locations/operationStatuses")
         self.authorize(req, "Microsoft.OperationalInsights/locations/operationStatuses/read", f"/subscriptions/{sub}")

@@ -57,6 +57,7 @@ ROUTES: list[Route] = [
     _r("PATCH", TABLE, "Tables_Update", ARM),
     _r("DELETE", TABLE, "Tables_Delete", ARM),
     _r("GET", TABLE + r"/operationresults/(?P<op_id>[^/]+)", "Tables_OperationResult", ARM),
+    _r("POST", TABLE + r"/migrate", "Tables_Migrate", ARM),
     _r("GET", SUB + r"/providers/microsoft\.operationalinsights/locations/(?P<location>[^/]+)/operationstatuses/(?P<op_id>[^/]+)",
        "OperationStatuses_Get", ARM),
     # Data collection rules and endpoints

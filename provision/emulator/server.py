@@ -374,6 +374,16 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def create_classic_table(self, name: str, columns=None, workspace: str = seed.WORKSPACE_ID) -> None:
+        """A classic (Data Collector API) custom table, ``tableSubType: Classic``, in a seeded workspace; the Tables
+        API's migrate (POST .../tables/{name}/migrate) turns it DCR-based. ``columns``: [{"name", "type"}] or
+        {name: type} (default TimeGenerated and RawData)."""
+        if columns is None:
+            columns = {"TimeGenerated": "dateTime", "RawData": "string"}
+        if isinstance(columns, dict):
+            columns = [{"name": n, "type": t} for n, t in columns.items()]
+        self.backend.create_classic_table(workspace, name, list(columns))
+
     def set_ingestion_limits(self, requests_per_minute: int = 12_000, bytes_per_minute: int = 2 * 10**9) -> None:
         """Per-DCR ingestion limits per minute (Azure's: 12,000 requests, 2 GB); beyond them: 429 with Retry-After."""
         self.backend.quota.requests_per_minute = requests_per_minute

@@ -104,6 +104,8 @@ def validate_put(name: str, body: dict, existing: dict | None, api_version: str)
         "description": schema.get("description", (existing or {}).get("description")),
         "displayName": schema.get("displayName", (existing or {}).get("displayName")),
         "columns": columns, "azure": azure is not None,
+        # A classic (Data Collector API) table stays classic until migrated (POST .../migrate, azure-contract.md §3).
+        "classic": bool((existing or {}).get("classic")),
     }
 
 
@@ -183,7 +185,7 @@ def render(workspace_id: str, state: dict) -> dict:
     total_value = retention_value if total_default else total
     azure = state.get("azure")
     columns = [{**c, "isDefaultDisplay": False, "isHidden": False} for c in state.get("columns", [])]
-    schema = {"name": state["name"], "tableType": "Microsoft" if azure else "CustomLog", "tableSubType": "DataCollectionRuleBased",
+    schema = {"name": state["name"], "tableType": "Microsoft" if azure else "CustomLog", "tableSubType": "Classic" if state.get("classic") else "DataCollectionRuleBased",
               "columns": columns, "source": "microsoft" if azure else "customer", "solutions": ["LogManagement"],
               "categories": [], "labels": []}
     if azure:
@@ -206,6 +208,15 @@ def render(workspace_id: str, state: dict) -> dict:
     if state.get("systemData"):
         body["systemData"] = state["systemData"]
     return body
+
+
+def classic_state(name: str, columns: list[dict]) -> dict:
+    """A custom table as the Data Collector API leaves it: tableSubType Classic (columns carry type suffixes
+    there, e.g. Message_s; any valid columns here)."""
+    columns = _validate_columns(name, columns, None)
+    return {"name": name, "plan": "Analytics", "retentionInDays": None, "totalRetentionInDays": None,
+            "description": None, "displayName": None, "columns": columns, "azure": False, "classic": True,
+            "provisioningState": "Succeeded"}
 
 
 def azure_default_state(name: str) -> dict:
