@@ -187,7 +187,8 @@ def tokenize(text: str) -> list[Token]:
             i = m.end()
             space = True
         if i >= n:
-            tokens.append(Token(EOF, "", n, None, space))
+            # end of query: right after the last token, so a caret does not land past trailing blank lines
+            tokens.append(Token(EOF, "", tokens[-1].end if tokens else 0, None, space))
             return tokens
         ch = text[i]
         start = i

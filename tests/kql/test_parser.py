@@ -83,7 +83,8 @@ def test_parse_operator():
 
 @pytest.mark.parametrize("text,pos,fragment", [
     ("source | extend", 15, "expected an expression"),
-    ("source | extend x = ", 20, "expected an expression"),
+    ("source | extend x = ", 19, "expected an expression"),  # end of query: right after the last token, as Kusto.Language
+    ("source | extend x =\n\n// done\n", 19, "expected an expression"),
     ("source | where (x", 17, "expected ')'"),
     ("source | 5", 9, "expected an operator"),
     ("source | extend x = 1 y", 22, "extraneous input 'y'"),
