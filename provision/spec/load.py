@@ -22,6 +22,7 @@ from pathlib import Path
 from provision.diagnostics import ERROR, Diagnostic
 from provision.ids import workspace_parts
 from provision.spec import tables as catalogue
+from provision.spec.positions import string_positions
 from provision.spec.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
 from provision.spec.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
 from provision.spec.variables import VariableSyntax, chain_lookup, has_variables, substitute
@@ -165,7 +166,8 @@ class _Loader:
                     value.line,
                     fix=f"pass --var {name}=..., set it in the environment's 'vars', export {name}, or write ${{{name}:-default}}",
                 )
-            return YStr.at(text, value.line, value.column, value.block)
+            # the text changed: keep where it starts, drop the style so no per-character mapping is attempted
+            return YStr.at(text, value.line, value.column, value.block, None, None)
         return value
 
     # -- typed model ------------------------------------------------------------
@@ -367,7 +369,9 @@ class _Loader:
             transform_value = YStr.at("source", line)
         transform = str(transform_value)
         t_line, t_column = self._text_start(transform_value, item.line_of("transform", line))
+        positions = self._positions(transform_value)
         shift = 0
+        insert_at = 0
         derived_flag = False
         output_stream = f"Custom-{table}" if table.endswith("_CL") else f"Microsoft-{table}"
         if not stream_names:
@@ -399,6 +403,7 @@ class _Loader:
                     first_old = transform.splitlines()[0] if transform else ""
                     first_new = new_transform.splitlines()[0]
                     shift = len(first_new) - len(first_old)
+                    insert_at = _SOURCE_HEAD.match(transform).end()
                     transform = new_transform
                     note += f"; guid columns {', '.join(guid_columns)} declared as string and toguid() added to the transform"
             self.notes.append(note + ")")
@@ -412,6 +417,8 @@ class _Loader:
             transform_line=t_line,
             transform_column=t_column,
             transform_shift=shift,
+            transform_insert_at=insert_at,
+            transform_positions=positions,
             index=index,
         )
 
@@ -434,6 +441,13 @@ class _Loader:
         if columns is None:
             return None
         return tuple(StreamColumn(name, stream_type_for_table_type(t)) for name, t in columns if normalise_table_type(t))
+
+    def _positions(self, value) -> tuple | None:
+        """File position of each character of a transform's text, when it can be traced exactly."""
+        if not isinstance(value, YStr) or value.style is None or value.line is None or value.column is None:
+            return None
+        positions = string_positions(str(value), value.style, (value.line, value.column), value.end, self.text_lines)
+        return tuple(positions) if positions is not None else None
 
     def _text_start(self, value, key_line: int | None) -> tuple[int | None, int | None]:
         """Line and column in the file where the text of a scalar starts."""

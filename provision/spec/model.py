@@ -62,6 +62,9 @@ class Flow:
     transform_line: int | None = None  # line where the transform text starts
     transform_column: int | None = None  # column (1-based) where the transform text starts on that line
     transform_shift: int = 0  # characters the tool inserted before the user's text on the transform's first line
+    transform_insert_at: int = 0  # offset in ``transform`` where those inserted characters start
+    # file (line, column) of each character of the user's transform text (spec/positions.py); None when unknown
+    transform_positions: tuple | None = field(default=None, compare=False, repr=False)
     index: int = 0  # position in the rule's flows (0-based)
 
 

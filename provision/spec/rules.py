@@ -310,29 +310,68 @@ def _check_kql(flow: Flow, input_columns, table_columns, out: _Out) -> None:
 
 
 def _shift(d: Diagnostic, flow: Flow, out: _Out) -> Diagnostic:
+    """Move a query-relative position (line:column inside the transform) to the scenario file.
+
+    Uses the per-character file positions of the transform text (spec/positions.py), so quoted
+    strings with escapes, folded ``>`` blocks and multi-line plain scalars land on the right
+    character. When those are unknown (e.g. the text was changed by ``${VAR}`` substitution), the
+    diagnostic is placed where the transform starts and says where inside the transform it is.
+    """
     from dataclasses import replace
 
     if flow.transform_line is None:
         return replace(d, file=out.file, source=d.source or SRC_KQL)
-    q_line = d.line or 1
-    line = flow.transform_line + q_line - 1
-    column = d.column
-    if column is not None and flow.transform_column is not None:
-        if q_line == 1:
-            column = flow.transform_column + max(column - 1 - flow.transform_shift, 0)
-        else:
-            column = flow.transform_column + column - 1 if _is_block(flow, out) else column
-    excerpt = d.excerpt
+    q_line, q_column = d.line or 1, d.column or 1
+    user_text, offset = _user_offset(flow, _query_offset(flow.transform, q_line, q_column))
+    positions = flow.transform_positions
+    if positions:
+        line, column = _file_position(user_text, positions, offset)
+        return replace(d, file=out.file, line=line, column=column, excerpt=_file_excerpt(out, line, column), source=d.source or SRC_KQL)
+    where = f" (at line {q_line}, column {q_column} of the transform text; its exact place in the file is not known: the text was changed by ${{VAR}} substitution or uses a YAML quoting the tool cannot trace)"
+    line, column = flow.transform_line, flow.transform_column
+    return replace(d, file=out.file, line=line, column=column, message=d.message + where, excerpt=d.excerpt, source=d.source or SRC_KQL)
+
+
+def _query_offset(text: str, line: int, column: int) -> int:
+    """0-based offset of a 1-based line:column in ``text`` (lines end at '\n', as the KQL lexer counts them)."""
+    offset = 0
+    for _ in range(line - 1):
+        newline = text.find("\n", offset)
+        if newline < 0:
+            return len(text)
+        offset = newline + 1
+    return min(offset + column - 1, len(text))
+
+
+def _user_offset(flow: Flow, offset: int) -> tuple[str, int]:
+    """The user's own transform text and the offset in it (undoing the toguid() extend the tool inserted)."""
+    if not flow.transform_shift:
+        return flow.transform, offset
+    at, shift = flow.transform_insert_at, flow.transform_shift
+    user_text = flow.transform[:at] + flow.transform[at + shift:]
+    if offset >= at + shift:
+        return user_text, offset - shift
+    return user_text, max(at - 1, 0) if offset >= at else offset
+
+
+def _file_position(user_text: str, positions, offset: int) -> tuple[int, int]:
+    """File line:column of ``user_text[offset]``; past the end (or in trailing blanks): just after the last character."""
+    last = len(user_text.rstrip())
+    if offset < min(last, len(positions)):
+        return positions[offset]
+    if last == 0 or last > len(positions):
+        return positions[0] if positions else (1, 1)
+    line, column = positions[last - 1]
+    return line, column + 1
+
+
+def _file_excerpt(out: _Out, line: int, column: int) -> str | None:
+    """The file's line with a caret under ``column`` (tabs kept so the caret lines up)."""
     src = out.file_line(line)
-    if src is not None and column is not None:
-        excerpt = f"{src}\n{' ' * (column - 1)}^"
-    return replace(d, file=out.file, line=line, column=column, excerpt=excerpt, source=d.source or SRC_KQL)
-
-
-def _is_block(flow: Flow, out: _Out) -> bool:
-    """Whether the transform was written as a ``|``/``>`` block (its text starts on its own line)."""
-    src = out.file_line(flow.transform_line or 0) or ""
-    return flow.transform_column is not None and src[: flow.transform_column - 1].strip() == ""
+    if src is None:
+        return None
+    prefix = "".join("\t" if ch == "\t" else " " for ch in src[: column - 1])
+    return f"{src}\n{prefix}{' ' * max(column - 1 - len(src), 0)}^"
 
 
 def _check_auxiliary_single_table(rule: Rule, scenario: Scenario, out: _Out) -> None:

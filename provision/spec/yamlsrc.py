@@ -33,11 +33,14 @@ class YStr(str):
     line: int | None = None
     column: int | None = None
     block: bool = False
+    style: str | None = None  # YAML scalar style: '' plain, "'", '"', '|', '>' (None when not from the file)
+    end: tuple[int, int] | None = None  # 1-based (line, column) just after the scalar
 
     @classmethod
-    def at(cls, text: str, line: int | None, column: int | None = None, block: bool = False) -> "YStr":
+    def at(cls, text: str, line: int | None, column: int | None = None, block: bool = False,
+           style: str | None = None, end: tuple[int, int] | None = None) -> "YStr":
         value = cls(text)
-        value.line, value.column, value.block = line, column, block
+        value.line, value.column, value.block, value.style, value.end = line, column, block, style, end
         return value
 
 
@@ -144,5 +147,6 @@ def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None):
     value = constructor.construct_object(node)
     if isinstance(value, str):
         block = node.style in ("|", ">")
-        return YStr.at(value, line, node.start_mark.column + 1, block)
+        end = (node.end_mark.line + 1, node.end_mark.column + 1)
+        return YStr.at(value, line, node.start_mark.column + 1, block, node.style or "", end)
     return value
