@@ -72,4 +72,7 @@ def caret_excerpt(text: str, line: int, column: int) -> str:
     """The ``line``-th line of ``text`` (1-based) with a caret under ``column``."""
     lines = text.splitlines() or [""]
     src = lines[min(max(line, 1), len(lines)) - 1]
-    return f"{src}\n{' ' * (max(column, 1) - 1)}^"
+    width = max(column, 1) - 1
+    # keep the line's tabs in the caret line so the caret sits under the character however tabs are shown
+    prefix = "".join("\t" if ch == "\t" else " " for ch in src[:width]) + " " * max(width - len(src), 0)
+    return f"{src}\n{prefix}^"

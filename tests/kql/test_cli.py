@@ -114,3 +114,12 @@ def test_columns_twice_or_guid_input_are_usage_errors():
     result = invoke("transform", "check", "--columns", "Time:datetime", "--table-columns", "TimeGenerated:dateTime,Id:guid",
                     "--query", "source | extend TimeGenerated = Time, Id = toguid('x')")
     assert result.exit_code == 0, result.output
+
+
+def test_caret_lines_up_under_a_query_with_tabs():
+    result = invoke("transform", "check", "--columns", "Time:datetime", "--query", "source\n\t| extend TimeGenerated = Time, X = nosuch(1)")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    source = next(ln for ln in lines if "nosuch(1)" in ln and "extend" in ln)
+    caret = lines[lines.index(source) + 1]
+    assert caret.expandtabs(8).index("^") == source.expandtabs(8).index("nosuch")
