@@ -120,18 +120,38 @@ def format_outputs(outputs: Outputs, fmt: str = "text", environ=None) -> str:
     if fmt == "azure-devops":
         return "\n".join(f"##vso[task.setvariable variable={k};isOutput=true]{v}" for k, v in variables(outputs))
     if fmt == "github":
-        environ = os.environ if environ is None else environ
-        target = environ.get("GITHUB_OUTPUT")
-        if not target:
-            raise ProvisionError("--format github needs $GITHUB_OUTPUT (set by GitHub Actions)",
-                                 hint="use --format env outside GitHub Actions")
+        target = github_output_path(environ)
         lines = "".join(f"{k.lower()}={v}\n" for k, v in variables(outputs))
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(lines)
+        try:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(lines)
+        except OSError as error:
+            raise _unwritable(target, error) from None
         return f"wrote {len(variables(outputs))} outputs to $GITHUB_OUTPUT"
     if fmt == "text":
         return _text(outputs)
     raise ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
+
+
+def github_output_path(environ=None) -> str:
+    """``$GITHUB_OUTPUT``, checked to be appendable; commands call this before talking to Azure, so that
+    ``apply --format github`` outside GitHub Actions fails before changing anything."""
+    environ = os.environ if environ is None else environ
+    target = environ.get("GITHUB_OUTPUT")
+    if not target:
+        raise ProvisionError("--format github needs $GITHUB_OUTPUT (set by GitHub Actions)",
+                             hint="use --format env outside GitHub Actions")
+    try:
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise _unwritable(target, error) from None
+    return target
+
+
+def _unwritable(target: str, error: OSError) -> ProvisionError:
+    return ProvisionError(f"cannot append to $GITHUB_OUTPUT ({target}): {error.strerror or error}",
+                          hint="GitHub Actions sets GITHUB_OUTPUT to a writable file; unset it or point it at one")
 
 
 def _text(outputs: Outputs) -> str:

@@ -134,3 +134,23 @@ def test_plan_reports_a_classic_table_and_exits_1(emu):
         assert result.exit_code == 1, result.output
         assert "ClassicTable" in result.stdout and "migrate" in result.stdout
     assert emu.write_calls() == []
+
+
+def test_format_github_checks_github_output_before_any_call(emu, tmp_path):
+    # Outside GitHub Actions (or with an unwritable $GITHUB_OUTPUT), apply must fail before changing anything,
+    # not after the work is done.
+    for env, message in (({"GITHUB_OUTPUT": ""}, "needs $GITHUB_OUTPUT"),
+                         ({"GITHUB_OUTPUT": str(tmp_path / "missing" / "out")}, "cannot append to $GITHUB_OUTPUT")):
+        for command in ("apply", "outputs"):
+            result = run(emu, command, QUICKSTART, "--yes" if command == "apply" else "--cloud=local",
+                         "--format", "github", env=env)
+            assert result.exit_code == 1 and message in result.stderr, result.output
+            assert "Traceback" not in result.output and "internal error" not in result.output
+    assert emu.calls == []
+    target = tmp_path / "github_output"
+    result = run(emu, "apply", QUICKSTART, "--yes", "--format", "github", env={"GITHUB_OUTPUT": str(target)})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("outputs to $GITHUB_OUTPUT")
+    pairs = dict(line.split("=", 1) for line in target.read_text().splitlines())
+    assert pairs["dcr_dcr_quickstart_immutable_id"].startswith("dcr-")
+    assert pairs["provision_audience"] == "https://monitor.azure.com"

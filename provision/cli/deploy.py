@@ -180,10 +180,8 @@ def apply_command(
     fmt: str = typer.Option("text", "--format", "-f", help="Outputs as text | json | env | github | azure-devops."),
 ) -> None:
     """Apply the scenario: tables -> DCE -> DCRs -> role assignments, then print the outputs."""
-    from provision.outputs import FORMATS
 
-    if fmt not in FORMATS:
-        _fail(ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}"))
+    _check_output_format(fmt)
     echo = _printer(to_stderr=fmt != "text")
     colour = _colour(sys.stderr if fmt != "text" else sys.stdout)
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
@@ -204,6 +202,19 @@ def apply_command(
         outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
         echo("")
         typer.echo(format_outputs(outputs, fmt))
+
+
+def _check_output_format(fmt: str) -> None:
+    """Before any call to Azure: a known format, and for ``github`` a writable ``$GITHUB_OUTPUT``."""
+    from provision.outputs import FORMATS, github_output_path
+
+    if fmt not in FORMATS:
+        _fail(ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}"))
+    if fmt == "github":
+        try:
+            github_output_path()
+        except ProvisionError as error:
+            _fail(error)
 
 
 def _confirm(yes: bool) -> None:
@@ -248,10 +259,8 @@ def outputs_command(
     fmt: str = typer.Option("text", "--format", "-f", help="text | json | env | github | azure-devops"),
 ) -> None:
     """Print what senders need (reads live state, changes nothing)."""
-    from provision.outputs import FORMATS
 
-    if fmt not in FORMATS:
-        _fail(ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}"))
+    _check_output_format(fmt)
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
         from provision.outputs import collect, format_outputs
 
