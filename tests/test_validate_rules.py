@@ -185,6 +185,9 @@ CASES = [
     # structure
     ("UnknownKey", lambda d: d.update(locaton="westeurope"), nothing, "README"),
     ("MissingKey", lambda d: d.pop("location"), nothing, "README"),
+    ("EmptyValue", lambda d: d.update(workspace="${NOT_SET_ANYWHERE:-}"), nothing, "README"),  # was reported as "missing"
+    ("DuplicateFlow", lambda d: d["rules"]["dcr-orders"]["flows"].append({"table": "Orders_CL"}),
+     lambda d: d["rules"]["dcr-orders"]["flows"].append({"table": "Orders_CL", "transform": "source | where Amount > 0"}), "DOC-DCR-STRUCT"),
     ("WorkspaceId", lambda d: d.update(workspace="law-local"), nothing, "azure-contract.md §2"),
     ("ResourceGroupName", lambda d: d.update(resource_group="rg/local"), lambda d: d.update(resource_group="rg.local(1)"), "CT5"),
     ("EnsureValue", table_props(ensure="deleted"), table_props(ensure="present"), "README"),
@@ -283,3 +286,19 @@ def test_diagnostics_point_at_the_offending_line(tmp_path):
     where = {d.code: d.line for d in diagnostics}
     assert where["RetentionRange"] == 6
     assert where["ColumnReserved"] == 9
+
+
+def test_an_unresolved_resource_group_is_reported_once_as_a_variable(tmp_path):
+    _, diagnostics, _ = run(tmp_path, edit(lambda d: d.update(resource_group="${NOT_SET_ANYWHERE}")))
+    assert [d.code for d in diagnostics if d.is_error] == ["UnresolvedVariable"]
+
+
+def test_a_folder_or_a_non_utf8_file_is_a_clear_error(tmp_path):
+    folder = tmp_path / "s.yaml"
+    folder.mkdir()
+    _, diagnostics = validate_scenario(folder)
+    assert [d.code for d in diagnostics] == ["FileUnreadable"] and "is a folder" in diagnostics[0].message
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"location: x\n# caf\xe9\n")
+    _, diagnostics = validate_scenario(latin)
+    assert [(d.code, d.line) for d in diagnostics] == [("FileUnreadable", 2)] and "not UTF-8" in diagnostics[0].message

@@ -77,7 +77,14 @@ class _Loader:
         except FileNotFoundError:
             self.error("FileNotFound", f"scenario file '{self.file}' does not exist", None, fix="check the path")
             return None, self.diagnostics
-        except (OSError, UnicodeDecodeError) as error:
+        except IsADirectoryError:
+            self.error("FileUnreadable", f"'{self.file}' is a folder, not a scenario file", None, fix="pass the path of a .yaml file, e.g. scenarios/quickstart.yaml")
+            return None, self.diagnostics
+        except UnicodeDecodeError as error:
+            line = self.path.read_bytes()[: error.start].count(b"\n") + 1
+            self.error("FileUnreadable", f"'{self.file}' is not UTF-8 text (byte {error.start} on line {line})", line, fix="save the file as UTF-8 text")
+            return None, self.diagnostics
+        except OSError as error:
             self.error("FileUnreadable", f"cannot read '{self.file}': {error}", None, fix="save the file as UTF-8 text and check its permissions")
             return None, self.diagnostics
         self.text_lines = text.splitlines()
@@ -174,8 +181,11 @@ class _Loader:
     def _scenario(self, doc: YMap) -> Scenario | None:
         self._unknown_keys(doc, TOP_KEYS, "")
         for key in REQUIRED_TOP:
-            if key not in doc or doc[key] in (None, ""):
+            if key not in doc:
                 self.error("MissingKey", f"required key '{key}' is missing", doc.line_of(key, 1), fix=_REQUIRED_FIX[key])
+            elif doc[key] in (None, ""):
+                # present but empty: often a ${VAR:-} default or an environment override that resolved to nothing
+                self.error("EmptyValue", f"'{key}' is empty", doc.line_of(key, 1), fix=_REQUIRED_FIX[key].replace("add ", "write ", 1))
         location = self._string(doc, "location", "")
         workspace = self._string(doc, "workspace", "")
         resource_group = self._string(doc, "resource_group", "")
@@ -186,7 +196,7 @@ class _Loader:
             except ValueError as problem:
                 self.error("WorkspaceId", f"workspace '{workspace}' is {problem}", doc.line_of("workspace"), fix="copy the workspace's Resource ID from its JSON view in the portal", source="azure-contract.md §2")
         subscription = self._string(doc, "subscription", subscription)
-        if resource_group and (len(resource_group) > 90 or not re.fullmatch(r"[-\w._()]+", resource_group)):
+        if resource_group and "${" not in resource_group and (len(resource_group) > 90 or not re.fullmatch(r"[-\w._()]+", resource_group)):
             self.error("ResourceGroupName", f"resource_group '{resource_group}' is not a valid resource group name", doc.line_of("resource_group"), fix="1-90 letters, digits, '-', '_', '.', '(' or ')'", source=SRC_ARM_RG)
         name = self._string(doc, "name", self.path.stem)
 

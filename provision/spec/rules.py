@@ -202,7 +202,24 @@ def check_rule(rule: Rule, scenario: Scenario, out: _Out) -> None:
                   "split it into several rules", SRC_DCR_LIMITS)
     for flow in rule.flows:
         _check_flow(rule, flow, scenario, out)
+    _check_duplicate_flows(rule, out)
     _check_auxiliary_single_table(rule, scenario, out)
+
+
+def _check_duplicate_flows(rule: Rule, out: _Out) -> None:
+    """The same streams, table and transform twice: every record would be stored twice.
+
+    [DOC-DCR-STRUCT] §Data flows allows several flows for one stream to *different* tables
+    (azure-contract.md §5.2); an exact copy is always a mistake, so it is a warning.
+    """
+    seen: dict[tuple, int] = {}
+    for flow in rule.flows:
+        key = (tuple(sorted(flow.streams)), flow.table, " ".join(flow.transform.split()))
+        if key in seen:
+            out.warning("DuplicateFlow", f"flow {flow.index + 1} of rule '{rule.name}' repeats flow {seen[key] + 1} (same streams, table and transform): every record would be ingested twice",
+                        flow.line or rule.line, f"remove flow {flow.index + 1}", SRC_DATAFLOW + " (several flows per stream are for different tables)")
+        else:
+            seen[key] = flow.index
 
 
 def _check_stream(rule: Rule, stream: str, columns, out: _Out) -> None:
