@@ -76,7 +76,8 @@ def _default_templates_dir() -> Path:
 
 def _environment(templates_dir=None):
     if templates_dir is not None and not Path(templates_dir).is_dir():
-        raise RenderError(f"templates directory '{templates_dir}' does not exist", hint="pass a folder holding *.json.j2 files to --templates")
+        problem = "is a file, not a folder" if Path(templates_dir).exists() else "does not exist"
+        raise RenderError(f"templates directory '{templates_dir}' {problem}", hint="pass a folder holding *.json.j2 files to --templates")
     return _cached_environment(None if templates_dir is None else str(Path(templates_dir).resolve()))
 
 
@@ -99,6 +100,26 @@ def _cached_environment(templates_dir: str | None):
     return env
 
 
+def _template_line(error: BaseException) -> str:
+    """' line N' of the template where rendering failed (Jinja puts template lines in the traceback), or ''."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    return f" line {frames[-1].lineno}" if frames else ""
+
+
+def _json_error_excerpt(text: str, error: json.JSONDecodeError) -> str:
+    """The rendered text around a JSON error, with a caret (the template is what to fix)."""
+    lines = text.splitlines()
+    if error.pos >= len(text.rstrip()):
+        last = lines[-1] if lines else ""
+        return f"the rendered text ends early (an unclosed {{ or [, or a missing value?); it ends with:\n    {last}"
+    shown = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+    before = lines[error.lineno - 2] if error.lineno >= 2 else None
+    excerpt = ([f"    {before}"] if before is not None and before.strip() else []) + [f"    {shown}", "    " + " " * (error.colno - 1) + "^"]
+    return "fix the template so it renders JSON; rendered text:\n" + "\n".join(excerpt)
+
+
 def _tojson(value, indent=None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent)
 
@@ -106,24 +127,24 @@ def _tojson(value, indent=None) -> str:
 def _render(env, name: str, **context) -> dict:
     import jinja2
 
+    template = None
     try:
-        text = env.get_template(name).render(**context)
+        template = env.get_template(name)
+        text = template.render(**context)
     except jinja2.TemplateNotFound as error:
         raise RenderError(f"template '{name}' not found", hint=f"missing file {error.name}; user templates override defaults of the same name") from None
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(f"template '{error.filename or name}' line {error.lineno}: {error.message}") from None
     except jinja2.UndefinedError as error:
-        raise RenderError(f"template '{name}' uses an undefined value: {error.message}", hint="check the names against the context documented at the top of the default template") from None
+        raise RenderError(f"template '{getattr(template, 'filename', None) or name}'{_template_line(error)} uses an undefined value: {error.message}", hint="check the names against the context documented at the top of the default template") from None
     except Exception as error:  # a filter or expression failed inside the template
-        raise RenderError(f"template '{name}' failed: {type(error).__name__}: {error}") from None
+        raise RenderError(f"template '{getattr(template, 'filename', None) or name}'{_template_line(error)} failed: {type(error).__name__}: {error}") from None
     try:
         body = json.loads(text)
     except json.JSONDecodeError as error:
-        lines = text.splitlines()
-        shown = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
         raise RenderError(
-            f"template '{name}' did not produce valid JSON: {error.msg} at rendered line {error.lineno} column {error.colno}",
-            hint=f"rendered line: {shown.strip()}",
+            f"template '{template.filename or name}' did not produce valid JSON: {error.msg} at rendered line {error.lineno} column {error.colno}",
+            hint=_json_error_excerpt(text, error),
         ) from None
     if not isinstance(body, dict):
         raise RenderError(f"template '{name}' must produce a JSON object, not {type(body).__name__}")

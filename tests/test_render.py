@@ -150,8 +150,29 @@ def test_broken_user_templates_raise_render_error_naming_the_template(tmp_path, 
 
 
 def test_missing_templates_dir_is_a_render_error(tmp_path):
-    with pytest.raises(RenderError):
+    with pytest.raises(RenderError) as caught:
         render_resources(scenario("quickstart"), templates_dir=tmp_path / "nope")
+    assert "does not exist" in caught.value.message
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RenderError) as caught:
+        render_resources(scenario("quickstart"), templates_dir=tmp_path / "file")
+    assert "is a file, not a folder" in caught.value.message
+
+
+def test_template_errors_say_which_file_and_line_and_show_the_rendered_json(tmp_path):
+    (tmp_path / "table.json.j2").write_text('{\n  "a": 1,\n  "b": {{ nope.x }}\n}\n')
+    with pytest.raises(RenderError) as caught:
+        render_resources(scenario("quickstart"), templates_dir=tmp_path)
+    assert f"{tmp_path / 'table.json.j2'}' line 3 uses an undefined value" in caught.value.message
+    (tmp_path / "table.json.j2").write_text('{\n  "name": {{ table.name | tojson }} "x": 1\n}\n')
+    with pytest.raises(RenderError) as caught:
+        render_resources(scenario("quickstart"), templates_dir=tmp_path)
+    shown = caught.value.hint.splitlines()
+    assert shown[-2].strip() == '"name": "AppEvents_CL" "x": 1' and shown[-1].index("^") == shown[-2].index('"x"')
+    (tmp_path / "table.json.j2").write_text('{"name": {{ table.name | tojson }},')
+    with pytest.raises(RenderError) as caught:
+        render_resources(scenario("quickstart"), templates_dir=tmp_path)
+    assert "ends early" in caught.value.hint
 
 
 # -- ARM --------------------------------------------------------------------------------------------
@@ -259,4 +280,4 @@ def test_cli_render_into_a_file_instead_of_a_folder_is_a_clear_error(tmp_path):
     target = tmp_path / "afile"
     target.write_text("")
     result = runner.invoke(app, ["render", str(REPO / "scenarios" / "quickstart.yaml"), "--out", str(target)])
-    assert result.exit_code == 1 and "cannot write into" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "is a file, not a folder" in result.output and "Traceback" not in result.output

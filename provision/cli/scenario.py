@@ -101,6 +101,10 @@ def render(
 
     if output_format not in ("json", "arm"):
         raise SpecError(f"--format '{output_format}' is not one of json, arm")
+    if out is not None and out.exists() and not out.is_dir():
+        from provision.errors import RenderError
+
+        raise RenderError(f"--out '{out}' is a file, not a folder", hint="give a folder (it is created when missing) or remove the file")
     scenario = require_valid(file, env=env, variables=parse_vars(var))
     for note in scenario.notes:
         typer.echo(f"{file}: info: {note}", err=True)
