@@ -248,10 +248,17 @@ def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=
     elif environ.get("PROVISION_LOCAL_URL"):
         local_env = environ
     else:
-        from provision.emulator import Emulator
+        from provision.emulator import Emulator, StateDirError
 
         started = emulator = Emulator(state_dir=Path(state_dir or DEFAULT_LOCAL_STATE))
-        emulator.start()
+        try:
+            emulator.start()
+        except StateDirError as error:
+            raise ProvisionError(str(error), hint="pass --state DIR with a directory you can write, or run `provision "
+                                 "emulator serve` and export the variables it prints (PROVISION_LOCAL_URL, ...)") from None
+        except OSError as error:
+            raise ProvisionError(f"cannot start the local emulator on 127.0.0.1: {error.strerror or error}",
+                                 hint="run `provision emulator serve --port N` and export the variables it prints") from None
         local_env = emulator.env()
     if identity is not None:
         local_env = {**local_env, "AZURE_CLIENT_ID": identity[0], "AZURE_CLIENT_SECRET": identity[1]}

@@ -154,3 +154,19 @@ def test_format_github_checks_github_output_before_any_call(emu, tmp_path):
     pairs = dict(line.split("=", 1) for line in target.read_text().splitlines())
     assert pairs["dcr_dcr_quickstart_immutable_id"].startswith("dcr-")
     assert pairs["provision_audience"] == "https://monitor.azure.com"
+
+
+def test_unusable_state_dir_is_a_clear_error(tmp_path):
+    # --cloud local without PROVISION_LOCAL_URL starts the emulator on --state: a file, a path under a file, or
+    # a file that is not the emulator's database are user errors (exit 1, what and how to fix), not internal errors.
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "state.sqlite3").write_text("not a database")
+    for state, reason in ((a_file, "it is a file"), (a_file / "sub", "Not a directory"), (junk, "not a database")):
+        result = CliRunner().invoke(app, ["plan", QUICKSTART, "--cloud", "local", "--state", str(state)],
+                                    env={"PROVISION_LOCAL_URL": ""})
+        assert result.exit_code == 1, result.output
+        assert "as the emulator's state directory" in result.stderr and reason in result.stderr
+        assert "--state DIR" in result.stderr and "internal error" not in result.output

@@ -163,3 +163,11 @@ def test_serve_port_in_use_is_a_clear_error(tmp_path):
         result = CliRunner().invoke(app, ["emulator", "serve", "--port", str(port), "--state", str(tmp_path)])
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_serve_unusable_state_dir_is_not_a_port_error(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    result = CliRunner().invoke(app, ["emulator", "serve", "--state", str(a_file)])
+    assert result.exit_code == 1
+    assert "state directory: it is a file" in result.output and "cannot listen" not in result.output

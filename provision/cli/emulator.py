@@ -43,7 +43,7 @@ def serve(
                                           "application permissions of a seeded app ('APP_ID=' for none; repeatable)."),
 ) -> None:
     """Run the local Azure until interrupted; print the environment clients need."""
-    from provision.emulator import Emulator
+    from provision.emulator import Emulator, StateDirError
     from provision.emulator.knobs import Fault, Latency
 
     if bind not in ("127.0.0.1", "localhost"):
@@ -59,6 +59,8 @@ def serve(
         _fail(str(error))
     try:
         emu.start()
+    except StateDirError as error:
+        _fail(f"{error}; pass --state DIR with a directory you can write.")
     except OSError as error:
         _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
     env = emu.env()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import struct
 import tempfile
 import threading
@@ -42,6 +43,10 @@ class Call(tuple):
 
     def __repr__(self):
         return f"Call({self.method} {self.path} -> {self.status}, {self.operation})"
+
+
+class StateDirError(Exception):
+    """The state directory cannot be used: not a directory, not writable, or not an emulator's SQLite file."""
 
 
 class _Reset(Exception):
@@ -230,12 +235,23 @@ class Emulator:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Emulator":
+        """Open the state dir (``StateDirError`` if it cannot be used) and serve (``OSError`` if the port is taken)."""
         if self._server is not None:
             return self
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.ca_path = tls.ensure_certificates(self.state_dir)
-        self.backend = Backend(Store(self.state_dir / DB_FILE), lro_seconds=self._lro_seconds,
-                               role_propagation_seconds=self._propagation)
+        store = None
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            raise StateDirError(f"cannot use '{self.state_dir}' as the emulator's state directory: it is a file")
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self.ca_path = tls.ensure_certificates(self.state_dir)
+            store = Store(self.state_dir / DB_FILE)
+            self.backend = Backend(store, lro_seconds=self._lro_seconds, role_propagation_seconds=self._propagation)
+            self.backend.store.set_meta("opened", str(time.time()))  # fails now, not mid-request, if read-only
+        except (OSError, sqlite3.Error) as error:
+            if store is not None:
+                store.close()
+            reason = getattr(error, "strerror", None) or str(error)
+            raise StateDirError(f"cannot use '{self.state_dir}' as the emulator's state directory: {reason}") from None
         self.backend.graph_roles = dict(self._graph_roles)
         self.backend.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
         try:
