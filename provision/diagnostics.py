@@ -71,8 +71,20 @@ def has_errors(diagnostics) -> bool:
 def caret_excerpt(text: str, line: int, column: int) -> str:
     """The ``line``-th line of ``text`` (1-based) with a caret under ``column``."""
     lines = text.splitlines() or [""]
-    src = lines[min(max(line, 1), len(lines)) - 1]
+    return caret_line(lines[min(max(line, 1), len(lines)) - 1], column)
+
+
+EXCERPT_WIDTH = 120  # longer lines are cut around the caret ("..." marks the cut)
+
+
+def caret_line(src: str, column: int) -> str:
+    """``src`` (one line) with a caret under ``column`` (1-based) on the next line."""
     width = max(column, 1) - 1
+    if len(src) > EXCERPT_WIDTH:
+        start = max(0, min(width - EXCERPT_WIDTH // 2, len(src) - EXCERPT_WIDTH))
+        end = start + EXCERPT_WIDTH
+        src = ("..." if start else "") + src[start:end] + ("..." if end < len(src) else "")
+        width = width - start + (3 if start else 0)
     # keep the line's tabs in the caret line so the caret sits under the character however tabs are shown
     prefix = "".join("\t" if ch == "\t" else " " for ch in src[:width]) + " " * max(width - len(src), 0)
     return f"{src}\n{prefix}^"

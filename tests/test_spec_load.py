@@ -339,3 +339,31 @@ def test_a_flow_to_an_unknown_table_is_one_error(tmp_path):
     text = HEAD + "rules:\n  r:\n    flows: [{table: Nope_CL}]\n"
     _, diagnostics = validate_scenario(write(tmp_path, text))
     assert [(d.code, d.line) for d in diagnostics] == [("FlowTableUnknown", 6)]
+
+
+BOMB = "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh"))
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("a: &a [x, x, x, x, x, x, x, x, x]\n" + BOMB, "expands to more than"),  # 9**8 values from a few lines
+    ("a: &a [*a]\n", "refers to a mapping or list that contains it"),
+    ("a: " + "[" * 80 + "]" * 80 + "\n", "nested more than"),
+])
+def test_alias_bombs_cycles_and_deep_nesting_are_errors_not_hangs(tmp_path, text, fragment):
+    scenario, diagnostics = load_scenario(write(tmp_path, text))
+    assert scenario is None
+    assert [d.code for d in diagnostics] == ["YamlTooComplex"] and fragment in diagnostics[0].message
+
+
+def test_excerpts_of_very_long_lines_are_cut_around_the_caret(tmp_path):
+    query = "source | extend TimeGenerated = now()" + " | extend a = 1" * 300 + " | extend b = nosuch(1)"
+    text = HEAD + (
+        "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime}\n"
+        "rules:\n  r:\n    streams:\n      Custom-In: {X: string}\n"
+        f"    flows:\n      - stream: Custom-In\n        table: A_CL\n        transform: {query} | project TimeGenerated\n"
+    )
+    _, diagnostics = validate_scenario(write(tmp_path, text))
+    error = next(d for d in diagnostics if d.code == "UnknownFunction")
+    shown, caret = error.excerpt.splitlines()
+    assert len(shown) <= 130 and shown.startswith("...")
+    assert shown[caret.index("^"):].startswith("nosuch(")

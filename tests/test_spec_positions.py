@@ -89,9 +89,9 @@ def test_kql_error_caret_is_on_the_right_character_in_the_file(tmp_path, name):
     line = text.splitlines()[error.line - 1]
     assert line[error.column - 1:].startswith("nosuch("), (error.line, error.column, line)
     source_line, caret_line = error.excerpt.splitlines()
-    assert source_line == line
+    assert source_line.strip(".") in line  # (lines over 120 characters are cut around the caret)
     # the caret lines up under the function even when the line holds tabs (tabs are repeated, not replaced)
-    assert caret_line.expandtabs(8).index("^") == line[: error.column - 1].expandtabs(8).__len__()
+    assert source_line.expandtabs(8)[caret_line.expandtabs(8).index("^"):].startswith("nosuch(")
 
 
 def test_end_of_query_error_points_after_the_last_character_not_past_the_block(tmp_path):

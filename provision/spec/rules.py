@@ -384,11 +384,10 @@ def _file_position(user_text: str, positions, offset: int) -> tuple[int, int]:
 
 def _file_excerpt(out: _Out, line: int, column: int) -> str | None:
     """The file's line with a caret under ``column`` (tabs kept so the caret lines up)."""
+    from provision.diagnostics import caret_line
+
     src = out.file_line(line)
-    if src is None:
-        return None
-    prefix = "".join("\t" if ch == "\t" else " " for ch in src[: column - 1])
-    return f"{src}\n{prefix}{' ' * max(column - 1 - len(src), 0)}^"
+    return None if src is None else caret_line(src, column)
 
 
 def _check_auxiliary_single_table(rule: Rule, scenario: Scenario, out: _Out) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import yaml
 
-from provision.diagnostics import ERROR, Diagnostic
+from provision.diagnostics import ERROR, Diagnostic, caret_line
 
 try:  # libyaml keeps marks too and is several times faster
     _Loader = yaml.CSafeLoader
@@ -82,7 +82,7 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[object, list[Diagnos
         problem = " ".join(p for p in (error.context, error.problem) if p) or "malformed YAML"
         excerpt = None
         if mark is not None and mark.line < len(text.splitlines()):
-            excerpt = text.splitlines()[mark.line] + "\n" + " " * mark.column + "^"
+            excerpt = caret_line(text.splitlines()[mark.line], mark.column + 1)
         diagnostics.append(
             Diagnostic(
                 ERROR,
@@ -105,10 +105,56 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[object, list[Diagnos
     if node is None:
         return None, diagnostics
     constructor = yaml.SafeLoader("")  # only its scalar constructors are used
-    return _build(node, constructor, diagnostics, file), diagnostics
+    budget = _Budget()
+    try:
+        return _build(node, constructor, diagnostics, file, budget), diagnostics
+    except _TooBig as problem:
+        diagnostics.append(Diagnostic(ERROR, "YamlTooComplex", str(problem), fix=problem.fix, file=file, line=problem.line, source=SOURCE_YAML))
+        return None, diagnostics
 
 
-def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None):
+MAX_VALUES = 200_000  # a 500-column table is ~1,000 values; this only stops alias bombs (&a [*b, *b, ...])
+MAX_DEPTH = 64  # scenario files nest about 6 deep
+
+
+class _TooBig(Exception):
+    def __init__(self, message: str, line: int, fix: str):
+        super().__init__(message)
+        self.line, self.fix = line, fix
+
+
+class _Budget:
+    """Guards the walk over the node graph: aliases may repeat (or contain) a node, so a small file can expand forever."""
+
+    def __init__(self):
+        self.values = 0
+        self.open: set[int] = set()  # nodes being built (an alias to one of them is a cycle)
+
+    def enter(self, node, depth: int) -> None:
+        line = node.start_mark.line + 1
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooBig(f"the file expands to more than {MAX_VALUES:,} values (YAML aliases repeating anchors?)", line,
+                          "write the values out, or use fewer nested &anchor/*alias references")
+        if id(node) in self.open:
+            raise _TooBig("a YAML alias refers to a mapping or list that contains it (an endless value)", line, "remove the *alias from inside its own &anchor")
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"values are nested more than {MAX_DEPTH} levels deep", line, "flatten the structure: scenario files nest a few levels only")
+
+
+def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None, budget: _Budget | None = None, depth: int = 0):
+    budget = budget or _Budget()
+    budget.enter(node, depth)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        budget.open.add(id(node))
+        try:
+            return _build_collection(node, constructor, diagnostics, file, budget, depth)
+        finally:
+            budget.open.discard(id(node))
+    return _build_collection(node, constructor, diagnostics, file, budget, depth)
+
+
+def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: str | None, budget: "_Budget", depth: int):
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result = YMap(line=line)
@@ -119,7 +165,7 @@ def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None):
                 # keys are names as written: a column called On, No or 1 stays a string (YAML 1.1 would make it a bool/int)
                 key = YStr.at(key_node.value, key_line, key_node.start_mark.column + 1)
             else:
-                key = _build(key_node, constructor, diagnostics, file)
+                key = _build(key_node, constructor, diagnostics, file, budget, depth + 1)
             if isinstance(key, (YMap, YList)):
                 diagnostics.append(Diagnostic(ERROR, "YamlKey", "a mapping key must be a plain value", fix="use a string key", file=file, line=key_line, source=SOURCE_YAML))
                 continue
@@ -135,13 +181,13 @@ def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None):
                         source=SOURCE_YAML,
                     )
                 )
-            result[key] = _build(value_node, constructor, diagnostics, file)
+            result[key] = _build(value_node, constructor, diagnostics, file, budget, depth + 1)
             result.key_lines[key] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
         result = YList(line=line)
         for item in node.value:
-            result.append(_build(item, constructor, diagnostics, file))
+            result.append(_build(item, constructor, diagnostics, file, budget, depth + 1))
             result.item_lines.append(item.start_mark.line + 1)
         return result
     value = constructor.construct_object(node)
