@@ -130,6 +130,9 @@ class Session:
         try:
             self.credential.get_token(self.cloud.arm_scope)
         except ClientAuthenticationError as error:
+            transport = transport_problem(str(error), self.cloud.name == "local")
+            if transport:
+                raise AzureError(f"signing in to {self.cloud.name} failed: {transport[0]}", hint=transport[1]) from None
             raise AzureError(f"signing in to {self.cloud.name} failed: {str(error).splitlines()[0]}",
                              hint="sign in (az login, workload identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/"
                                   "AZURE_CLIENT_SECRET); on --cloud local check the emulator's variables") from None
@@ -282,9 +285,14 @@ def _local_session(profile, env: dict, polling_interval, retry, started) -> Sess
             hint="export the variables `provision emulator serve` prints (or source its --env-file), or unset "
                  "PROVISION_LOCAL_URL to let the command start the emulator itself")
     ca = env.get("PROVISION_LOCAL_CA") or env.get("REQUESTS_CA_BUNDLE") or True
+    if ca is not True and not Path(ca).is_file():
+        raise ProvisionError(f"the emulator's CA file {ca} (REQUESTS_CA_BUNDLE) does not exist",
+                             hint="re-export the variables `provision emulator serve` printed (source its --env-file), "
+                                  "or unset PROVISION_LOCAL_URL to let the command start the emulator itself")
     authority = env.get("AZURE_AUTHORITY_HOST") or url
     credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
-                                        authority=authority, disable_instance_discovery=True, connection_verify=ca)
+                                        authority=authority, disable_instance_discovery=True, connection_verify=ca,
+                                        **retry)
     if polling_interval is None:
         polling_interval = 0.5  # the longest wait between status polls (apply backs off up to it)
     local = {k: v for k, v in env.items() if k.startswith("PROVISION_LOCAL_")}
@@ -306,8 +314,45 @@ def credential_for(session: Session, client_id: str, secret: str, tenant: str | 
 # ---------------------------------------------------------------- errors
 
 
+_LOCAL_RESTART = ("is `provision emulator serve` still running? Start it again and export the variables it prints "
+                  "(source its --env-file), or unset PROVISION_LOCAL_URL to let the command start the emulator itself")
+
+
+def transport_problem(text: str, local: bool | None = None) -> tuple[str, str] | None:
+    """(what, hint) for connection and TLS failures, which the SDKs report as long generic messages.
+    ``local`` None: the hint covers both the emulator and a real cloud."""
+    import re
+
+    host = re.search(r"host='([^']+)', port=(\d+)", text)
+    where = f"https://{host[1]}:{host[2]}" if host else "the service"
+    bundle = re.search(r"invalid path: (\S+)", text)
+    if bundle:
+        local_hint = "re-export the variables `provision emulator serve` printed: REQUESTS_CA_BUNDLE is its state dir's ca.pem"
+        cloud_hint = "fix or unset REQUESTS_CA_BUNDLE"
+        what = f"the CA bundle {bundle[1]} (REQUESTS_CA_BUNDLE) does not exist"
+    elif "CERTIFICATE_VERIFY_FAILED" in text:
+        local_hint = ("REQUESTS_CA_BUNDLE must be the ca.pem of the running emulator's state dir (a CA from another "
+                      "state dir does not match): re-export the variables `provision emulator serve` printed")
+        cloud_hint = "behind a TLS-inspecting proxy, set REQUESTS_CA_BUNDLE to a bundle holding its CA"
+        what = f"the TLS certificate of {where} is not trusted (CERTIFICATE_VERIFY_FAILED)"
+    elif re.search(r"Connection refused|Failed to establish a new connection|Name or service not known", text):
+        local_hint, cloud_hint = _LOCAL_RESTART, "check the network, DNS, proxy (HTTPS_PROXY) and firewall"
+        what = f"cannot connect to {where} ({'connection refused' if 'refused' in text else 'no connection'})"
+    else:
+        return None
+    if local is None:
+        return what, f"on --cloud local: {local_hint}; on Azure: {cloud_hint}"
+    return what, local_hint if local else cloud_hint
+
+
 def azure_error(error, doing: str) -> AzureError:
     """One clear paragraph from an SDK exception: what was being done, the service's code and message."""
+    if type(error).__name__ in ("ServiceRequestError", "ServiceResponseError"):
+        transport = transport_problem(str(error))
+        if transport:
+            raised = AzureError(f"{doing} failed: {transport[0]}", hint=transport[1])
+            raised.status, raised.code = None, ""
+            return raised
     code, message = _error_parts(error)
     status = getattr(getattr(error, "response", None), "status_code", None) or getattr(error, "status_code", None)
     text = f"{doing} failed"

@@ -67,7 +67,7 @@ def parse_id(resource_id: str) -> dict:
 
 
 def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 
     p = parse_id(resource_id)
     try:
@@ -88,7 +88,7 @@ def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
         if error_code(error) == "ResourceGroupNotFound" and kind in ("rule", "endpoint"):
             raise MissingResourceGroup(p["subscription"], p["resource_group"]) from None
         return None
-    except HttpResponseError as error:
+    except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
         raise azure_error(error, f"reading {kind.replace('_', ' ')} {resource_id}") from None
     raise ValueError(f"unknown resource kind {kind}")
 

@@ -109,3 +109,52 @@ def test_read_live_through_the_contract_entry_point(emu):
     assert live.workspace["location"] == "westeurope"
     assert set(live.resources) == {r.id.lower() for r in resources}
     assert all(body is None for body in live.resources.values())  # nothing deployed yet
+
+
+def _dead_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again: nothing listens there
+
+
+def test_unreachable_emulator_says_to_restart_it(emu):
+    from provision.azure import connect
+    from provision.errors import AzureError
+
+    dead = f"https://127.0.0.1:{_dead_port()}"
+    for env in ({**emu.env(), "PROVISION_LOCAL_URL": dead, "AZURE_AUTHORITY_HOST": dead},  # sign-in fails
+                {**emu.env(), "PROVISION_LOCAL_URL": dead}):  # sign-in works, ARM does not answer
+        with connect("local", environ=env, retry_total=0) as session:
+            with pytest.raises(AzureError) as info:
+                from provision.live import get_resource
+
+                session.warm_up()
+                get_resource(session, "workspace", emu.env()["PROVISION_LOCAL_WORKSPACE_ID"])
+        text = info.value.format()
+        assert f"cannot connect to {dead} (connection refused)" in text
+        assert "provision emulator serve` still running" in text and "Traceback" not in text
+
+
+def test_stale_or_missing_ca_is_named(emu, tmp_path):
+    from typer.testing import CliRunner
+
+    from provision.cli import app
+    from provision.emulator import tls
+    from provision.errors import AzureError
+
+    (tmp_path / "other").mkdir()
+    other_ca = tls.ensure_certificates(tmp_path / "other")  # another state dir's CA
+    with connect("local", environ={**emu.env(), "REQUESTS_CA_BUNDLE": str(other_ca)}, retry_total=0) as session:
+        with pytest.raises(AzureError) as info:
+            session.warm_up()
+    assert "not trusted (CERTIFICATE_VERIFY_FAILED)" in info.value.format()
+    assert "ca.pem of the running emulator's state dir" in info.value.format()
+    quickstart = str(Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml")
+    result = CliRunner().invoke(app, ["plan", quickstart, "--cloud", "local"],
+                                env={**emu.env(), "REQUESTS_CA_BUNDLE": str(tmp_path / "gone.pem")})
+    assert result.exit_code == 1, result.output
+    assert "gone.pem (REQUESTS_CA_BUNDLE) does not exist" in result.stderr
+    assert "provision emulator serve` printed" in result.stderr
+    assert emu.calls == []
