@@ -89,7 +89,10 @@ def compile_transform(query: str, input_columns: list[tuple[str, str]]):
     if not analysis.valid:
         errors = [d for d in analysis.diagnostics if d.is_error]
         raise TransformCompileError(f"transformKql does not compile: {errors[0].where()}: {errors[0].message}", errors)
-    return compile_analysis(query, analysis, input_columns)
+    try:
+        return compile_analysis(query, analysis, input_columns)
+    except RecursionError:
+        raise TransformCompileError("transformKql nests expressions too deeply to compile", []) from None
 
 
 def __getattr__(name):

@@ -82,6 +82,18 @@ class Analysis:
 
 
 def analyze(text: str, input_columns, table_columns=None, *, profile: str = COMPAT_PROFILE, custom_table: bool = True) -> Analysis:
+    try:
+        return _analyze(text, input_columns, table_columns, profile=profile, custom_table=custom_table)
+    except RecursionError:
+        # thousands of nested parentheses/operators fit in the 15,360-character limit; the recursive-descent
+        # parser and checker stop at Python's recursion limit: say so instead of failing with an internal error
+        diag = Diagnostic(ERROR, "QueryTooComplex", "the query nests expressions too deeply to be checked (hundreds of levels of parentheses or chained operators)",
+                          fix="split the expression over several extend steps, or use fewer nested parentheses", line=1, column=1,
+                          excerpt=caret_excerpt(text, 1, 1), source="provision limit (Python recursion depth)")
+        return Analysis(None, None, [diag])
+
+
+def _analyze(text: str, input_columns, table_columns=None, *, profile: str = COMPAT_PROFILE, custom_table: bool = True) -> Analysis:
     source = Source(text)
     try:
         query = parse(text)

@@ -123,3 +123,15 @@ def test_caret_lines_up_under_a_query_with_tabs():
     source = next(ln for ln in lines if "nosuch(1)" in ln and "extend" in ln)
     caret = lines[lines.index(source) + 1]
     assert caret.expandtabs(8).index("^") == source.expandtabs(8).index("nosuch")
+
+
+def test_deeply_nested_queries_are_a_clear_error_not_an_internal_one():
+    # 15,360 characters leave room for thousands of nesting levels; the recursive parser/checker must say so cleanly
+    for query in ("print TimeGenerated = now(), x = " + "(" * 3000 + "1" + ")" * 3000,
+                  "print TimeGenerated = now(), x = 1" + " + 1" * 3000,
+                  "print TimeGenerated = now(), x = dynamic(" + "[" * 3000 + "]" * 3000 + ")"):
+        result = invoke("transform", "check", "--columns", "", "--query", query)
+        assert result.exit_code == 1 and "QueryTooComplex" in result.output, result.output[:300]
+        assert not isinstance(result.exception, RecursionError)
+    result = invoke("transform", "check", "--columns", "", "--query", "print TimeGenerated = now(), x = " + "(" * 100 + "1" + ")" * 100)
+    assert result.exit_code == 0
