@@ -149,9 +149,17 @@ class Plan:
             counts[c.action] += 1
         return counts
 
+    def classes(self) -> dict[str, int]:
+        """Pending changes per class (safe, data-affecting, identity-rotating, impossible)."""
+        counts = {c: 0 for c in _SEVERITY}
+        for c in self.pending:
+            counts[c.cls] += 1
+        return counts
+
     def to_dict(self) -> dict:
         return {
             "summary": self.summary(),
+            "classes": self.classes(),
             "changes": [c.to_dict() for c in self.changes],
             "problems": [p.to_dict() for p in self.problems],
         }

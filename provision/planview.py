@@ -58,11 +58,29 @@ def format_text(plan: Plan, title: str = "", colour: bool = False) -> str:
     else:
         lines.append("")
         lines.append(_paint(f"Plan: {summary_line(plan)}.", "bold", colour))
+        for text, cls in _consequences(plan):
+            lines.append(_paint(text, _CLASS_COLOUR[cls], colour))
     return "\n".join(lines)
+
+
+def _consequences(plan: Plan) -> list[tuple[str, str]]:
+    """What apply will do with this plan: refuse impossible changes, want --allow-destructive for the others."""
+    out = []
+    if plan.impossible:
+        out.append((f"{len(plan.impossible)} change(s) Azure cannot make (impossible): apply refuses this plan; "
+                    "see the options above.", IMPOSSIBLE))
+    destructive = [c for c in plan.destructive if c.cls != IMPOSSIBLE]
+    if destructive:
+        cls = IDENTITY if any(c.cls == IDENTITY for c in destructive) else DATA
+        out.append((f"{len(destructive)} change(s) delete data or rotate identities: apply needs --allow-destructive.",
+                    cls))
+    return out
 
 
 def format_markdown(plan: Plan, title: str = "") -> str:
     lines = [f"### {title or 'provision plan'}", "", f"**{summary_line(plan)}**", ""]
+    if plan.has_changes and _consequences(plan):
+        lines += [f"> ⚠ {text}" for text, _ in _consequences(plan)] + [""]
     if plan.problems:
         lines += ["**Problems:**", ""] + [f"- `{p.code}` {p.message}" + (f" (fix: {p.fix})" if p.fix else "")
                                          for p in plan.problems] + [""]

@@ -170,3 +170,26 @@ def test_unusable_state_dir_is_a_clear_error(tmp_path):
         assert result.exit_code == 1, result.output
         assert "as the emulator's state directory" in result.stderr and reason in result.stderr
         assert "--state DIR" in result.stderr and "internal error" not in result.output
+
+
+def test_plan_says_what_apply_will_do_per_class_and_exit_codes(emu, tmp_path):
+    assert run(emu, "apply", QUICKSTART, "--yes").exit_code == 0
+    text = Path(QUICKSTART).read_text()
+    retyped, dropped = tmp_path / "retyped.yaml", tmp_path / "dropped.yaml"
+    retyped.write_text(text.replace("      DurationMs: real\n", "      DurationMs: long\n", 1)
+                       .replace("        DurationMs: real\n", "        DurationMs: long\n", 1))
+    dropped.write_text(text.replace("      DurationMs: real\n", "", 1))
+    # impossible: apply would refuse, so plan is an error (1) with or without --detailed-exitcode
+    for extra in ([], ["--detailed-exitcode"]):
+        result = run(emu, "plan", retyped, *extra)
+        assert result.exit_code == 1, result.output
+        assert "[impossible]" in result.stdout and "apply refuses this plan" in result.stdout
+    data = json.loads(run(emu, "plan", retyped, "--format", "json").stdout)
+    assert data["classes"] == {"safe": 1, "data-affecting": 0, "identity-rotating": 0, "impossible": 1}  # + the stream
+    assert "apply refuses this plan" in run(emu, "plan", retyped, "--format", "markdown").stdout
+    # data-affecting: a change (2), and the plan says apply needs --allow-destructive
+    result = run(emu, "plan", dropped, "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert "[data-affecting]" in result.stdout and "apply needs --allow-destructive" in result.stdout
+    assert run(emu, "plan", dropped).exit_code == 0
+    assert emu.write_calls()[-1].operation == "RoleAssignments_Create"  # plans wrote nothing

@@ -160,8 +160,8 @@ def plan_command(
         title = f"Plan for {file} (cloud {session.cloud.name}{', env ' + env if env else ''})"
         typer.echo(format_plan(plan, fmt, title=title, colour=_colour(sys.stdout),
                                extra={"scenario": str(file), "cloud": session.cloud.name, "environment": env}))
-    if any(p.is_error for p in plan.problems):
-        raise typer.Exit(1)
+    if any(p.is_error for p in plan.problems) or plan.impossible:
+        raise typer.Exit(1)  # apply would refuse: an error for CI, not "changes to apply"
     if detailed_exitcode and plan.has_changes:
         raise typer.Exit(2)
 
