@@ -226,7 +226,8 @@ class _Runner:
             state = str(((body or {}).get("properties") or {}).get("provisioningState", "")).lower()
             if state in _TERMINAL_BAD:
                 raise AzureError(f"table {step.change.name} ended in provisioningState {state.title()}")
-            self.progress("waiting", step.change, f"provisioningState {state or 'unknown'}")
+            shown = ((body or {}).get("properties") or {}).get("provisioningState") or "unknown"
+            self.progress("waiting", step.change, f"provisioningState {shown}")
             time.sleep(delay)
             body = get_resource(self.session, "table", step.change.id)
             if body is None:

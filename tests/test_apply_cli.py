@@ -193,3 +193,24 @@ def test_plan_says_what_apply_will_do_per_class_and_exit_codes(emu, tmp_path):
     assert "[data-affecting]" in result.stdout and "apply needs --allow-destructive" in result.stdout
     assert run(emu, "plan", dropped).exit_code == 0
     assert emu.write_calls()[-1].operation == "RoleAssignments_Create"  # plans wrote nothing
+
+
+def test_rerun_says_it_waits_for_a_table_an_earlier_run_left_provisioning(emu):
+    import pytest
+
+    from provision.apply import apply_plan, plan_scenario
+    from provision.azure import connect
+    from provision.spec import require_valid
+
+    emu.set_lro_seconds(1.0)
+    with connect("local", emulator=emu, polling_interval=0.1, retry_total=0) as s:
+        def interrupt(event, change, detail):
+            if event == "waiting":
+                raise KeyboardInterrupt  # Ctrl-C while the table's operation runs
+
+        with pytest.raises(KeyboardInterrupt):
+            apply_plan(s, plan_scenario(s, require_valid(QUICKSTART, environ=s.environ))[2], progress=interrupt)
+    result = run(emu, "apply", QUICKSTART, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "waiting for table AppEvents_CL (provisioningState InProgress, from an earlier run) ..." in result.stdout
+    assert result.stdout.count("from an earlier run") == 1

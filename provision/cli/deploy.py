@@ -230,6 +230,7 @@ def _confirm(yes: bool) -> None:
 
 def _progress(echo):
     started: dict[str, float] = {}
+    waited: set[str] = set()
 
     def report(event: str, change, detail: str) -> None:
         if change is None:  # a periodic line during long waits (table provisioning)
@@ -241,6 +242,10 @@ def _progress(echo):
             echo(f"  {change.action} {label} ...")
         elif event == "waiting" and detail == "long-running operation":
             echo(f"  waiting for {label} (provisioning) ...")
+        elif event == "waiting" and change.id not in waited:
+            # a table still provisioning from an earlier (interrupted) run: its DCRs wait for it
+            waited.add(change.id)
+            echo(f"  waiting for {label} ({detail}, from an earlier run) ...")
         elif event == "done":
             echo(f"  done {label} ({time.monotonic() - started.get(change.id, time.monotonic()):.1f} s)")
         elif event == "failed":
