@@ -232,7 +232,13 @@ def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=
     else an emulator started here with its state in ``state_dir`` (default ``.provision/local``).
     ``identity`` (client id, secret) signs in as another emulator identity (tests: the sender, 'nobody')."""
     environ = dict(os.environ if environ is None else environ)
-    profile = cloud if isinstance(cloud, CloudProfile) else get_cloud(cloud_name(cloud, environ))
+    if isinstance(cloud, CloudProfile):
+        profile = cloud
+    elif not cloud and environ.get("PROVISION_CLOUD") and cloud_name(None, environ) not in CLOUDS:
+        raise ProvisionError(f"unknown cloud '{environ['PROVISION_CLOUD']}' (from $PROVISION_CLOUD)",
+                             hint=f"set PROVISION_CLOUD (or --cloud) to one of: {', '.join(CLOUDS)}")
+    else:
+        profile = get_cloud(cloud_name(cloud, environ))
     retry = {}
     if retry_total is not None:
         retry["retry_total"] = retry_total

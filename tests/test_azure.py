@@ -158,3 +158,16 @@ def test_stale_or_missing_ca_is_named(emu, tmp_path):
     assert "gone.pem (REQUESTS_CA_BUNDLE) does not exist" in result.stderr
     assert "provision emulator serve` printed" in result.stderr
     assert emu.calls == []
+
+
+def test_unknown_cloud_from_the_environment_names_the_variable():
+    from typer.testing import CliRunner
+
+    from provision.cli import app
+
+    quickstart = str(Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml")
+    result = CliRunner().invoke(app, ["plan", quickstart], env={"PROVISION_CLOUD": "bogus"})
+    assert result.exit_code == 1
+    assert "unknown cloud 'bogus' (from $PROVISION_CLOUD)" in result.stderr and "local" in result.stderr
+    result = CliRunner().invoke(app, ["plan", quickstart, "--cloud", "mars"], env={"PROVISION_CLOUD": "local"})
+    assert result.exit_code == 1 and "unknown cloud 'mars'" in result.stderr and "$PROVISION_CLOUD" not in result.stderr

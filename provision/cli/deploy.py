@@ -99,7 +99,7 @@ def _session_and_scenario(file: Path, env, var, cloud, state):
     _quiet_sdk_logs()
     if name != "local":
         scenario = require_valid(str(file), env=env, variables=variables)
-        session = connect(name)
+        session = connect(cloud)  # resolves $PROVISION_CLOUD itself, naming it when it is unknown
     else:
         session = connect(name, state_dir=state)
         try:
