@@ -246,6 +246,12 @@ def _subset_diffs(desired: Any, current: Any, path: str, key: str | None = None)
     if isinstance(desired, list):
         if not isinstance(current, list) or len(current) != len(desired):
             return [FieldDiff(path, current, desired)]
+        if all(isinstance(d, dict) for d in desired):
+            # Objects in place (e.g. destinations.logAnalytics[0].workspaceResourceId): name the field that differs.
+            out = []
+            for i, (d, c) in enumerate(zip(desired, current)):
+                out += _subset_diffs(d, c, f"{path}[{i}]", key)
+            return out
         if any(_subset_diffs(d, c, path, key) for d, c in zip(desired, current)):
             return [FieldDiff(path, current, desired)]
         return []

@@ -19,9 +19,28 @@ def _paint(text: str, colour: str | None, enabled: bool) -> str:
     return f"\x1b[{_ANSI[colour]}m{text}\x1b[0m"
 
 
+_MAX = 120
+
+
 def _value(v) -> str:
-    text = json.dumps(v) if not isinstance(v, str) else json.dumps(v)
-    return text if len(text) <= 120 else text[:117] + "..."
+    text = json.dumps(v)
+    return text if len(text) <= _MAX else text[:_MAX - 3] + "..."
+
+
+def _change(before, after) -> tuple[str, str]:
+    """Both sides of a change, shortened so that the part that differs stays visible: a long common
+    prefix (e.g. the subscription and resource group of two ARM ids) becomes '...'."""
+    b, a = json.dumps(before), json.dumps(after)
+    if len(b) <= _MAX and len(a) <= _MAX:
+        return b, a
+    common = 0  # ignoring case: ARM ids compare case-insensitively, and live ones often come back lower-cased
+    while common < min(len(a), len(b)) and a[common].lower() == b[common].lower():
+        common += 1
+    cut = max(b.rfind("/", 0, common), b.rfind(",", 0, common), common - 20) if common > 40 else 0
+    if cut > 1:
+        b, a = b[:1] + "..." + b[cut:], a[:1] + "..." + a[cut:]
+    shorten = lambda t: t if len(t) <= _MAX else t[:_MAX - 3] + "..."  # noqa: E731
+    return shorten(b), shorten(a)
 
 
 def summary_line(plan: Plan) -> str:
@@ -47,7 +66,8 @@ def format_text(plan: Plan, title: str = "", colour: bool = False) -> str:
             elif d.op == "remove":
                 text = f"{sym} {d.path}: {_value(d.before)}"
             else:
-                text = f"{sym} {d.path}: {_value(d.before)} -> {_value(d.after)}"
+                before, after = _change(d.before, d.after)
+                text = f"{sym} {d.path}: {before} -> {after}"
             if d.cls != SAFE:
                 text += f"  ({d.cls})"
             lines.append("      " + text)
@@ -88,7 +108,8 @@ def format_markdown(plan: Plan, title: str = "") -> str:
         lines += ["| action | kind | name | class | details |", "|---|---|---|---|---|"]
         for c in plan.pending:
             details = "<br>".join(
-                f"`{d.path}` {d.op}" + (f": {_md(d.before)} → {_md(d.after)}" if d.op == "change" else "")
+                f"`{d.path}` {d.op}" + (": {} → {}".format(*map(_md_text, _change(d.before, d.after)))
+                                        if d.op == "change" else "")
                 for d in c.diffs)
             if c.explanations:
                 details += ("<br>" if details else "") + "<br>".join(f"⚠ {e}" for e in c.explanations)
@@ -98,8 +119,8 @@ def format_markdown(plan: Plan, title: str = "") -> str:
     return "\n".join(lines)
 
 
-def _md(v) -> str:
-    return "`" + _value(v).replace("|", "\\|").replace("`", "'") + "`"
+def _md_text(text: str) -> str:
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
 
 
 def format_plan(plan: Plan, fmt: str = "text", title: str = "", colour: bool = False, extra: dict | None = None) -> str:

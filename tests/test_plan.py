@@ -201,3 +201,30 @@ def test_missing_workspace_is_a_problem():
 def test_unresolved_role_assignment_is_not_planned():
     r = res("role_assignment", "x", {"properties": {}}, unresolved=True)
     assert build_plan([r], LiveState(WS, WORKSPACE)).changes == []
+
+
+def test_changed_destination_names_the_field_and_shows_the_difference():
+    from provision.planview import format_markdown, format_text
+
+    east = WS.replace("law-local", "law-local-east")
+    desired = dcr_body()
+    desired["properties"]["destinations"]["logAnalytics"][0]["workspaceResourceId"] = east
+    r = res("rule", "dcr-orders", desired)
+    plan = build_plan([r], LiveState(WS, WORKSPACE, {r.id.lower(): live_dcr()}))
+    (diff,) = plan.changes[0].diffs
+    assert diff.path == "properties.destinations.logAnalytics[0].workspaceResourceId"
+    assert (diff.before, diff.after) == (WS.lower(), east)
+    # ARM ids are long: the shared prefix is elided so that the part that differs stays visible
+    line = next(ln for ln in format_text(plan).splitlines() if "workspaceResourceId" in ln)
+    assert line.strip().endswith('".../law-local" -> ".../law-local-east"'), line
+    assert '`".../law-local"` → `".../law-local-east"`' in format_markdown(plan)
+
+
+def test_short_values_are_shown_whole():
+    from provision.planview import _change
+
+    assert _change("Analytics", "Basic") == ('"Analytics"', '"Basic"')
+    assert _change(30, 90) == ("30", "90")
+    long_a, long_b = "x" * 200, "y" * 200
+    before, after = _change(long_a, long_b)  # nothing in common: both shortened from the start
+    assert before.startswith('"xxx') and before.endswith("...") and len(before) == 120 and after.startswith('"yyy')
