@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,8 @@ def test_identity_round_trip(text):
 
 def _strip(node):
     """The AST without positions, for structural comparisons."""
-    if dataclasses.is_dataclass(node):
-        return (type(node).__name__,) + tuple(_strip(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "pos")
+    if hasattr(type(node), "_fields"):  # an AST node (provision/kql/ast.py)
+        return (type(node).__name__,) + tuple(_strip(getattr(node, name)) for name in node._fields if name != "pos")
     if isinstance(node, tuple):
         return tuple(_strip(x) for x in node)
     return node
