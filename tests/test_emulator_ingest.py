@@ -154,6 +154,15 @@ def test_long_fields_truncated_to_64kb(azure, emu):
     assert len(emu.rows("MyApp_CL")[0]["Message"]) == 64 * 1024
 
 
+def test_long_field_with_escaped_quotes_is_truncated_too(azure, emu):
+    # Escaped quotes split the JSON text into short quote-free runs: the check must look at the values.
+    rule = deploy(azure)
+    message = ('x' * 1000 + '"') * 80  # 80,080 characters, a quote every 1,001
+    _upload(azure, rule, [{"TimeGenerated": "2026-01-01T00:00:00Z", "Message": message}])
+    stored = emu.rows("MyApp_CL")[0]["Message"]
+    assert len(stored.encode()) == 64 * 1024 and message.startswith(stored)
+
+
 def test_columns_not_in_table_are_dropped_after_transform(azure, emu):
     create_table(azure)
     body = dcr_body(columns=(("TimeGenerated", "datetime"), ("Message", "string"), ("Extra", "string")))
