@@ -367,3 +367,21 @@ def test_excerpts_of_very_long_lines_are_cut_around_the_caret(tmp_path):
     shown, caret = error.excerpt.splitlines()
     assert len(shown) <= 130 and shown.startswith("...")
     assert shown[caret.index("^"):].startswith("nosuch(")
+
+
+@pytest.mark.parametrize("value,fragment", [
+    ("!!python/object:os.system ls", "!!python/object:os.system"),  # the safe loader refuses it: an error, not a crash
+    ("!custom x", "!custom"),
+    ("!!int abc", "!!int"),
+    ("!!timestamp abc", "!!timestamp"),
+    ("!!binary aGVsbG8=", "!!binary"),
+])
+def test_tagged_values_the_safe_loader_cannot_build_are_errors_at_their_line(tmp_path, value, fragment):
+    _, diagnostics = load_scenario(write(tmp_path, HEAD + f"name: {value}\n"))
+    tags = [d for d in diagnostics if d.code == "YamlTag"]
+    assert len(tags) == 1 and fragment in tags[0].message and tags[0].line == 4
+
+
+def test_an_untagged_value_that_only_looks_like_a_date_is_text(tmp_path):
+    s, diagnostics = load_scenario(write(tmp_path, HEAD + "name: 2024-13-45\n"))
+    assert [d for d in diagnostics if d.is_error] == [] and s.name == "2024-13-45"

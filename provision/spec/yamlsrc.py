@@ -190,7 +190,22 @@ def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: st
             result.append(_build(item, constructor, diagnostics, file, budget, depth + 1))
             result.item_lines.append(item.start_mark.line + 1)
         return result
-    value = constructor.construct_object(node)
+    try:
+        value = constructor.construct_object(node)
+    except Exception as error:  # noqa: BLE001 - PyYAML's constructors raise several kinds (ValueError, AttributeError...)
+        if node.style in ("", None) and constructor.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag:
+            # an untagged value that only looks like a date or number (2024-13-45): it is text
+            return YStr.at(node.value, line, node.start_mark.column + 1, False, "", (node.end_mark.line + 1, node.end_mark.column + 1))
+        # an explicit tag the safe loader does not know (!!python/object, !custom) or cannot apply (!!int abc)
+        reason = (getattr(error, "problem", None) or str(error)) if isinstance(error, (yaml.YAMLError, ValueError)) else f"'{node.value}' is not such a value"
+        diagnostics.append(Diagnostic(ERROR, "YamlTag", f"cannot read the value tagged {node.tag.replace('tag:yaml.org,2002:', '!!')}: {reason}",
+                                      fix="remove the tag: scenario files hold plain text, numbers, lists and mappings", file=file, line=line,
+                                      column=node.start_mark.column + 1, source=SOURCE_YAML))
+        return YStr.at(node.value, line, node.start_mark.column + 1)
+    if isinstance(value, bytes):
+        diagnostics.append(Diagnostic(ERROR, "YamlTag", "binary (!!binary) values are not supported", fix="write the value as text",
+                                      file=file, line=line, column=node.start_mark.column + 1, source=SOURCE_YAML))
+        return YStr.at(node.value, line, node.start_mark.column + 1)
     if isinstance(value, str):
         block = node.style in ("|", ">")
         end = (node.end_mark.line + 1, node.end_mark.column + 1)
