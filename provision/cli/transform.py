@@ -20,23 +20,30 @@ transform_app = typer.Typer(name="transform", help="Check and run transformKql q
 def _parse_columns(text: str, option: str, stream: bool = False) -> list[tuple[str, str]]:
     """'Time:datetime,Msg:string' -> [(name, type)]; a bad item is a usage error.
 
-    ``stream``: the columns are a DCR input stream, where ``guid`` is not a type
-    (azure-contract.md §5.2 [SPEC-DCR] ColumnDefinition.type).
+    ``stream``: the columns are a DCR input stream, typed with the stream types (no ``guid``,
+    azure-contract.md §5.2 [SPEC-DCR] ColumnDefinition.type); otherwise table columns, typed
+    with the table types (§3.1 [SPEC-TBL25-07] Column.type). Either is accepted in any case.
     """
     from provision.errors import SpecError
-    from provision.kql.types import normalize_type
+    from provision.spec.types import STREAM_TYPES, TABLE_TYPES, alias_hint, normalise_stream_type, normalise_table_type
 
+    allowed = STREAM_TYPES if stream else TABLE_TYPES
     columns = []
     seen: dict[str, str] = {}
     for item in [part.strip() for part in text.split(",") if part.strip()]:
         name, sep, ctype = item.partition(":")
         name, ctype = name.strip(), ctype.strip()
-        if not sep or not name or normalize_type(ctype) is None:
+        if not sep or not name or " " in ctype:
             raise SpecError(f"{option} item '{item}' is not NAME:TYPE",
-                            hint="types: string, int, long, real, boolean, datetime, dynamic (tables also guid, dateTime)")
+                            hint=f"separate columns with commas, e.g. \"Time:datetime,Msg:string\"; types: {', '.join(allowed)}")
         if stream and ctype.lower() == "guid":
             raise SpecError(f"{option} item '{item}': guid is not a stream type",
                             hint=f"declare it string and convert it in the query: extend {name} = toguid({name})")
+        if (normalise_stream_type if stream else normalise_table_type)(ctype) is None:
+            alias = alias_hint(ctype)
+            kind = "stream" if stream else "table"
+            raise SpecError(f"{option} item '{item}': '{ctype}' is not a {kind} column type",
+                            hint=f"write '{alias}'" if alias else f"types: {', '.join(allowed)}")
         if name.lower() in seen:
             raise SpecError(f"{option} names column '{name}' twice (first as '{seen[name.lower()]}')",
                             hint="column names are case-insensitive in KQL: keep one of them")

@@ -135,3 +135,16 @@ def test_deeply_nested_queries_are_a_clear_error_not_an_internal_one():
         assert not isinstance(result.exception, RecursionError)
     result = invoke("transform", "check", "--columns", "", "--query", "print TimeGenerated = now(), x = " + "(" * 100 + "1" + ")" * 100)
     assert result.exit_code == 0
+
+
+def test_column_types_are_the_stream_or_table_spellings():
+    # streams: string int long real boolean datetime dynamic (azure-contract.md §5.2); tables add guid and dateTime (§3.1)
+    for columns, fragment in (("A:decimal", "not a stream column type"), ("A:timespan", "not a stream column type"),
+                              ("A:bool", "write 'boolean'"), ("Time:datetime Msg:string", "separate columns with commas")):
+        result = invoke("transform", "check", "--columns", columns, "--query", "print TimeGenerated = now()")
+        assert result.exit_code == 1 and fragment in result.output, (columns, result.output)
+    result = invoke("transform", "check", "--columns", "Time:DateTime,M:String", "--query", "print TimeGenerated = now()")
+    assert result.exit_code == 0, result.output
+    result = invoke("transform", "check", "--columns", "Time:datetime", "--table-columns", "TimeGenerated:dateTime,X:timespan",
+                    "--query", "source | extend TimeGenerated = Time")
+    assert result.exit_code == 1 and "not a table column type" in result.output
