@@ -134,7 +134,9 @@ def _read_rows(path: Path) -> list:
     from provision.errors import SpecError
 
     text = _read_text(path, "--file")
-    if path.suffix.lower() == ".jsonl":
+    if not text.strip():
+        raise SpecError(f"--file {path} is empty", hint="give a JSON array of objects (.json) or one object per line (.jsonl)")
+    if path.suffix.lower() in (".jsonl", ".ndjson") or _looks_like_json_lines(text):
         rows = []
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -150,6 +152,15 @@ def _read_rows(path: Path) -> list:
         raise SpecError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}",
                         hint="give a JSON array of objects (.json) or one object per line (.jsonl)") from None
     return data if isinstance(data, list) else [data]
+
+
+def _looks_like_json_lines(text: str) -> bool:
+    """One JSON value per line in a file not named .jsonl ("Extra data" after the first line's value)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        return error.msg == "Extra data" and error.lineno > 1 and text[: error.pos].count("\n") >= 1
+    return False
 
 
 def _select_flow(scenario, flow_ref: str):

@@ -148,3 +148,14 @@ def test_column_types_are_the_stream_or_table_spellings():
     result = invoke("transform", "check", "--columns", "Time:datetime", "--table-columns", "TimeGenerated:dateTime,X:timespan",
                     "--query", "source | extend TimeGenerated = Time")
     assert result.exit_code == 1 and "not a table column type" in result.output
+
+
+def test_run_reads_json_lines_whatever_the_extension_and_says_when_the_file_is_empty(tmp_path):
+    lines = tmp_path / "rows.json"
+    lines.write_text('{"Time": "2024-01-01T00:00:00Z"}\n{"Time": "2024-01-02T00:00:00Z"}\n')
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(lines), "--format", "json")
+    assert result.exit_code == 0 and len(json.loads(result.output)["rows"]) == 2, result.output
+    empty = tmp_path / "empty.json"
+    empty.write_text("\n")
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(empty))
+    assert result.exit_code == 1 and "is empty" in result.output
