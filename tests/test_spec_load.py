@@ -385,3 +385,9 @@ def test_tagged_values_the_safe_loader_cannot_build_are_errors_at_their_line(tmp
 def test_an_untagged_value_that_only_looks_like_a_date_is_text(tmp_path):
     s, diagnostics = load_scenario(write(tmp_path, HEAD + "name: 2024-13-45\n"))
     assert [d for d in diagnostics if d.is_error] == [] and s.name == "2024-13-45"
+
+
+@pytest.mark.parametrize("merge", ["<<: text", "<<: [1, 2]"])
+def test_a_bad_merge_key_is_an_error_at_its_line(tmp_path, merge):
+    _, diagnostics = load_scenario(write(tmp_path, HEAD + merge + "\n"))
+    assert [(d.code, d.line) for d in diagnostics if d.code == "YamlMerge"] == [("YamlMerge", 4)]

@@ -142,6 +142,19 @@ class _Budget:
             raise _TooBig(f"values are nested more than {MAX_DEPTH} levels deep", line, "flatten the structure: scenario files nest a few levels only")
 
 
+def _flatten(constructor, node, diagnostics: list[Diagnostic], file: str | None) -> None:
+    """Apply ``<<`` merge keys; a bad one (``<<: text``) is reported and dropped (PyYAML deletes it before raising)."""
+    for _ in range(len(node.value) + 1):
+        try:
+            constructor.flatten_mapping(node)
+            return
+        except yaml.constructor.ConstructorError as error:
+            mark = error.problem_mark or node.start_mark
+            diagnostics.append(Diagnostic(ERROR, "YamlMerge", f"a merge key '<<' {error.problem.replace('expected', 'needs').replace(' for merging', '')}",
+                                          fix="write '<<: *anchor' (an anchored mapping) or remove the '<<' line", file=file,
+                                          line=mark.line + 1, column=mark.column + 1, source=SOURCE_YAML))
+
+
 def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None, budget: _Budget | None = None, depth: int = 0):
     budget = budget or _Budget()
     budget.enter(node, depth)
@@ -158,7 +171,7 @@ def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: st
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result = YMap(line=line)
-        constructor.flatten_mapping(node)  # merge keys (<<: *anchor)
+        _flatten(constructor, node, diagnostics, file)  # merge keys (<<: *anchor)
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if isinstance(key_node, yaml.ScalarNode):
