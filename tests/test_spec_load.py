@@ -391,3 +391,11 @@ def test_an_untagged_value_that_only_looks_like_a_date_is_text(tmp_path):
 def test_a_bad_merge_key_is_an_error_at_its_line(tmp_path, merge):
     _, diagnostics = load_scenario(write(tmp_path, HEAD + merge + "\n"))
     assert [(d.code, d.line) for d in diagnostics if d.code == "YamlMerge"] == [("YamlMerge", 4)]
+
+
+def test_defaults_nested_thousands_deep_are_a_variable_error_not_a_crash(tmp_path):
+    text = HEAD.replace("location: westeurope", "location: " + "${A:-" * 3000 + "x" + "}" * 3000)
+    _, diagnostics = load_scenario(write(tmp_path, text))
+    errors = [d for d in diagnostics if d.is_error]
+    assert [d.code for d in errors] == ["VariableSyntax"] and "nested more than" in errors[0].message
+    assert len(errors[0].message) < 200

@@ -164,7 +164,7 @@ class _Loader:
             try:
                 text, missing = substitute(str(value), lookup)
             except VariableSyntax as problem:
-                self.error("VariableSyntax", f"bad variable reference in '{value}': {problem}", value.line, fix="write ${NAME} or ${NAME:-default}; use $${ for a literal '${'")
+                self.error("VariableSyntax", f"bad variable reference in '{_short(value)}': {problem}", value.line, fix="write ${NAME} or ${NAME:-default}; use $${ for a literal '${'")
                 return value
             for name in dict.fromkeys(missing):
                 self.error(
@@ -581,6 +581,10 @@ def _merge(base: YMap, overlay: YMap) -> YMap:
             result[key] = value
         result.key_lines[key] = overlay.key_lines.get(key, overlay.line)
     return result
+
+
+def _short(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _kind(value) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_NESTING = 16  # ${A:-${B:-...}}: a few levels are useful; thousands would exhaust the recursion limit
 
 
 class UnresolvedVariable(Exception):
@@ -38,14 +39,16 @@ def substitute(text: str, lookup: Callable[[str], str | None]) -> tuple[str, lis
     return out, missing
 
 
-def _scan(text: str, pos: int, lookup, missing: list[str], nested: bool) -> tuple[str, int]:
+def _scan(text: str, pos: int, lookup, missing: list[str], nested: bool, depth: int = 0) -> tuple[str, int]:
+    if depth > MAX_NESTING:
+        raise VariableSyntax(f"defaults are nested more than {MAX_NESTING} levels deep")
     parts: list[str] = []
     while pos < len(text):
         if text.startswith("$${", pos):
             parts.append("${")
             pos += 3
         elif text.startswith("${", pos):
-            value, pos = _reference(text, pos + 2, lookup, missing)
+            value, pos = _reference(text, pos + 2, lookup, missing, depth)
             parts.append(value)
         elif nested and text[pos] == "}":
             return "".join(parts), pos
@@ -57,7 +60,7 @@ def _scan(text: str, pos: int, lookup, missing: list[str], nested: bool) -> tupl
     return "".join(parts), pos
 
 
-def _reference(text: str, pos: int, lookup, missing: list[str]) -> tuple[str, int]:
+def _reference(text: str, pos: int, lookup, missing: list[str], depth: int = 0) -> tuple[str, int]:
     """Parse ``NAME}`` or ``NAME:-default}`` starting at ``pos``; returns (value, position after '}')."""
     match = _NAME.match(text, pos)
     if not match:
@@ -66,7 +69,7 @@ def _reference(text: str, pos: int, lookup, missing: list[str]) -> tuple[str, in
     pos = match.end()
     value = lookup(name)
     if text.startswith(":-", pos):
-        default, pos = _scan(text, pos + 2, lookup, missing if value is None else [], nested=True)
+        default, pos = _scan(text, pos + 2, lookup, missing if value is None else [], nested=True, depth=depth + 1)
         if value is None:
             value = default
     elif text.startswith("}", pos):
