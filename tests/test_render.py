@@ -281,3 +281,13 @@ def test_cli_render_into_a_file_instead_of_a_folder_is_a_clear_error(tmp_path):
     target.write_text("")
     result = runner.invoke(app, ["render", str(REPO / "scenarios" / "quickstart.yaml"), "--out", str(target)])
     assert result.exit_code == 1 and "is a file, not a folder" in result.output and "Traceback" not in result.output
+
+
+def test_cli_render_arm_file_name_stays_inside_out(tmp_path):
+    # the default name comes from the file name, made safe for a file name
+    scenario_file = tmp_path / "my scenario.yaml"
+    scenario_file.write_text((REPO / "scenarios" / "quickstart.yaml").read_text().replace("name: quickstart\n", ""))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(scenario_file), "--format", "arm", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.iterdir()] == ["my-scenario.deployment.json"]

@@ -185,6 +185,7 @@ CASES = [
     # structure
     ("UnknownKey", lambda d: d.update(locaton="westeurope"), nothing, "README"),
     ("MissingKey", lambda d: d.pop("location"), nothing, "README"),
+    ("ScenarioName", lambda d: d.update(name="../../evil"), lambda d: d.update(name="orders-v2.1"), "README"),  # names <name>.deployment.json
     ("EmptyValue", lambda d: d.update(workspace="${NOT_SET_ANYWHERE:-}"), nothing, "README"),  # was reported as "missing"
     ("DuplicateFlow", lambda d: d["rules"]["dcr-orders"]["flows"].append({"table": "Orders_CL"}),
      lambda d: d["rules"]["dcr-orders"]["flows"].append({"table": "Orders_CL", "transform": "source | where Amount > 0"}), "DOC-DCR-STRUCT"),

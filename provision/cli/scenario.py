@@ -6,6 +6,7 @@ Parse options -> one library call (``provision.spec`` / ``provision.render``) ->
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import typer
@@ -124,7 +125,8 @@ def _render_to(renderer, scenario, file, out, output_format, templates) -> None:
             typer.echo(text, nl=False)
         else:
             out.mkdir(parents=True, exist_ok=True)
-            target = out / f"{scenario.name}.deployment.json"
+            stem = re.sub(r"[^\w.()-]", "-", scenario.name).lstrip(".") or "scenario"  # a file name, never a path out of --out
+            target = out / f"{stem}.deployment.json"
             target.write_text(text, encoding="utf-8")
             typer.echo(f"wrote {target}")
         return

@@ -198,7 +198,7 @@ class _Loader:
         subscription = self._string(doc, "subscription", subscription)
         if resource_group and "${" not in resource_group and (len(resource_group) > 90 or not re.fullmatch(r"[-\w._()]+", resource_group)):
             self.error("ResourceGroupName", f"resource_group '{resource_group}' is not a valid resource group name", doc.line_of("resource_group"), fix="1-90 letters, digits, '-', '_', '.', '(' or ')'", source=SRC_ARM_RG)
-        name = self._string(doc, "name", self.path.stem)
+        name = self._string(doc, "name", re.sub(r"[^\w.()-]", "-", self.path.stem).lstrip(".-") or "scenario")
 
         tables = self._tables(doc)
         endpoint = self._endpoint(doc)

@@ -61,6 +61,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     """
     out = _Out(scenario.path)
     out.kql_profile = kql_profile
+    check_scenario_name(scenario, out)
     for table in scenario.tables.values():
         check_table(table, out)
     for rule in scenario.rules.values():
@@ -93,6 +94,16 @@ class _Out:
             except OSError:
                 self._text = []
         return self._text[line - 1] if 0 < line <= len(self._text) else None
+
+
+SCENARIO_NAME = re.compile(r"^[\w][\w.()-]{0,63}$")
+
+
+def check_scenario_name(scenario: Scenario, out: _Out) -> None:
+    """The scenario name names files the tool writes (``<name>.deployment.json``): no path separators or leading dot."""
+    if not SCENARIO_NAME.match(scenario.name):
+        out.error("ScenarioName", f"scenario name '{scenario.name[:80]}' cannot be used as a file name", scenario.lines.get("name"),
+                  "use 1-64 letters, digits, '-', '_', '.', '(' or ')', starting with a letter or digit", "README.md §Scenario file (name)")
 
 
 # -- tables -------------------------------------------------------------------------------------
