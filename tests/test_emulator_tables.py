@@ -48,14 +48,34 @@ def test_put_is_202_with_async_operation_headers(azure, emu):
     assert emu.count(operation="OperationStatuses_Get") >= 1
 
 
-def test_lro_stays_in_progress_for_lro_seconds(azure, emu):
+def test_lro_stays_in_progress_and_says_when_to_poll(azure, emu):
+    # The tables API's 202s carry Retry-After with Location and Azure-AsyncOperation (Azure/azure-cli#20903);
+    # the emulator's value is when its operation will be done, in whole seconds.
+    from azure.core.rest import HttpRequest
+
     emu.set_lro_seconds(60)
     la = azure.loganalytics()
-    poller = la.tables.begin_create_or_update(RG, WS, "Slow_CL", table_body())
+    url = f"/subscriptions/{seed.SUBSCRIPTION_ID}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/{WS}/tables/Slow_CL?api-version=2025-07-01"
+    put = la.send_request(HttpRequest("PUT", url, json=table_body()))
+    assert put.status_code == 202 and put.headers["Retry-After"] == "60"
+    status = la.send_request(HttpRequest("GET", put.headers["Azure-AsyncOperation"]))
+    assert status.json()["status"] == "InProgress" and 58 <= int(status.headers["Retry-After"]) <= 60
+    result = la.send_request(HttpRequest("GET", put.headers["Location"]))
+    assert result.status_code == 202 and 58 <= int(result.headers["Retry-After"]) <= 60
     assert la.tables.get(RG, WS, "Slow_CL").properties.provisioning_state == "InProgress"
     emu.set_lro_seconds(0)  # applies to the running operation too
-    assert poller.result().properties.provisioning_state == "Succeeded"
-    assert emu.count(operation="OperationStatuses_Get") >= 1
+    status = la.send_request(HttpRequest("GET", put.headers["Azure-AsyncOperation"]))
+    assert status.json()["status"] == "Succeeded" and "Retry-After" not in status.headers
+    assert la.tables.get(RG, WS, "Slow_CL").properties.provisioning_state == "Succeeded"
+
+
+def test_lro_without_duration_sends_no_retry_after(azure, emu):
+    # 'Retry-After: 0' would make azure-core wait its 30 s default (sdk-notes.md §4.3): omitted instead.
+    from azure.core.rest import HttpRequest
+
+    url = f"/subscriptions/{seed.SUBSCRIPTION_ID}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/{WS}/tables/Fast_CL?api-version=2025-07-01"
+    put = azure.loganalytics().send_request(HttpRequest("PUT", url, json=table_body()))
+    assert put.status_code == 202 and "Retry-After" not in put.headers
 
 
 def test_lro_duration_is_respected(azure, emu):
@@ -70,12 +90,11 @@ def test_table_locked_while_its_operation_runs(azure, emu):
 
     emu.set_lro_seconds(60)
     la = azure.loganalytics()
-    poller = la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body())
+    la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(), polling=False)  # not waited for
     with pytest.raises(ResourceExistsError) as raised:
         la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(("Extra", "string")))
     assert raised.value.status_code == 409 and raised.value.error.code == "Conflict"
-    emu.set_lro_seconds(0)
-    poller.result()
+    emu.set_lro_seconds(0)  # the running operation ends: the table is unlocked
     la.tables.begin_create_or_update(RG, WS, "Locked_CL", table_body(("Extra", "string"))).result()
 
 

@@ -9,6 +9,7 @@ request first completes the operations whose time has come.
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -192,8 +193,20 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
         status_url = (f"{self.base_url}/subscriptions/{seed.SUBSCRIPTION_ID}/providers/Microsoft.OperationalInsights/locations/"
                       f"{location}/operationStatuses/{op_id}?api-version={api_version}")
         result_url = f"{self.base_url}{table_id}/operationresults/{op_id}?api-version={api_version}"
-        # No Retry-After: 0 would make ARMPolling fall back to 30 s (sdk-notes.md §4.3); TablesUpsert.json has none either.
-        return Response(202, None, {"Azure-AsyncOperation": status_url, "Location": result_url})
+        return Response(202, None, {"Azure-AsyncOperation": status_url, "Location": result_url,
+                                    **self.retry_after(op)})
+
+    def retry_after(self, op: dict) -> dict[str, str]:
+        """``Retry-After`` for a running table operation: the tables API sends it with Location and
+        Azure-AsyncOperation on its 202s (the OperationalInsights team, Azure/azure-cli#20903: "azure async
+        headers are mandatory: Retry-After, Location, Azure-AsyncOperation"), an integer number of seconds
+        (azure-contract.md §1.1). The emulator says when the operation will be done (at least 1 s). None when
+        operations finish at once (lro_seconds 0): 'Retry-After: 0' would make azure-core wait its 30 s default
+        (sdk-notes.md §4.3)."""
+        if self.lro_seconds <= 0:
+            return {}
+        remaining = op["startedAt"] + self.lro_seconds - time.time()
+        return {"Retry-After": str(max(1, math.ceil(remaining)))}
 
 
     # ================================================================== inspection

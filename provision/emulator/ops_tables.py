@@ -134,7 +134,7 @@ class TableOperations:
             body["endTime"] = op["endTime"]
         if op.get("error"):
             body["error"] = op["error"]
-        return Response(200, body)
+        return Response(200, body, self.retry_after(op) if op["status"] == "InProgress" else {})
 
     def Tables_OperationResult(self, req: Request, sub: str, rg: str, ws: str, table: str, op_id: str) -> Response:
         _, workspace = self._table_context(req, sub, rg, ws, "Microsoft.OperationalInsights/workspaces/tables/read")
@@ -142,7 +142,8 @@ class TableOperations:
         if op is None:
             raise arm.not_found(f"{WORKSPACE_TYPE}/{ws}/tables/{table}/operationresults", op_id, rg)
         if op["status"] == "InProgress":
-            return Response(202, None, {"Location": f"{self.base_url}{req.path}?{_query(req.query)}"})
+            return Response(202, None, {"Location": f"{self.base_url}{req.path}?{_query(req.query)}",
+                                        **self.retry_after(op)})
         if op["status"] == "Failed":
             raise errors.InternalServerError(op["error"]["message"])
         if op["kind"] == "delete":
