@@ -159,3 +159,10 @@ def test_run_reads_json_lines_whatever_the_extension_and_says_when_the_file_is_e
     empty.write_text("\n")
     result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(empty))
     assert result.exit_code == 1 and "is empty" in result.output
+
+
+def test_check_refuses_a_query_over_the_dcr_length_limit():
+    query = "source | extend TimeGenerated = now()" + " " * 15_400  # azure-contract.md §8 [DOC-LIMITS-DCR]: 15,360 characters
+    result = invoke("transform", "check", "--columns", "X:string", "--query", query, "--format", "json")
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 1 and not payload["valid"] and payload["diagnostics"][0]["code"] == "TransformTooLong"
