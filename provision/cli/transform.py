@@ -145,22 +145,33 @@ def _read_rows(path: Path) -> list:
     text = _read_text(path, "--file")
     if not text.strip():
         raise SpecError(f"--file {path} is empty", hint="give a JSON array of objects (.json) or one object per line (.jsonl)")
-    if path.suffix.lower() in (".jsonl", ".ndjson") or _looks_like_json_lines(text):
-        rows = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise SpecError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}", hint="one JSON object per line") from None
-        return rows
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SpecError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}",
-                        hint="give a JSON array of objects (.json) or one object per line (.jsonl)") from None
+        if path.suffix.lower() in (".jsonl", ".ndjson") or _looks_like_json_lines(text):
+            rows = []
+            for number, line in enumerate(text.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(_strict_json(line))
+                except json.JSONDecodeError as error:
+                    raise SpecError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}", hint="one JSON object per line") from None
+            return rows
+        try:
+            data = _strict_json(text)
+        except json.JSONDecodeError as error:
+            raise SpecError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}",
+                            hint="give a JSON array of objects (.json) or one object per line (.jsonl)") from None
+    except RecursionError:
+        raise SpecError(f"--file {path}: values are nested too deeply to read", hint="the service takes JSON of ordinary depth") from None
     return data if isinstance(data, list) else [data]
+
+
+def _strict_json(text: str):
+    """json.loads without the NaN/Infinity extension (not JSON: the Logs Ingestion API rejects it)."""
+    def refuse(name):
+        raise json.JSONDecodeError(f"{name} is not valid JSON", text, text.find(name))
+
+    return json.loads(text, parse_constant=refuse)
 
 
 def _looks_like_json_lines(text: str) -> bool:

@@ -166,3 +166,15 @@ def test_check_refuses_a_query_over_the_dcr_length_limit():
     result = invoke("transform", "check", "--columns", "X:string", "--query", query, "--format", "json")
     payload = json.loads(result.stdout)
     assert result.exit_code == 1 and not payload["valid"] and payload["diagnostics"][0]["code"] == "TransformTooLong"
+
+
+def test_run_rejects_nan_and_absurdly_deep_rows_clearly(tmp_path):
+    weird = tmp_path / "rows.json"
+    weird.write_text('[{"Level": NaN}]')  # Python's json extension, not JSON
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(weird))
+    assert result.exit_code == 1 and "NaN is not valid JSON" in result.output
+    deep = tmp_path / "deep.json"
+    deep.write_text('[{"Properties": ' + "[" * 100_000 + "]" * 100_000 + "}]")
+    result = invoke("transform", "run", str(QUICKSTART), "--flow", "dcr-quickstart", "--file", str(deep))
+    assert result.exit_code == 1 and "nested too deeply" in result.output
+    assert not isinstance(result.exception, RecursionError)
