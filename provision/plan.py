@@ -359,6 +359,12 @@ def diff_rule(desired: dict, current: dict) -> list[FieldDiff]:
                                        "senders must use the new ingestion endpoint (the immutable ID stays)"))
         else:
             diffs += _subset_diffs(value, have.get(key), path, key)
+    if have.get("dataCollectionEndpointId") and not want.get("dataCollectionEndpointId"):
+        # The PUT drops the binding (e.g. the DCE is marked `ensure: absent`); fields are otherwise compared
+        # only where the tool sets them, so this removal is looked for explicitly.
+        diffs.append(FieldDiff("properties.dataCollectionEndpointId", have["dataCollectionEndpointId"], None, DATA,
+                               "the rule no longer uses its data collection endpoint: senders posting through the "
+                               "DCE are refused and must switch to the rule's own endpoint (the immutable ID stays)"))
     return diffs
 
 

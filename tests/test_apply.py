@@ -350,3 +350,25 @@ def test_classic_table_is_a_live_problem_before_any_write(session, emu, azure):
     assert (table.action, table.cls) == ("update", "data-affecting")
     apply_plan(session, plan, allow_destructive=True)
     assert not plan_scenario(session, sc)[2].has_changes
+
+
+def test_absent_endpoint_unbinds_its_rules_first(session, emu, azure, tmp_path):
+    # A DCE marked `ensure: absent`: the DCR is re-sent without dataCollectionEndpointId (a change the plan
+    # shows, data-affecting: senders on the DCE are refused), then the DCE is deleted.
+    sc = scenario(WITH_DCE, session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    no_dce = tmp_path / "no-dce.yaml"
+    no_dce.write_text(WITH_DCE.read_text().replace("  public_network_access: Enabled\n", "  ensure: absent\n"))
+    plan = plan_scenario(session, scenario(no_dce, session))[2]
+    pending = {(c.kind, c.action): c for c in plan.pending}
+    assert set(pending) == {("rule", "update"), ("endpoint", "delete")}
+    rule = pending[("rule", "update")]
+    assert rule.cls == "data-affecting" and [d.op for d in rule.diffs] == ["remove"]
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    apply_plan(session, plan, allow_destructive=True)
+    writes = [c.operation for c in emu.write_calls()][-2:]
+    assert writes == ["DataCollectionRules_Create", "DataCollectionEndpoints_Delete"]  # unbind, then delete
+    dcr = azure.monitor().data_collection_rules.get(sc.resource_group, "dcr-inventory")
+    assert dcr.data_collection_endpoint_id is None and dcr.endpoints.logs_ingestion
+    assert not plan_scenario(session, scenario(no_dce, session))[2].has_changes

@@ -143,6 +143,8 @@ RULE_CASES = [
     ("kind changed", dcr_body(kind="Linux"), live_dcr(), REPLACE, IDENTITY, ["kind"]),
     ("endpoint added", dcr_body(dce=ids.dce_id(SUB, RG, "dce")), live_dcr(), UPDATE, SAFE,
      ["properties.dataCollectionEndpointId"]),
+    ("endpoint removed (DCE ensure: absent)", dcr_body(), live_dcr(dce=ids.dce_id(SUB, RG, "dce")), UPDATE, DATA,
+     ["properties.dataCollectionEndpointId"]),
 ]
 
 
