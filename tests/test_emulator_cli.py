@@ -114,6 +114,8 @@ def test_rows_limit_and_missing_state(tmp_path):
     result = CliRunner().invoke(app, ["emulator", "rows", "myapp_cl", "--limit", "2", "--state", str(tmp_path)])
     assert result.exit_code == 0
     assert [json.loads(line)["Message"] for line in result.output.splitlines()] == ["3", "4"]
+    empty = CliRunner().invoke(app, ["emulator", "rows", "Other_CL", "--state", str(tmp_path)])
+    assert empty.exit_code == 0 and empty.stdout == "" and "no rows in Other_CL" in empty.stderr
     result = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "no emulator state" in result.output
 

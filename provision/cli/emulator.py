@@ -101,8 +101,11 @@ def rows(
 
     if not (state / "state.sqlite3").exists():
         _fail(f"no emulator state in '{state}': start one with 'provision emulator serve --state {state}' or pass --state DIR.")
-    for row in read_rows(state, table, limit, workspace):
+    found = read_rows(state, table, limit, workspace)
+    for row in found:
         typer.echo(json.dumps(row, ensure_ascii=False))
+    if not found:  # say so on stderr: stdout stays one JSON object per row (none here)
+        typer.echo(f"# no rows in {table} (state: {state}); table names are case-insensitive, e.g. MyApp_CL", err=True)
 
 
 def register(app: typer.Typer) -> None:
