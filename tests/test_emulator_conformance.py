@@ -177,7 +177,10 @@ def test_every_arm_response_validates(azure, emu):
     _, _, headers = check(la, TABLES_SPEC, "Tables_CreateOrUpdate", "PUT", f"{ws}/tables/Res_CL{v_tables}", table_body(),
                           expect=202)
     check(la, TABLES_SPEC, "Tables_Get", "GET", headers["Location"].removeprefix(emu.url), expect=200)  # operation result
-    assert len(checks) == 42  # every ARM operation the emulator serves, success and error
+    emu.create_classic_table("Classic_CL")
+    check(la, TABLES_SPEC, "Tables_Migrate", "POST", f"{ws}/tables/Classic_CL/migrate{v_tables}", expect=200)
+    check(la, TABLES_SPEC, "Tables_Migrate", "POST", f"{ws}/tables/Nope_CL/migrate{v_tables}", expect=404)
+    assert len(checks) == 44  # every ARM operation the emulator serves, success and error
 
 
 def test_401_bodies_validate(emu):
