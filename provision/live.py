@@ -238,10 +238,10 @@ def read_state(session: Session, scenario, templates_dir=None, parallelism: int 
     """
     from provision.render import render_resources
 
+    first = render_resources(scenario, templates_dir=templates_dir)  # template errors before any call
     session.warm_up()  # one token request, not one per thread
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         lookups = pool.submit(resolve_principals, session, scenario, None)
-        first = render_resources(scenario, templates_dir=templates_dir)
         problems: list = []
         bodies, workspace = _read_resources(session, scenario, first, pool, problems)
         principals, missing = lookups.result()

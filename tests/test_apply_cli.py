@@ -214,3 +214,13 @@ def test_rerun_says_it_waits_for_a_table_an_earlier_run_left_provisioning(emu):
     assert result.exit_code == 0, result.output
     assert "waiting for table AppEvents_CL (provisioningState InProgress, from an earlier run) ..." in result.stdout
     assert result.stdout.count("from an earlier run") == 1
+
+
+def test_bad_templates_fail_before_any_call(emu, tmp_path):
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "dcr.json.j2").write_text("{{ not valid jinja")
+    for templates in (tmp_path / "missing", broken):
+        result = run(emu, "plan", QUICKSTART, "--templates", templates)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert emu.calls == []  # not even a token request
