@@ -230,20 +230,24 @@ def retired_assignments(scenario, resources, principals: dict) -> list:
     return out
 
 
-def read_state(session: Session, scenario, templates_dir=None, parallelism: int = 8):
+def read_state(session: Session, scenario, templates_dir=None, parallelism: int = 8, *, publishers: bool = True):
     """Resolve publishers, render, and read live state: (resources, LiveState).
 
     Graph lookups and the resource GETs run together: only role assignments need
     the resolved principals (their names derive from them), so they are read last.
+    ``publishers=False`` skips Graph and role assignments (outputs need neither).
     """
     from provision.render import render_resources
 
     first = render_resources(scenario, templates_dir=templates_dir)  # template errors before any call
     session.warm_up()  # one token request, not one per thread
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        lookups = pool.submit(resolve_principals, session, scenario, None)
+        lookups = pool.submit(resolve_principals, session, scenario, None) if publishers else None
         problems: list = []
         bodies, workspace = _read_resources(session, scenario, first, pool, problems)
+        if lookups is None:
+            live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies, problems=problems)
+            return first, live
         principals, missing = lookups.result()
         resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
         resources += retired_assignments(scenario, resources, principals)

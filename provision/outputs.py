@@ -81,7 +81,9 @@ def collect(session, scenario, templates_dir=None, parallelism: int = 8) -> Outp
     """Read live state (changes nothing) and return the outputs."""
     from provision.live import read_state
 
-    resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism)
+    # Publishers are not part of the outputs: no Graph lookup, so an identity that may not read Graph can run this.
+    resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism,
+                                 publishers=False)
     missing = [r.name for r in resources if r.kind in ("rule", "table") and getattr(r, "ensure", "present") != "absent"
                and live.get(r.id) is None]
     if missing:

@@ -224,3 +224,19 @@ def test_bad_templates_fail_before_any_call(emu, tmp_path):
         result = run(emu, "plan", QUICKSTART, "--templates", templates)
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert emu.calls == []  # not even a token request
+
+
+def test_outputs_and_send_need_no_graph(emu):
+    # Outputs hold no publisher: an identity that may not read Graph (common for a CI's read-only step) can run them.
+    from provision.emulator import seed
+
+    assert run(emu, "apply", QUICKSTART, "--yes").exit_code == 0
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ())
+    graph_calls = emu.count(operation="ServicePrincipals_GetByAppId")
+    outputs = run(emu, "outputs", QUICKSTART, "--format", "json")
+    assert outputs.exit_code == 0, outputs.output
+    assert json.loads(outputs.stdout)["rules"]["dcr-quickstart"]["immutable_id"].startswith("dcr-")
+    sent = run(emu, "send", QUICKSTART, "--stream", "Custom-AppEventsRaw", "--sample", "2")
+    assert sent.exit_code == 0, sent.output
+    assert emu.count(operation="ServicePrincipals_GetByAppId") == graph_calls
+    assert run(emu, "plan", QUICKSTART).exit_code == 1  # plan still needs Graph for the app_id publisher
