@@ -119,10 +119,23 @@ def find_role_assignment(session: Session, scope: str, principal_id: str, role_g
 
 
 def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | None = None):
-    """(app_id -> object id, publishers not found). Graph 403 is an error suggesting ``object_id``."""
-    wanted = [p for p in scenario.publishers if p.app_id and not p.object_id]
+    """(app_id -> object id, publishers not found), through Microsoft Graph.
+
+    ``app_id`` publishers are resolved (Graph 403 is an error suggesting ``object_id``);
+    ``object_id`` publishers are checked to exist when Graph may be read (a 403 skips the
+    check: giving ``object_id`` is the way to do without Graph, and apply's
+    PrincipalNotFound still catches a wrong one)."""
+    wanted = [p for p in scenario.publishers if p.app_id or p.object_id]
 
     def lookup(publisher):
+        if publisher.object_id:
+            try:
+                body = session.graph_get(f"servicePrincipals/{publisher.object_id}")
+            except AzureError as error:
+                if getattr(error, "status", None) == 403:
+                    return publisher, publisher.object_id  # cannot check: trust it
+                raise
+            return publisher, (body or {}).get("id")
         try:
             body = session.graph_get(f"servicePrincipals(appId='{publisher.app_id}')")
         except AzureError as error:
@@ -138,7 +151,7 @@ def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | No
         return publisher, (body or {}).get("id")
 
     results = list((pool.map if pool else map)(lookup, wanted))
-    found = {p.app_id: oid for p, oid in results if oid}
+    found = {p.app_id: oid for p, oid in results if oid and p.app_id and not p.object_id}
     missing = [p for p, oid in results if not oid]
     return found, missing
 

@@ -483,11 +483,18 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
                     "management' in the portal), or use a new table name",
                     file=file, line=where, source="azure-contract.md §3 (tableSubType, migrate)"))
     for publisher in live.missing_publishers:
-        problems.append(Diagnostic(
-            ERROR, "PublisherNotFound", f"publisher app_id {getattr(publisher, 'app_id', publisher)} has no service "
-            "principal in this tenant", fix="check the app id (an app registration's Application (client) ID) or "
-            "give `object_id:` of its service principal instead", file=file,
-            line=getattr(publisher, "line", None), source="azure-contract.md §6.1 PrincipalNotFound"))
+        object_id = getattr(publisher, "object_id", None)
+        if object_id:
+            message = f"publisher object_id {object_id} is not a service principal in this tenant"
+            fix = ("give the object id of the app's service principal (Enterprise applications, or `az ad sp show "
+                   "--id <app id> --query id`), not the app registration's object id, or give `app_id:` instead")
+        else:
+            message = f"publisher app_id {getattr(publisher, 'app_id', publisher)} has no service principal in this tenant"
+            fix = ("check the app id (an app registration's Application (client) ID) or give `object_id:` of its "
+                   "service principal instead")
+        problems.append(Diagnostic(ERROR, "PublisherNotFound", message, fix=fix, file=file,
+                                   line=getattr(publisher, "line", None),
+                                   source="azure-contract.md §6.1 PrincipalNotFound; Graph 404 Request_ResourceNotFound"))
     return problems
 
 

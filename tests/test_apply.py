@@ -216,13 +216,32 @@ def test_ensure_absent_deletes_only_with_the_flag(session, emu, tmp_path):
     assert not plan_scenario(session, scenario(absent, session))[2].has_changes
 
 
-def test_unknown_object_id_shows_the_services_principal_message(session, emu):
-    sc = scenario(WITH_DCE, session, SENDER_OBJECT_ID="b9b9b9b9-0000-4000-8000-000000000009")
-    with pytest.raises(ApplyError) as info:
-        apply_plan(session, plan_scenario(session, sc)[2], principal_retry_seconds=0)
+def test_unknown_object_id_is_a_live_problem_when_graph_can_tell(session, emu):
+    # Graph GET servicePrincipals/{id}: 404 Request_ResourceNotFound -> reported before any write.
+    unknown = "b9b9b9b9-0000-4000-8000-000000000009"
+    plan = plan_scenario(session, scenario(WITH_DCE, session, SENDER_OBJECT_ID=unknown))[2]
+    (problem,) = plan.problems
+    assert problem.code == "PublisherNotFound" and f"object_id {unknown}" in problem.message
+    assert "service principal" in problem.fix and problem.line is not None
+    with pytest.raises(PlanError):
+        apply_plan(session, plan)
+    assert emu.write_calls() == []
+
+
+def test_unknown_object_id_shows_the_services_principal_message(emu):
+    # Without Graph access the object id cannot be checked (giving object_id is how to do without Graph):
+    # apply meets the service's PrincipalNotFound, keeps what it finished and says so.
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ())
+    with connect("local", emulator=emu, polling_interval=0, retry_total=0) as s:
+        sc = scenario(WITH_DCE, s, SENDER_OBJECT_ID="b9b9b9b9-0000-4000-8000-000000000009")
+        plan = plan_scenario(s, sc)[2]
+        assert not plan.problems
+        with pytest.raises(ApplyError) as info:
+            apply_plan(s, plan, principal_retry_seconds=0)
     text = info.value.format()
     assert "PrincipalNotFound" in text and "b9b9b9b90000400080000000000000009"[:8] in text
     assert "3 step(s) finished and stay in place" in text  # table, DCE, DCR
+    assert emu.count(operation="ServicePrincipals_Get", status=403) == 1
 
 
 def test_absent_rule_takes_its_role_assignments_with_it(session, emu, azure, tmp_path):

@@ -211,3 +211,13 @@ def test_graph_roles_knob_and_token_roles_claim(emu, azure):
     assert graph(fresh)[0] == 200
     with pytest.raises(ValueError, match="unknown app id"):
         emu.set_graph_roles("00000000-0000-4000-8000-000000000000", ())
+
+
+def test_graph_service_principal_by_object_id(emu, azure):
+    token = azure.credential("deployer").get_token("https://graph.microsoft.com/.default").token
+    auth = {"Authorization": f"Bearer {token}"}
+    status, _, body = _raw(emu, f"/v1.0/servicePrincipals/{seed.SENDER_OBJECT_ID}", headers=auth)
+    assert status == 200 and json.loads(body)["appId"] == seed.SENDER_APP_ID
+    status, _, body = _raw(emu, "/v1.0/servicePrincipals/b9b9b9b9-0000-4000-8000-000000000009", headers=auth)
+    error = json.loads(body)["error"]
+    assert status == 404 and error["code"] == "Request_ResourceNotFound" and "innerError" in error

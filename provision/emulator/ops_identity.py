@@ -37,6 +37,14 @@ class IdentityOperations:
             raise errors.GraphNotFound(f"Resource '{app_id}' does not exist or one of its queried reference-property objects are not present.")
         return Response(200, identity.service_principal(app))
 
+    def ServicePrincipals_Get(self, req: Request, object_id: str) -> Response:
+        """GET /v1.0/servicePrincipals/{id}: by object id (Graph v1.0 "Get servicePrincipal")."""
+        self._require_graph_read(req)
+        app = identity.PRINCIPALS.get(object_id.lower())
+        if app is None:
+            raise errors.GraphNotFound(f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.")
+        return Response(200, identity.service_principal(app))
+
     def ServicePrincipals_List(self, req: Request) -> Response:
         self._require_graph_read(req)
         wanted = req.query.get("$filter", "")

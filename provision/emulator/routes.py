@@ -41,6 +41,7 @@ ROUTES: list[Route] = [
     _r("POST", r"/(?P<tenant>[A-Za-z0-9.\-]+)/oauth2/v2\.0/token", "Token", None, "entra"),
     _r("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app_id>[^']*)'\)", "ServicePrincipals_GetByAppId", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals", "ServicePrincipals_List", None, "graph"),
+    _r("GET", r"/v1\.0/servicePrincipals/(?P<object_id>[^/]+)", "ServicePrincipals_Get", None, "graph"),
     # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
     _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
        "Ingest_Upload", None, "ingest"),
