@@ -167,6 +167,14 @@ def test_serve_port_in_use_is_a_clear_error(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
 
 
+def test_serve_unwritable_env_file_is_a_clear_error(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    result = CliRunner().invoke(app, ["emulator", "serve", "--state", str(tmp_path / "st"),
+                                      "--env-file", str(a_file / "local.env")])
+    assert result.exit_code == 1 and "cannot write --env-file" in result.output and "internal error" not in result.output
+
+
 def test_serve_unusable_state_dir_is_not_a_port_error(tmp_path):
     a_file = tmp_path / "a-file"
     a_file.write_text("x")

@@ -66,8 +66,12 @@ def serve(
     env = emu.env()
     lines = [f"{key}={value}" for key, value in env.items()]
     if env_file is not None:
-        env_file.parent.mkdir(parents=True, exist_ok=True)
-        env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            env_file.parent.mkdir(parents=True, exist_ok=True)
+            env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        except OSError as error:
+            emu.stop()
+            _fail(f"cannot write --env-file {env_file}: {error.strerror or error}; pass a path in a directory you can write.")
     typer.echo("\n".join(lines))
     typer.echo(f"# local Azure listening on {emu.url} (state: {state}); Ctrl+C to stop", err=True)
     stop = threading.Event()
