@@ -116,6 +116,11 @@ def test_rows_limit_and_missing_state(tmp_path):
     assert [json.loads(line)["Message"] for line in result.output.splitlines()] == ["3", "4"]
     empty = CliRunner().invoke(app, ["emulator", "rows", "Other_CL", "--state", str(tmp_path)])
     assert empty.exit_code == 0 and empty.stdout == "" and "no rows in Other_CL" in empty.stderr
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "state.sqlite3").write_text("not a database")
+    broken = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(junk)])
+    assert broken.exit_code == 1 and "cannot read the emulator state" in broken.output
     result = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "no emulator state" in result.output
 

@@ -105,7 +105,12 @@ def rows(
 
     if not (state / "state.sqlite3").exists():
         _fail(f"no emulator state in '{state}': start one with 'provision emulator serve --state {state}' or pass --state DIR.")
-    found = read_rows(state, table, limit, workspace)
+    import sqlite3
+
+    try:
+        found = read_rows(state, table, limit, workspace)
+    except sqlite3.Error as error:
+        _fail(f"cannot read the emulator state in '{state}': {error}; pass --state DIR of a `provision emulator serve`.")
     for row in found:
         typer.echo(json.dumps(row, ensure_ascii=False))
     if not found:  # say so on stderr: stdout stays one JSON object per row (none here)
