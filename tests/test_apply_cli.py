@@ -240,3 +240,33 @@ def test_outputs_and_send_need_no_graph(emu):
     assert sent.exit_code == 0, sent.output
     assert emu.count(operation="ServicePrincipals_GetByAppId") == graph_calls
     assert run(emu, "plan", QUICKSTART).exit_code == 1  # plan still needs Graph for the app_id publisher
+
+
+def test_sigint_during_a_table_operation_then_rerun(emu):
+    # A real Ctrl-C (SIGINT to the process) while a table's long-running operation runs: exit 130 with the
+    # re-run advice and no traceback; the re-run waits for that table and completes the rest.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    emu.set_lro_seconds(3)
+    env = {**os.environ, **emu.env(), "PROVISION_CLOUD": "local", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "provision", "apply", QUICKSTART, "--yes"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 30
+    for line in process.stdout:
+        if "waiting for table AppEvents_CL" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, (out, err)
+    assert "Interrupted. What finished stays in place" in err and "Traceback" not in err
+    assert emu.count("PUT", "DataCollectionRules_Create") == 0  # stopped before the DCR
+    emu.set_lro_seconds(0.5)  # the running operation ends sooner
+    result = run(emu, "apply", QUICKSTART, "--yes")
+    assert result.exit_code == 0, result.output
+    assert emu.count("PUT", "Tables_CreateOrUpdate") == 1  # not sent again: waited for
+    assert run(emu, "plan", QUICKSTART, "--detailed-exitcode").exit_code == 0
