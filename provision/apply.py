@@ -309,6 +309,13 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
         runner.shutdown()
         raise
     runner.shutdown()
+    if waiting and not result.failed and not blocked:
+        # Nothing failed yet steps remain: their dependencies form a cycle (e.g. a rule that still writes to a
+        # table marked absent). Say so instead of reporting success.
+        raise ApplyError("apply cannot order these changes (each waits for another): "
+                         + ", ".join(steps[k].change.label for k in waiting),
+                         hint="a resource marked `ensure: absent` is probably still used by another one: remove the "
+                              "use (e.g. the rule's flow to that table) or keep the resource")
     failed_ids = {c.id.lower() for c, _ in result.failed}
     result.skipped = [steps[k].change for k in steps if k in blocked and k not in failed_ids]
     result.skipped += [steps[k].change for k in waiting]

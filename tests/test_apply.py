@@ -391,3 +391,23 @@ def test_absent_endpoint_unbinds_its_rules_first(session, emu, azure, tmp_path):
     dcr = azure.monitor().data_collection_rules.get(sc.resource_group, "dcr-inventory")
     assert dcr.data_collection_endpoint_id is None and dcr.endpoints.logs_ingestion
     assert not plan_scenario(session, scenario(no_dce, session))[2].has_changes
+
+
+def test_a_dependency_cycle_is_an_error_not_a_silent_success(session, emu):
+    # A rule update that writes to a table being deleted: neither can go first. Validation normally stops this;
+    # apply must not report success for steps it never started.
+    from provision.plan import Change, Plan
+    from provision.render import Resource
+
+    table_id = ids.table_id(seed.WORKSPACE_ID, "Gone_CL")
+    rule_id = ids.dcr_id(seed.SUBSCRIPTION_ID, seed.RESOURCE_GROUP, "dcr-uses-gone")
+    body = {"location": seed.LOCATION, "properties": {
+        "destinations": {"logAnalytics": [{"workspaceResourceId": seed.WORKSPACE_ID, "name": "law"}]},
+        "dataFlows": [{"streams": ["Custom-X"], "destinations": ["law"], "outputStream": "Custom-Gone_CL"}]}}
+    table = Resource("table", "Gone_CL", table_id, {}, "2025-07-01", ensure="absent")
+    rule = Resource("rule", "dcr-uses-gone", rule_id, body, "2023-03-11")
+    plan = Plan([Change("delete", "table", "Gone_CL", table_id, "data-affecting", resource=table, live={}),
+                 Change("update", "rule", "dcr-uses-gone", rule_id, resource=rule, live={})])
+    with pytest.raises(ApplyError, match="cannot order these changes"):
+        apply_plan(session, plan, allow_destructive=True)
+    assert emu.write_calls() == []
