@@ -270,3 +270,23 @@ def test_sigint_during_a_table_operation_then_rerun(emu):
     assert result.exit_code == 0, result.output
     assert emu.count("PUT", "Tables_CreateOrUpdate") == 1  # not sent again: waited for
     assert run(emu, "plan", QUICKSTART, "--detailed-exitcode").exit_code == 0
+
+
+def test_no_command_prints_a_secret(emu, tmp_path):
+    # The emulator's own `serve` prints its local credentials (its job); nothing else may, errors included.
+    from provision.emulator import seed
+
+    secrets = (seed.DEPLOYER_SECRET, seed.SENDER_SECRET, seed.NOBODY_SECRET)
+    target = tmp_path / "github_output"
+    results = [run(emu, "plan", QUICKSTART, "--format", fmt) for fmt in ("text", "json", "markdown")]
+    results += [run(emu, "apply", QUICKSTART, "--yes", "--format", fmt, env={"GITHUB_OUTPUT": str(target)})
+                for fmt in ("text", "json", "env", "github", "azure-devops")]
+    results += [run(emu, "outputs", QUICKSTART, "--format", "env"),
+                run(emu, "send", QUICKSTART, "--stream", "Custom-AppEventsRaw", "--sample", "1"),
+                run(emu, "plan", QUICKSTART, env={"AZURE_CLIENT_SECRET": "wrong-" + seed.DEPLOYER_SECRET[::-1]}),
+                run(emu, "plan", QUICKSTART, env={"AZURE_CLIENT_ID": seed.NOBODY_APP_ID,
+                                                  "AZURE_CLIENT_SECRET": seed.NOBODY_SECRET})]
+    assert [r.exit_code for r in results][-2:] == [1, 1]
+    for result in results:
+        assert not any(secret in result.output for secret in secrets), result.output
+    assert not any(secret in target.read_text() for secret in secrets)
