@@ -180,14 +180,14 @@ class _Runner:
                 return "done", s.monitor(p["subscription"]).data_collection_rules.create(
                     p["resource_group"], p["name"], _bytes(body), cls=raw_json)
             if change.kind == "role_assignment":
-                return "done", self._assign(p, body)
+                return "done", self._assign(p, body, change)
         except AzureError:
             raise
         except Exception as error:
             raise _as_azure_error(error, step) from None
         raise ValueError(f"unknown kind {change.kind}")
 
-    def _assign(self, p: dict, body: dict) -> dict | None:
+    def _assign(self, p: dict, body: dict, change: Change | None = None) -> dict | None:
         from azure.core.exceptions import HttpResponseError
 
         deadline = time.monotonic() + self.principal_retry_seconds
@@ -201,6 +201,9 @@ class _Runner:
                 if code == "RoleAssignmentExists":  # the same triple exists under another name: done
                     return None
                 if code == "PrincipalNotFound" and time.monotonic() < deadline:
+                    if change is not None and delay == 1.0:
+                        self.progress("waiting", change, "principal not found yet: retrying for up to "
+                                      f"{self.principal_retry_seconds:g} s while it replicates")
                     time.sleep(delay)  # a new service principal replicates slowly (azure-contract.md §6.1)
                     delay = min(delay * 2, 15.0)
                     continue

@@ -236,10 +236,14 @@ def test_unknown_object_id_shows_the_services_principal_message(emu):
         sc = scenario(WITH_DCE, s, SENDER_OBJECT_ID="b9b9b9b9-0000-4000-8000-000000000009")
         plan = plan_scenario(s, sc)[2]
         assert not plan.problems
+        events = []
         with pytest.raises(ApplyError) as info:
-            apply_plan(s, plan, principal_retry_seconds=0)
+            apply_plan(s, plan, principal_retry_seconds=0.5, progress=lambda *e: events.append(e))
     text = info.value.format()
     assert "PrincipalNotFound" in text and "b9b9b9b90000400080000000000000009"[:8] in text
+    waits = [d for event, change, d in events if event == "waiting" and change.kind == "role_assignment"]
+    assert waits == ["principal not found yet: retrying for up to 0.5 s while it replicates"]  # said once
+    assert emu.count("PUT", "RoleAssignments_Create", 400) == 2  # retried once, then gave up
     assert "3 step(s) finished and stay in place" in text  # table, DCE, DCR
     assert emu.count(operation="ServicePrincipals_Get", status=403) == 1
 

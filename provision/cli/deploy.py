@@ -245,7 +245,8 @@ def _progress(echo):
         elif event == "waiting" and change.id not in waited:
             # a table still provisioning from an earlier (interrupted) run: its DCRs wait for it
             waited.add(change.id)
-            echo(f"  waiting for {label} ({detail}, from an earlier run) ...")
+            echo(f"  waiting for {label} ({detail}" + (", from an earlier run" if detail.startswith("provisioningState")
+                                                        else "") + ") ...")
         elif event == "done":
             echo(f"  done {label} ({time.monotonic() - started.get(change.id, time.monotonic()):.1f} s)")
         elif event == "failed":
