@@ -127,3 +127,14 @@ def test_toguid_added_for_a_derived_stream_does_not_move_positions(tmp_path):
     error = next(d for d in diagnostics if d.code == "UnknownFunction")
     assert (error.line, error.column) == (13, 26)
     assert text.splitlines()[12][25:].startswith("nosuch(")
+
+
+def test_a_yaml_comment_cutting_an_unquoted_transform_is_explained(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(HEAD + 'source | extend TimeGenerated = Time, Msg = "issue #1" | project-away Time\n', encoding="utf-8")
+    _, diagnostics = validate_scenario(path)
+    syntax = next(d for d in diagnostics if d.code == "SyntaxError")
+    assert "as a comment" in syntax.fix
+    path.write_text(HEAD + "source | extend TimeGenerated = Time, X = nosuch(1) | project-away Time, X  # a note\n", encoding="utf-8")
+    _, diagnostics = validate_scenario(path)
+    assert all("as a comment" not in d.fix for d in diagnostics)

@@ -354,10 +354,23 @@ def _shift(d: Diagnostic, flow: Flow, out: _Out) -> Diagnostic:
     positions = flow.transform_positions
     if positions:
         line, column = _file_position(user_text, positions, offset)
-        return replace(d, file=out.file, line=line, column=column, excerpt=_file_excerpt(out, line, column), source=d.source or SRC_KQL)
+        fix = d.fix
+        if d.code == "SyntaxError" and _comment_after(out, user_text, positions):
+            fix = (fix + "; " if fix else "") + "YAML read the ' #...' after the transform as a comment: quote the transform or write it as a '|' block"
+        return replace(d, file=out.file, line=line, column=column, excerpt=_file_excerpt(out, line, column), fix=fix, source=d.source or SRC_KQL)
     where = f" (at line {q_line}, column {q_column} of the transform text; its exact place in the file is not known: the text was changed by ${{VAR}} substitution or uses a YAML quoting the tool cannot trace)"
     line, column = flow.transform_line, flow.transform_column
     return replace(d, file=out.file, line=line, column=column, message=d.message + where, excerpt=d.excerpt, source=d.source or SRC_KQL)
+
+
+def _comment_after(out: _Out, user_text: str, positions) -> bool:
+    """Whether an unquoted transform is followed by ' #' on its last line (YAML cut it there as a comment)."""
+    if not positions or not user_text.strip():
+        return False
+    line, column = positions[len(user_text.rstrip()) - 1]
+    src = out.file_line(line) or ""
+    rest = src[column:]
+    return rest[:1] in (" ", "\t") and rest.lstrip().startswith("#")
 
 
 def _query_offset(text: str, line: int, column: int) -> int:
