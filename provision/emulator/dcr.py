@@ -279,8 +279,14 @@ def stored_dcr(resource_id: str, name: str, body: dict, location: str, existing:
             workspace = lookup.workspace(entry.get("workspaceResourceId") or "")
             filled.append({**entry, "workspaceId": workspace["customerId"]} if workspace else entry)
         props["destinations"] = {**destinations, "logAnalytics": filled}
+    return _tracked_resource(resource_id, name, DCR_TYPE, location, props, body, existing, caller)
+
+
+def _tracked_resource(resource_id: str, name: str, rtype: str, location: str, props: dict, body: dict,
+                      existing: dict | None, caller: str) -> dict:
+    """A stored DCR/DCE: ``props`` plus the tracked-resource envelope (name kept as first created, new etag)."""
     props["provisioningState"] = "Succeeded"
-    state = {"id": resource_id, "name": existing["name"] if existing else name, "type": DCR_TYPE, "location": location,
+    state = {"id": resource_id, "name": existing["name"] if existing else name, "type": rtype, "location": location,
              "properties": props, "systemData": arm.system_data(caller, (existing or {}).get("systemData")),
              "etag": arm.new_etag()}
     state["tags"] = body.get("tags") or {}
@@ -295,15 +301,7 @@ def stored_dce(resource_id: str, name: str, body: dict, location: str, existing:
              if k not in ("immutableId", "logsIngestion", "metricsIngestion", "configurationAccess", "provisioningState")}
     props.setdefault("networkAcls", {"publicNetworkAccess": "Enabled"})
     props["immutableId"] = existing["properties"]["immutableId"] if existing else new_immutable_id("dce")
-    props["provisioningState"] = "Succeeded"
-    state = {"id": resource_id, "name": existing["name"] if existing else name, "type": DCE_TYPE, "location": location,
-             "properties": props, "systemData": arm.system_data(caller, (existing or {}).get("systemData")),
-             "etag": arm.new_etag()}
-    state["tags"] = body.get("tags") or {}
-    for key in ("kind", "identity", "sku"):
-        if body.get(key) is not None:
-            state[key] = body[key]
-    return state
+    return _tracked_resource(resource_id, name, DCE_TYPE, location, props, body, existing, caller)
 
 
 def check_name(rtype: str, name: str) -> None:

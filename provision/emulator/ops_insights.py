@@ -34,37 +34,35 @@ class InsightsOperations:
         return Response(200, dcr.render_dce(self._insights_get(req, dcr.DCE_TYPE, sub, rg, name), self.base_url))
 
     def DataCollectionRules_Create(self, req: Request, sub: str, rg: str, name: str) -> Response:
-        resource_id = self._insights_context(req, dcr.DCR_TYPE, sub, rg, name, "write")
-        dcr.check_name(dcr.DCR_TYPE, name)
-        body = req.json()
-        if not isinstance(body, dict):
-            raise errors.InvalidRequestContent("The request content must be a JSON object.")
-        with self.lock:
-            existing = self.store.get(resource_id)
-            self._check_etag(req, existing)
-            location = dcr.check_location(body, existing, dcr.DCR_TYPE, name, rg)
+        def build(resource_id, body, existing, location):
             details = dcr.validate_dcr(body, existing, location, self, kql.check_transform)
             if details:
                 raise errors.InvalidPayload("Data collection rule is invalid", details=details)
-            state = dcr.stored_dcr(resource_id, name, body, location, existing, self, req.claims.appid)
-            self.store.put(resource_id, dcr.DCR_TYPE, state, time.time())
-            self.changed()
-        return Response(200 if existing else 201, dcr.render_dcr(state, self.base_url))
+            return dcr.stored_dcr(resource_id, name, body, location, existing, self, req.claims.appid)
+
+        return self._insights_put(req, dcr.DCR_TYPE, sub, rg, name, build, dcr.render_dcr)
 
     def DataCollectionEndpoints_Create(self, req: Request, sub: str, rg: str, name: str) -> Response:
-        resource_id = self._insights_context(req, dcr.DCE_TYPE, sub, rg, name, "write")
-        dcr.check_name(dcr.DCE_TYPE, name)
+        def build(resource_id, body, existing, location):
+            return dcr.stored_dce(resource_id, name, body, location, existing, req.claims.appid)
+
+        return self._insights_put(req, dcr.DCE_TYPE, sub, rg, name, build, dcr.render_dce)
+
+    def _insights_put(self, req: Request, rtype: str, sub: str, rg: str, name: str, build, render) -> Response:
+        """Synchronous PUT of a DCR/DCE (not an LRO: azure-contract.md §4, §5): 201 created, 200 updated."""
+        resource_id = self._insights_context(req, rtype, sub, rg, name, "write")
+        dcr.check_name(rtype, name)
         body = req.json()
         if not isinstance(body, dict):
             raise errors.InvalidRequestContent("The request content must be a JSON object.")
         with self.lock:
             existing = self.store.get(resource_id)
             self._check_etag(req, existing)
-            location = dcr.check_location(body, existing, dcr.DCE_TYPE, name, rg)
-            state = dcr.stored_dce(resource_id, name, body, location, existing, req.claims.appid)
-            self.store.put(resource_id, dcr.DCE_TYPE, state, time.time())
+            location = dcr.check_location(body, existing, rtype, name, rg)
+            state = build(resource_id, body, existing, location)
+            self.store.put(resource_id, rtype, state, time.time())
             self.changed()
-        return Response(200 if existing else 201, dcr.render_dce(state, self.base_url))
+        return Response(200 if existing else 201, render(state, self.base_url))
 
     def _check_etag(self, req: Request, existing: dict | None) -> None:
         """azure-contract.md §1 ETag table."""
