@@ -28,7 +28,7 @@ class Request:
             return {}
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deep
             raise errors.InvalidRequestContent(f"The request content was invalid and could not be deserialized: {error}.") from None
 
 

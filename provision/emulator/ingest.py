@@ -150,7 +150,7 @@ def decode_body(raw: bytes, content_encoding: str | None) -> tuple[list, bytes]:
         text = raw
     try:
         rows = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deep to parse
         raise errors.InvalidContent(f"The request body is not valid JSON: {error}.") from None
     if not isinstance(rows, list):
         raise errors.InvalidContent("The request body must be a JSON array of objects.")
