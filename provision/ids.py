@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb"  # azure-contract.md §6.2
@@ -57,3 +58,29 @@ def role_assignment_name(scope: str, principal_id: str, role_guid: str = MONITOR
 
 def role_assignment_id(scope: str, name: str) -> str:
     return f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}"
+
+
+def output_key(*parts: str) -> str:
+    """The CI variable name for an output (env, GitHub, Azure DevOps): e.g. ``DCR_DCR_ORDERS_IMMUTABLE_ID``."""
+    return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts if p)
+
+
+def output_keys(rules: dict[str, list[str]], tables: list[str]) -> list[tuple[str, str]]:
+    """(variable name, what it is for) of every per-resource output, given rule -> stream names and table names."""
+    keys = []
+    for rule, streams in rules.items():
+        keys += [(output_key("DCR", rule, suffix), f"rule '{rule}'") for suffix in ("ID", "IMMUTABLE_ID", "ENDPOINT")]
+        keys += [(output_key("DCR", rule, stream, "URL"), f"stream '{stream}' of rule '{rule}'") for stream in streams]
+    keys += [(output_key("TABLE", table, "ID"), f"table '{table}'") for table in tables]
+    return keys
+
+
+def output_key_clashes(rules: dict[str, list[str]], tables: list[str]) -> list[tuple[str, str, str]]:
+    """(variable name, first owner, second owner) for each output variable two resources would share."""
+    owners: dict[str, str] = {}
+    clashes = []
+    for key, owner in output_keys(rules, tables):
+        if key in owners and owners[key] != owner:
+            clashes.append((key, owners[key], owner))
+        owners.setdefault(key, owner)
+    return clashes

@@ -25,6 +25,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from provision import ids
 from provision.errors import ProvisionError
 
 INGESTION_API_VERSION = "2023-01-01"
@@ -94,12 +95,20 @@ def collect(session, scenario, templates_dir=None, parallelism: int = 8) -> Outp
 # ---------------------------------------------------------------- formats
 
 
-def _key(*parts: str) -> str:
-    return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts if p)
+_key = ids.output_key
 
 
 def variables(outputs: Outputs) -> list[tuple[str, str]]:
-    """Flat (KEY, value) pairs for env, GitHub and Azure DevOps outputs."""
+    """Flat (KEY, value) pairs for env, GitHub and Azure DevOps outputs.
+
+    Raises ProvisionError when two resources would share a variable name (``dcr-a`` and ``dcr_a``
+    both give ``DCR_DCR_A_ID``): one value would silently replace the other.
+    """
+    clashes = ids.output_key_clashes({n: list(r["streams"]) for n, r in outputs.rules.items()}, list(outputs.tables))
+    if clashes:
+        key, first, second = clashes[0]
+        raise ProvisionError(f"output variable {key} would be set by both {first} and {second}",
+                             hint="rename one of them, or use --format json (keyed by the exact names)")
     pairs = [("PROVISION_AUDIENCE", outputs.audience)]
     if outputs.endpoint:
         pairs += [("DCE_ID", outputs.endpoint["id"]),

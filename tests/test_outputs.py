@@ -99,3 +99,13 @@ def test_text_names_every_url():
     outputs = outputs_from_live(resources(False), bodies(False), "https://monitor.azure.com")
     text = format_outputs(outputs, "text")
     assert "immutable id: " + IMMUTABLE in text and "POST https://dcr.ingest/dataCollectionRules/" in text
+
+
+def test_variable_names_two_resources_would_share_are_an_error_not_a_silent_overwrite():
+    outputs = outputs_from_live(resources(False), bodies(False), "https://monitor.azure.com")
+    outputs.rules["dcr_orders"] = dict(outputs.rules["dcr-orders"], streams={})  # 'dcr-orders' and 'dcr_orders': DCR_DCR_ORDERS_*
+    for fmt in ("env", "azure-devops"):
+        with pytest.raises(ProvisionError) as error:
+            format_outputs(outputs, fmt)
+        assert "DCR_DCR_ORDERS_ID" in error.value.message and "--format json" in error.value.hint
+    assert set(json.loads(format_outputs(outputs, "json"))["rules"]) == {"dcr-orders", "dcr_orders"}

@@ -194,6 +194,9 @@ CASES = [
     ("EnsureValue", table_props(ensure="deleted"), table_props(ensure="present"), "README"),
     ("EndpointNetworkAccess", lambda d: d.update(endpoint={"name": "dce-x", "public_network_access": "Off"}),
      lambda d: d.update(endpoint={"name": "dce-x", "public_network_access": "disabled"}), "SPEC-DCE"),
+    # env/GitHub/Azure DevOps output variables: dcr-orders and dcr_orders would both be DCR_DCR_ORDERS_ID
+    ("OutputNameClash", lambda d: d["rules"].update({"dcr_orders": {"flows": [{"table": "Orders_CL", "transform": "source | where Amount > 0"}]}}),
+     lambda d: d["rules"].update({"dcr-orders2": {"flows": [{"table": "Orders_CL", "transform": "source | where Amount > 0"}]}}), "README"),
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from provision import kql
+from provision import ids, kql
 from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.spec import tables as catalogue
 from provision.spec.load import PLANS, derived_stream_name
@@ -69,6 +69,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     if scenario.endpoint is not None:
         check_resource_name("endpoint (DCE)", scenario.endpoint.name, scenario.endpoint.line, out)
     check_publishers(scenario, out)
+    check_output_names(scenario, out)
     return out.items
 
 
@@ -423,6 +424,16 @@ def _check_auxiliary_single_table(rule: Rule, scenario: Scenario, out: _Out) -> 
 
 
 # -- publishers ---------------------------------------------------------------------------------
+
+def check_output_names(scenario: Scenario, out: _Out) -> None:
+    """Names that give the same CI variable (``dcr-a``/``dcr_a`` -> ``DCR_DCR_A_ID``) in env/GitHub/Azure DevOps outputs."""
+    rules = {r.name: list(r.streams) for r in scenario.rules.values() if r.ensure != ABSENT}
+    tables = [t.name for t in scenario.tables.values() if t.ensure != ABSENT]
+    for key, first, second in ids.output_key_clashes(rules, tables):
+        out.warning("OutputNameClash", f"{first} and {second} both give the output variable {key}", scenario.lines.get("rules"),
+                    "rename one of them if you use 'outputs --format env|github|azure-devops' (JSON output is not affected)",
+                    "README.md §plan/apply/outputs")
+
 
 def check_publishers(scenario: Scenario, out: _Out) -> None:
     seen: set[str] = set()
