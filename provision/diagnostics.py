@@ -7,7 +7,7 @@ so a user sees every problem in one run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
@@ -32,10 +32,6 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
-
-    def located(self, file: str | None = None, line: int | None = None) -> "Diagnostic":
-        """A copy placed at ``file:line`` (keeps what it already knows)."""
-        return replace(self, file=self.file or file, line=self.line or line)
 
     def where(self) -> str:
         parts = [p for p in (self.file, self.line, self.column) if p is not None]

@@ -243,7 +243,6 @@ def test_example_dcr_create_agent_rule_replays(azure, emu):
     params = example["parameters"]
     body = _retarget(json.dumps(params["body"]), params["subscriptionId"], params["resourceGroupName"], "centralTeamWorkspace")
     body["location"] = seed.LOCATION  # errata: the example's workspace is in eastus; ours is seeded in westeurope
-    mon = azure.monitor()
     status, data, _ = _call(azure.loganalytics(), emu, "PUT", f"/subscriptions/{seed.SUBSCRIPTION_ID}/resourceGroups/{RG}/providers/"
                             f"Microsoft.Insights/dataCollectionRules/{params['dataCollectionRuleName']}?api-version=2023-03-11", body)
     assert status == 201, data

@@ -262,7 +262,7 @@ def forbidden(immutable_id: str, dcr_id: str, tenant: str, object_id: str, *, rb
     whether the rule names the DCE when the request came through a DCE.
     """
     reason = (f"Required authorization action was not found for tenantId {tenant} objectId {object_id} on resourceId {dcr_id}"
-              if not rbac else f"The data collection rule is not associated with this data collection endpoint "
+              if not rbac else "The data collection rule is not associated with this data collection endpoint "
                                "(its dataCollectionEndpointId names another endpoint or none)")
     binding_text = "" if binding is None else str(binding)
     return errors.OperationFailed(

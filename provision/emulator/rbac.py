@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from fnmatch import fnmatchcase
 
 from provision.emulator import arm, errors, seed
@@ -177,7 +176,3 @@ def validate_assignment(name: str, body: dict) -> dict:
     props = dict(props)
     props["principalId"] = principal.lower()
     return props
-
-
-def new_assignment_name() -> str:
-    return str(uuid.uuid4())
