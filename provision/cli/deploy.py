@@ -52,16 +52,6 @@ def _opt_parallelism():
 # --------------------------------------------------------------- helpers
 
 
-def _variables(pairs: list[str] | None) -> dict[str, str]:
-    out = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise ProvisionError(f"--var '{pair}' is not K=V", hint="write it as --var NAME=value")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = value
-    return out
-
-
 def _fail(error: ProvisionError):
     from provision.cli import fail
 
@@ -92,9 +82,10 @@ def _errors():
 def _session_and_scenario(file: Path, env, var, cloud, state):
     """Validate (offline), then connect. For ``local`` the emulator's variables resolve in the scenario."""
     from provision.azure import cloud_name, connect
+    from provision.cli.scenario import parse_vars
     from provision.spec import require_valid
 
-    variables = _variables(var)
+    variables = parse_vars(var)
     name = cloud_name(cloud)
     _quiet_sdk_logs()
     if name != "local":
