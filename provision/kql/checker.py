@@ -35,10 +35,6 @@ SRC_OPS = "kql-subset.md §1 Scalar operators (data-collection-transformations-k
 SRC_TABULAR = "azure-contract.md §9 Tabular operators (extend, project, print, where, parse, project-away, project-rename, datatable)"
 SRC_OUTPUT = "kql-subset.md §1 Output and schema rules"
 
-# kql-subset.md: the listed string operators (both profiles).
-DOC_STRING_OPS = {"==", "!=", "=~", "!~", "contains", "!contains", "contains_cs", "!contains_cs", "has", "!has", "has_cs",
-                  "!has_cs", "startswith", "!startswith", "startswith_cs", "!startswith_cs", "endswith", "!endswith",
-                  "endswith_cs", "!endswith_cs", "matches regex", "in", "!in"}
 # kql-subset.md: "Not listed, so unsupported in strict reading: has_any, has_all, in~, !in~, between, hasprefix".
 UNLISTED_OPS = {"has_any", "has_all", "in~", "!in~", "between", "!between", "hasprefix", "!hasprefix", "hasprefix_cs",
                 "!hasprefix_cs", "hassuffix", "!hassuffix", "hassuffix_cs", "!hassuffix_cs", "like", "!like", "like_cs", "!like_cs"}

@@ -847,7 +847,6 @@ class Transform:
         self.query = query
         self.input_columns = list(input_columns)
         self.output_columns = output_columns
-        self._pipeline = pipeline
         out_names = [n for n, _ in output_columns or []]
         static_output = output_columns if names is not None and list(names) == out_names else None
         self.run = _build_runner(self.input_columns, static_output, pipeline)

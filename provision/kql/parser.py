@@ -266,7 +266,7 @@ class _Parser:
         start = self.tok.pos
         if self.at_word("print"):
             self.advance()
-            source = A.Print(self.assign_list(allow_empty=False), start)
+            source = A.Print(self.assign_list(), start)
         elif self.at_word("datatable"):
             source = self.datatable()
         else:
@@ -321,11 +321,11 @@ class _Parser:
         name, pos = self.operator_name()
         lower = name.lower()
         if lower == "extend":
-            return A.Extend(self.assign_list(allow_empty=False), pos)
+            return A.Extend(self.assign_list(), pos)
         if lower == "project":
             if self.tok.kind == EOF or self.at_op("|") or self.at_op(";"):
                 return A.Project((), pos)  # Kusto accepts an empty project (no columns)
-            return A.Project(self.assign_list(allow_empty=False), pos)
+            return A.Project(self.assign_list(), pos)
         if lower == "project-away":
             return A.ProjectAway(self.name_patterns(), pos)
         if lower == "project-rename":
@@ -384,7 +384,7 @@ class _Parser:
                 return tuple(names)
             self.advance()
 
-    def assign_list(self, allow_empty: bool) -> tuple:
+    def assign_list(self) -> tuple:
         assigns = []
         while True:
             start = self.tok.pos

@@ -14,12 +14,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_NESTING = 16  # ${A:-${B:-...}}: a few levels are useful; thousands would exhaust the recursion limit
 
 
-class UnresolvedVariable(Exception):
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
-
-
 class VariableSyntax(Exception):
     """A ``${`` without a valid name or closing brace."""
 
