@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from provision import ids
+from provision.diagnostics import caret_line
 from provision.errors import RenderError
 from provision.spec.model import ABSENT, PRESENT, Publisher, Rule, Scenario, Table
 
@@ -116,8 +117,8 @@ def _json_error_excerpt(text: str, error: json.JSONDecodeError) -> str:
         return f"the rendered text ends early (an unclosed {{ or [, or a missing value?); it ends with:\n    {last}"
     shown = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
     before = lines[error.lineno - 2] if error.lineno >= 2 else None
-    excerpt = ([f"    {before}"] if before is not None and before.strip() else []) + [f"    {shown}", "    " + " " * (error.colno - 1) + "^"]
-    return "fix the template so it renders JSON; rendered text:\n" + "\n".join(excerpt)
+    excerpt = ([before] if before is not None and before.strip() else []) + caret_line(shown, error.colno).splitlines()
+    return "fix the template so it renders JSON; rendered text:\n" + "\n".join("    " + ln for ln in excerpt)
 
 
 def _tojson(value, indent=None) -> str:
