@@ -52,17 +52,12 @@ def parse_id(resource_id: str) -> dict:
     """The parts of an ARM id the SDK calls need (subscription, resource group, names, scope)."""
     parts = resource_id.strip("/").split("/")
     lowered = [p.lower() for p in parts]
-    out = {"subscription": parts[1], "resource_group": parts[3] if len(parts) > 3 else ""}
+    out = {"subscription": parts[1], "resource_group": parts[3] if len(parts) > 3 else "", "name": parts[-1]}
     if "roleassignments" in lowered:
         i = lowered.index("providers", lowered.index("roleassignments") - 2)
         out["scope"] = "/" + "/".join(parts[:i])
-        out["name"] = parts[-1]
-        out["scope_parts"] = parse_id(out["scope"])
     elif "tables" in lowered:
         out["workspace"] = parts[lowered.index("workspaces") + 1]
-        out["name"] = parts[-1]
-    else:
-        out["name"] = parts[-1]
     return out
 
 
