@@ -30,20 +30,20 @@ class IdentityOperations:
             # What Graph answers an app without Application.Read.All (its token has no such role).
             raise errors.GraphAuthorizationDenied("Insufficient privileges to complete the operation.")
 
-    def ServicePrincipals_GetByAppId(self, req: Request, app_id: str) -> Response:
+    def _service_principal(self, req: Request, by: dict, key: str) -> Response:
+        """One service principal from ``by`` (app id or object id, lower-cased -> app), or Graph's 404."""
         self._require_graph_read(req)
-        app = identity.APPS.get(app_id.lower())
+        app = by.get(key.lower())
         if app is None:
-            raise errors.GraphNotFound(f"Resource '{app_id}' does not exist or one of its queried reference-property objects are not present.")
+            raise errors.GraphNotFound(f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.")
         return Response(200, identity.service_principal(app))
+
+    def ServicePrincipals_GetByAppId(self, req: Request, app_id: str) -> Response:
+        return self._service_principal(req, identity.APPS, app_id)
 
     def ServicePrincipals_Get(self, req: Request, object_id: str) -> Response:
         """GET /v1.0/servicePrincipals/{id}: by object id (Graph v1.0 "Get servicePrincipal")."""
-        self._require_graph_read(req)
-        app = identity.PRINCIPALS.get(object_id.lower())
-        if app is None:
-            raise errors.GraphNotFound(f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.")
-        return Response(200, identity.service_principal(app))
+        return self._service_principal(req, identity.PRINCIPALS, object_id)
 
     def ServicePrincipals_List(self, req: Request) -> Response:
         self._require_graph_read(req)
