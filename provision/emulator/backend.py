@@ -16,7 +16,8 @@ import time
 import uuid
 
 from provision.emulator import arm, errors, identity, ingest, rbac, seed, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, _customer_of, rg_id, tables_id
+from provision.emulator.base import (TABLE_STATE, WORKSPACES, Request, Response, _customer_of, operation_status_id, rg_id,
+                                     tables_id)
 from provision.emulator.ops_arm import ArmOperations
 from provision.emulator.ops_identity import IdentityOperations
 from provision.emulator.ops_ingest import IngestOperations
@@ -190,8 +191,7 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
               "location": location, "settled": False, "resourceId": table_id,
               "rowsKey": ingest.table_key(workspace["customerId"], table)}
         self.store.put_operation(op_id, op)
-        status_url = (f"{self.base_url}/subscriptions/{seed.SUBSCRIPTION_ID}/providers/Microsoft.OperationalInsights/locations/"
-                      f"{location}/operationStatuses/{op_id}?api-version={api_version}")
+        status_url = f"{self.base_url}{operation_status_id(seed.SUBSCRIPTION_ID, location, op_id)}?api-version={api_version}"
         result_url = f"{self.base_url}{table_id}/operationresults/{op_id}?api-version={api_version}"
         return Response(202, None, {"Azure-AsyncOperation": status_url, "Location": result_url,
                                     **self.retry_after(op)})

@@ -40,19 +40,6 @@ class Response:
     after: Callable[[], None] | None = None  # work done after the response is sent
 
 
-def _seed_workspaces() -> dict[str, dict]:
-    out = {}
-    for name, location, customer in ((seed.WORKSPACE_NAME, seed.LOCATION, seed.WORKSPACE_CUSTOMER_ID),
-                                     (seed.OTHER_WORKSPACE_NAME, seed.OTHER_WORKSPACE_LOCATION, seed.OTHER_WORKSPACE_CUSTOMER_ID)):
-        resource_id = (f"/subscriptions/{seed.SUBSCRIPTION_ID}/resourceGroups/{seed.RESOURCE_GROUP}"
-                       f"/providers/Microsoft.OperationalInsights/workspaces/{name}")
-        out[resource_id.lower()] = {"id": resource_id, "name": name, "location": location, "customerId": customer}
-    return out
-
-
-WORKSPACES = _seed_workspaces()
-
-
 def workspace_body(ws: dict) -> dict:
     """WorkspacesGet.json shape."""
     return {
@@ -96,7 +83,7 @@ def rg_body(name: str, location: str, tags: dict | None = None) -> dict:
 
 
 def workspace_id(sub: str, rg: str, ws: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/{ws}"
+    return f"{rg_id(sub, rg)}/providers/{WORKSPACE_TYPE}/{ws}"
 
 
 def tables_id(workspace_resource_id: str, table: str) -> str:
@@ -104,4 +91,21 @@ def tables_id(workspace_resource_id: str, table: str) -> str:
 
 
 def insights_id(sub: str, rg: str, rtype: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}/{name}"
+    return f"{rg_id(sub, rg)}/providers/{rtype}/{name}"
+
+
+def operation_status_id(sub: str, location: str, op_id: str) -> str:
+    """Where a table operation's status is polled (the Azure-AsyncOperation URL's path)."""
+    return f"/subscriptions/{sub}/providers/Microsoft.OperationalInsights/locations/{location}/operationStatuses/{op_id}"
+
+
+def _seed_workspaces() -> dict[str, dict]:
+    out = {}
+    for name, location, customer in ((seed.WORKSPACE_NAME, seed.LOCATION, seed.WORKSPACE_CUSTOMER_ID),
+                                     (seed.OTHER_WORKSPACE_NAME, seed.OTHER_WORKSPACE_LOCATION, seed.OTHER_WORKSPACE_CUSTOMER_ID)):
+        resource_id = workspace_id(seed.SUBSCRIPTION_ID, seed.RESOURCE_GROUP, name)
+        out[resource_id.lower()] = {"id": resource_id, "name": name, "location": location, "customerId": customer}
+    return out
+
+
+WORKSPACES = _seed_workspaces()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from provision.emulator import arm, errors, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, tables_id, workspace_id
+from provision.emulator.base import (TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, operation_status_id, tables_id,
+                                     workspace_id)
 
 
 class TableOperations:
@@ -128,7 +129,7 @@ class TableOperations:
         op = self.store.get_operation(op_id)
         if op is None:
             raise arm.not_found("Microsoft.OperationalInsights/locations/operationStatuses", op_id, "")
-        body = {"id": f"/subscriptions/{sub}/providers/Microsoft.OperationalInsights/locations/{op['location']}/operationStatuses/{op_id}",
+        body = {"id": operation_status_id(sub, op["location"], op_id),
                 "name": op_id, "status": op["status"], "startTime": op["startTime"]}
         if op.get("endTime"):
             body["endTime"] = op["endTime"]
