@@ -22,9 +22,12 @@ def _paint(text: str, colour: str | None, enabled: bool) -> str:
 _MAX = 120
 
 
-def _value(v) -> str:
-    text = json.dumps(v)
+def _shorten(text: str) -> str:
     return text if len(text) <= _MAX else text[:_MAX - 3] + "..."
+
+
+def _value(v) -> str:
+    return _shorten(json.dumps(v))
 
 
 def _change(before, after) -> tuple[str, str]:
@@ -39,8 +42,7 @@ def _change(before, after) -> tuple[str, str]:
     cut = max(b.rfind("/", 0, common), b.rfind(",", 0, common), common - 20) if common > 40 else 0
     if cut > 1:
         b, a = b[:1] + "..." + b[cut:], a[:1] + "..." + a[cut:]
-    shorten = lambda t: t if len(t) <= _MAX else t[:_MAX - 3] + "..."  # noqa: E731
-    return shorten(b), shorten(a)
+    return _shorten(b), _shorten(a)
 
 
 def summary_line(plan: Plan) -> str:
@@ -99,8 +101,9 @@ def _consequences(plan: Plan) -> list[tuple[str, str]]:
 
 def format_markdown(plan: Plan, title: str = "") -> str:
     lines = [f"### {title or 'provision plan'}", "", f"**{summary_line(plan)}**", ""]
-    if plan.has_changes and _consequences(plan):
-        lines += [f"> ⚠ {text}" for text, _ in _consequences(plan)] + [""]
+    consequences = _consequences(plan) if plan.has_changes else []
+    if consequences:
+        lines += [f"> ⚠ {text}" for text, _ in consequences] + [""]
     if plan.problems:
         lines += ["**Problems:**", ""] + [f"- `{p.code}` {p.message}" + (f" (fix: {p.fix})" if p.fix else "")
                                          for p in plan.problems] + [""]
