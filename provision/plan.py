@@ -223,8 +223,6 @@ def _norm(key: str | None, value: Any) -> Any:
             return value.replace(" ", "").lower()
         if key in _CASELESS_KEYS:
             return value.lower()
-        if key == "roleDefinitionId":
-            return value.rsplit("/", 1)[-1].lower()
     return value
 
 
