@@ -27,10 +27,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from provision import ids
 from provision.azure import Session, azure_error, error_code
 from provision.errors import ApplyError, AzureError, PlanError
 from provision.live import get_resource, parse_id, raw_json, read_assignment
-from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
+from provision.plan import CREATE, DELETE, DIFFERS, IMPOSSIBLE, NOOP, REPLACE, UPDATE, Change, Plan
 
 REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
 _RANK = {"table": 0, "endpoint": 1, "rule": 2, "role_assignment": 3}
@@ -54,7 +55,7 @@ def check_allowed(plan: Plan, allow_destructive: bool) -> None:
     if errors:
         raise PlanError(f"live state shows {len(errors)} problem(s); nothing was changed", errors)
     if plan.impossible:
-        lines = [f"{c.kind} {c.name}: " + "; ".join(d.explanation for d in c.diffs if d.cls == "impossible")
+        lines = [f"{c.kind} {c.name}: " + "; ".join(d.explanation for d in c.diffs if d.cls == IMPOSSIBLE)
                  for c in plan.impossible]
         raise PlanError("the plan contains changes Azure cannot make; nothing was changed:\n  " + "\n  ".join(lines))
     if plan.destructive and not allow_destructive:
@@ -117,7 +118,7 @@ def _dependencies(change: Change) -> set[str]:
             out = str(flow.get("outputStream", ""))
             table = out.split("-", 1)[1] if "-" in out else out
             for ws in workspaces:
-                deps.add(f"{ws.rstrip('/')}/tables/{table}".lower())
+                deps.add(ids.table_id(ws, table).lower())
     return deps
 
 
@@ -286,8 +287,8 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
     steps = _steps(plan)
     result = ApplyResult(bodies={c.id.lower(): c.live for c in plan.changes})
     runner = _Runner(session, parallelism, progress, principal_retry_seconds)
-    order = sorted(steps, key=lambda k: (_RANK[steps[k].change.kind] if steps[k].action != DELETE else 9,
-                                         list(steps).index(k)))
+    # sorted() is stable: steps of one rank keep the plan's order
+    order = sorted(steps, key=lambda k: _RANK[steps[k].change.kind] if steps[k].action != DELETE else 9)
     waiting = list(order)  # not started, in priority order
     finished: set[str] = set()
     blocked: set[str] = set()
@@ -342,11 +343,10 @@ def _launch_ready(runner: _Runner, steps, waiting: list, finished: set, blocked:
         if step.deps <= finished:
             waiting.remove(key)
             active.add(key)
-            if step.action != "wait":
-                runner.progress("start", step.change, "")
             if step.action == "wait":
                 runner.submit(step, lambda st: runner.wait_provisioned(st, st.change.live))
             else:
+                runner.progress("start", step.change, "")
                 runner.submit(step, runner.start)
 
 
