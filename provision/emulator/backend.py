@@ -16,14 +16,14 @@ import time
 import uuid
 
 from provision.emulator import arm, errors, identity, ingest, rbac, seed, tables
-from provision.emulator.base import (TABLE_STATE, WORKSPACES, Request, Response, _customer_of, operation_status_id, rg_id,
-                                     tables_id)
+from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id
 from provision.emulator.ops_arm import ArmOperations
 from provision.emulator.ops_identity import IdentityOperations
 from provision.emulator.ops_ingest import IngestOperations
 from provision.emulator.ops_insights import InsightsOperations
 from provision.emulator.ops_rbac import RbacOperations
 from provision.emulator.ops_tables import TableOperations
+from provision.emulator.reader import table_rows
 from provision.emulator.store import Store
 
 __all__ = ["Backend", "Request", "Response", "WORKSPACES"]
@@ -212,7 +212,4 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
     # ================================================================== inspection
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
         self.wait_ingested()
-        customer = _customer_of(workspace) if workspace is not None else None
-        keys = [k for k in self.store.table_keys() if k.split("/", 1)[1] == table.lower()
-                and (customer is None or k.split("/", 1)[0] == customer)]
-        return self.store.rows(keys, limit)
+        return table_rows(self.store, table, limit, workspace)

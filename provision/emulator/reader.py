@@ -9,11 +9,16 @@ from provision.emulator.store import Store
 
 
 def read_rows(state_dir: Path, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
-    customer = _customer_of(workspace) if workspace is not None else None
     store = Store(Path(state_dir) / "state.sqlite3")
     try:
-        keys = [k for k in store.table_keys() if k.split("/", 1)[1] == table.lower()
-                and (customer is None or k.split("/", 1)[0] == customer)]
-        return store.rows(keys, limit)
+        return table_rows(store, table, limit, workspace)
     finally:
         store.close()
+
+
+def table_rows(store: Store, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
+    """Rows of ``table`` in ``store`` (any seeded workspace unless ``workspace`` names one), oldest first."""
+    customer = _customer_of(workspace) if workspace is not None else None
+    keys = [k for k in store.table_keys() if k.split("/", 1)[1] == table.lower()
+            and (customer is None or k.split("/", 1)[0] == customer)]
+    return store.rows(keys, limit)
