@@ -555,8 +555,8 @@ def _table_columns(table: str, tables: dict[str, Table]) -> list[tuple[str, str]
     base = catalogue.azure_table_ingestible_columns(table) if catalogue.is_supported_azure_table(table) else None
     if base is None:
         return None
-    extra = [(c.name, c.type) for c in declared.columns] if declared else []
-    return base + [c for c in extra if c[0] not in {n for n, _ in base}]
+    known = {n for n, _ in base}
+    return base + [(c.name, c.type) for c in (declared.columns if declared else ()) if c.name not in known]
 
 
 def _add_toguid(transform: str, columns: list[str]) -> str | None:
