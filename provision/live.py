@@ -189,7 +189,7 @@ def _read_resources(session: Session, scenario, resources, pool, problems: list 
 def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
     out, futures = {}, {}
     for r in resources:
-        if r.kind != "role_assignment" or getattr(r, "unresolved", False):
+        if r.kind != "role_assignment" or r.unresolved:
             continue
         if bodies.get(parse_id(r.id)["scope"].lower(), True) is None:
             out[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
@@ -201,7 +201,7 @@ def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
 
 def read_assignment(session: Session, resource) -> dict | None:
     body = get_resource(session, "role_assignment", resource.id)
-    if body is not None or not resource.body or getattr(resource, "ensure", "present") == "absent":
+    if body is not None or not resource.body or resource.ensure == "absent":
         return body
     props = resource.body.get("properties", {})
     role_guid = str(props.get("roleDefinitionId", ids.MONITORING_METRICS_PUBLISHER_ROLE_ID)).rsplit("/", 1)[-1]
@@ -224,7 +224,7 @@ def retired_assignments(scenario, resources, principals: dict) -> list:
     lookup = {k.lower(): v for k, v in principals.items()}
     out = []
     for r in resources:
-        if r.kind != "rule" or getattr(r, "ensure", "present") != "absent":
+        if r.kind != "rule" or r.ensure != "absent":
             continue
         for publisher in scenario.publishers:
             principal = publisher.object_id or lookup.get((publisher.app_id or "").lower())

@@ -51,12 +51,12 @@ def outputs_from_live(resources, bodies: dict, audience: str) -> Outputs:
     out = Outputs(audience=audience)
     dce_endpoint = None
     for r in resources:
-        if r.kind == "endpoint" and getattr(r, "ensure", "present") != "absent" and r.body is not None:
+        if r.kind == "endpoint" and r.ensure != "absent" and r.body is not None:
             body = bodies.get(r.id.lower()) or {}
             dce_endpoint = ((body.get("properties") or {}).get("logsIngestion") or {}).get("endpoint")
             out.endpoint = {"name": r.name, "id": body.get("id") or r.id, "logs_ingestion_endpoint": dce_endpoint}
     for r in resources:
-        if getattr(r, "ensure", "present") == "absent" or r.body is None:
+        if r.ensure == "absent" or r.body is None:
             continue
         body = bodies.get(r.id.lower())
         if r.kind == "table":
@@ -84,7 +84,7 @@ def collect(session, scenario, templates_dir=None, parallelism: int = 8) -> Outp
     # Publishers are not part of the outputs: no Graph lookup, so an identity that may not read Graph can run this.
     resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism,
                                  publishers=False)
-    missing = [r.name for r in resources if r.kind in ("rule", "table") and getattr(r, "ensure", "present") != "absent"
+    missing = [r.name for r in resources if r.kind in ("rule", "table") and r.ensure != "absent"
                and live.get(r.id) is None]
     if missing:
         raise ProvisionError(f"not deployed yet: {', '.join(missing)}", hint="run `provision apply` first")

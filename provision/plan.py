@@ -182,11 +182,11 @@ def build_plan(resources, live: LiveState, scenario=None) -> Plan:
 
 def _skipped(resource) -> bool:
     # A role assignment whose publisher could not be resolved is reported as a problem instead.
-    return resource.kind == "role_assignment" and bool(getattr(resource, "unresolved", False))
+    return resource.kind == "role_assignment" and resource.unresolved
 
 
 def _absent(resource) -> bool:
-    return getattr(resource, "ensure", "present") == "absent" or resource.body is None
+    return resource.ensure == "absent" or resource.body is None
 
 
 def _change_for(resource, live: LiveState) -> Change:
