@@ -96,13 +96,18 @@ class Session:
 
     # -- clients -----------------------------------------------------------
 
-    def _client_kwargs(self) -> dict:
+    def _transport_kwargs(self) -> dict:
+        """Retry settings and TLS trust, shared by every SDK client."""
         kwargs = dict(self.retry)
+        if self.verify is not True:
+            kwargs["connection_verify"] = self.verify
+        return kwargs
+
+    def _client_kwargs(self) -> dict:
+        kwargs = self._transport_kwargs()
         if self.cloud.name != "public" or self.base_url:
             kwargs["base_url"] = self.base_url or self.cloud.arm
             kwargs["credential_scopes"] = [self.cloud.arm_scope]
-        if self.verify is not True:
-            kwargs["connection_verify"] = self.verify
         if self.polling_interval is not None:
             kwargs["polling_interval"] = self.polling_interval
         return kwargs
@@ -141,10 +146,7 @@ class Session:
         """A ``LogsIngestionClient`` for ``endpoint`` (as ``credential``, default: the deploying identity)."""
         from azure.monitor.ingestion import LogsIngestionClient
 
-        kwargs = dict(self.retry)
-        kwargs["credential_scopes"] = [self.cloud.monitor_scope]
-        if self.verify is not True:
-            kwargs["connection_verify"] = self.verify
+        kwargs = {**self._transport_kwargs(), "credential_scopes": [self.cloud.monitor_scope]}
         return LogsIngestionClient(endpoint=endpoint, credential=credential or self.credential, **kwargs)
 
     def graph_get(self, path: str) -> dict | None:
