@@ -131,13 +131,13 @@ def format_outputs(outputs: Outputs, fmt: str = "text", environ=None) -> str:
         return "\n".join(f"##vso[task.setvariable variable={k};isOutput=true]{v}" for k, v in variables(outputs))
     if fmt == "github":
         target = github_output_path(environ)
-        lines = "".join(f"{k.lower()}={v}\n" for k, v in variables(outputs))
+        pairs = variables(outputs)
         try:
             with open(target, "a", encoding="utf-8") as handle:
-                handle.write(lines)
+                handle.write("".join(f"{k.lower()}={v}\n" for k, v in pairs))
         except OSError as error:
             raise _unwritable(target, error) from None
-        return f"wrote {len(variables(outputs))} outputs to $GITHUB_OUTPUT"
+        return f"wrote {len(pairs)} outputs to $GITHUB_OUTPUT"
     if fmt == "text":
         return _text(outputs)
     raise ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
