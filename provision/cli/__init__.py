@@ -52,6 +52,9 @@ def _register_all() -> None:
 _register_all()
 
 
+INTERRUPTED = "Interrupted. What finished stays in place; run the command again to complete it."
+
+
 def debug_enabled() -> bool:
     return os.environ.get("PROVISION_DEBUG", "") not in ("", "0")
 
@@ -76,7 +79,7 @@ def main() -> None:
         typer.echo("Aborted.", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        typer.echo("Interrupted. What finished stays in place; run the command again to complete it.", err=True)
+        typer.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except TyperException as error:  # usage errors: exit 1, not 2 (2 means "changes" for plan)
         error.show()

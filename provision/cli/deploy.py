@@ -66,7 +66,9 @@ def _errors():
     except ProvisionError as error:
         _fail(error)
     except KeyboardInterrupt:
-        typer.echo("Interrupted. What finished stays in place; run the command again to complete it.", err=True)
+        from provision.cli import INTERRUPTED
+
+        typer.echo(INTERRUPTED, err=True)
         raise typer.Exit(130)
     except typer.Exit:
         raise
@@ -109,7 +111,9 @@ def _quiet_sdk_logs() -> None:
     """The SDKs log warnings (e.g. 'get_token failed') that our own error paragraph already says."""
     import logging
 
-    if os.environ.get("PROVISION_DEBUG", "") in ("", "0"):
+    from provision.cli import debug_enabled
+
+    if not debug_enabled():
         logging.getLogger("azure").setLevel(logging.CRITICAL)
 
 
