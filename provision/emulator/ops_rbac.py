@@ -38,14 +38,19 @@ class RbacOperations:
                 raise errors.ResourceNotFound(f"The Resource '{'/'.join(parts[5:])}' under resource group '{parts[3]}' was not found. "
                                               "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
 
-    def RoleAssignments_Create(self, req: Request, scope: str, name: str) -> Response:
+    def _assignment_scope(self, req: Request, scope: str, action: str) -> str:
+        """The scope of a role-assignment call, normalised ('' for the root), after its api-version and the caller's right."""
         arm.check_api_version(req.query, rbac.RA_TYPE)
         scope = "/" + scope.strip("/") if scope.strip("/") else ""
-        self.authorize(req, "Microsoft.Authorization/roleAssignments/write", scope or "/")
+        self.authorize(req, f"Microsoft.Authorization/roleAssignments/{action}", scope or "/")
+        return scope
+
+    def RoleAssignments_Create(self, req: Request, scope: str, name: str) -> Response:
+        scope = self._assignment_scope(req, scope, "write")
         body = req.json()
         props = rbac.validate_assignment(name, body)
         self._check_scope(scope)
-        resource_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        resource_id = rbac.assignment_id(scope, name)
         with self.lock:
             existing = self.store.get(resource_id)
             role_guid = rbac.role_guid_of(props["roleDefinitionId"])
@@ -67,19 +72,15 @@ class RbacOperations:
         return Response(201, _public(assignment))
 
     def RoleAssignments_Get(self, req: Request, scope: str, name: str) -> Response:
-        arm.check_api_version(req.query, rbac.RA_TYPE)
-        scope = "/" + scope.strip("/") if scope.strip("/") else ""
-        self.authorize(req, "Microsoft.Authorization/roleAssignments/read", scope or "/")
-        found = self.store.get(f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}")
+        scope = self._assignment_scope(req, scope, "read")
+        found = self.store.get(rbac.assignment_id(scope, name))
         if found is None:
             raise errors.RoleAssignmentNotFound("The role assignment '{}' is not found.".format(name))
         return Response(200, _public(found))
 
     def RoleAssignments_Delete(self, req: Request, scope: str, name: str) -> Response:
-        arm.check_api_version(req.query, rbac.RA_TYPE)
-        scope = "/" + scope.strip("/") if scope.strip("/") else ""
-        self.authorize(req, "Microsoft.Authorization/roleAssignments/delete", scope or "/")
-        resource_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        scope = self._assignment_scope(req, scope, "delete")
+        resource_id = rbac.assignment_id(scope, name)
         with self.lock:
             found = self.store.get(resource_id)
             if found is None:
@@ -90,9 +91,7 @@ class RbacOperations:
 
     def RoleAssignments_List(self, req: Request, scope: str) -> Response:
         """List at a scope: assignments at, above and (without atScope()) below it; $filter principalId eq '...'."""
-        arm.check_api_version(req.query, rbac.RA_TYPE)
-        scope = "/" + scope.strip("/") if scope.strip("/") else ""
-        self.authorize(req, "Microsoft.Authorization/roleAssignments/read", scope or "/")
+        scope = self._assignment_scope(req, scope, "read")
         query_filter = req.query.get("$filter", "")
         principal = re.search(r"principalId\s+eq\s+'([^']+)'", query_filter, re.IGNORECASE)
         at_scope = "atscope()" in query_filter.lower()

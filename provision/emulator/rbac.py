@@ -131,6 +131,10 @@ def seeded_assignments() -> list[dict]:
     }, created_by=None, granted_at=0.0)]
 
 
+def assignment_id(scope: str, name: str) -> str:
+    return f"{scope.rstrip('/')}/providers/{RA_TYPE}/{name}"
+
+
 def public_assignment_body(scope: str, name: str, props: dict, *, created_by: str | None, granted_at: float,
                            created_on: str | None = None) -> dict:
     stamp = arm.now_iso()
@@ -143,7 +147,7 @@ def public_assignment_body(scope: str, name: str, props: dict, *, created_by: st
         "createdOn": created_on or stamp, "updatedOn": stamp, "createdBy": created_by, "updatedBy": created_by,
     }
     return {
-        "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        "id": assignment_id(scope, name),
         "name": name, "type": RA_TYPE,
         # Unset optional fields are omitted: the 2022-04-01 schema types them as non-nullable strings.
         "properties": {k: v for k, v in properties.items() if v is not None},
