@@ -66,7 +66,7 @@ class TableOperations:
             self.store.put(key, TABLE_STATE, state, time.time())
             self.changed()
             return self._start_operation("put", key, stored, workspace, state["name"], api_version,
-                                         f"{workspace['id']}/tables/{state['name']}")
+                                         tables_id(workspace["id"], state["name"]))
 
     @staticmethod
     def _check_not_locked(stored: dict | None, table: str) -> None:
@@ -93,7 +93,7 @@ class TableOperations:
             self.store.put(key, TABLE_STATE, stored)
             self.changed()
             return self._start_operation("delete", key, {**stored, "provisioningState": "Succeeded"}, workspace, stored["name"],
-                                         api_version, f"{workspace['id']}/tables/{stored['name']}")
+                                         api_version, tables_id(workspace["id"], stored["name"]))
 
     def Tables_Migrate(self, req: Request, sub: str, rg: str, ws: str, table: str) -> Response:
         """POST .../tables/{table}/migrate: a classic table becomes DataCollectionRuleBased (200, no body)."""
