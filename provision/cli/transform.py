@@ -14,8 +14,6 @@ import typer
 
 from provision.cli.scenario import ENV_HELP, VAR_HELP, _user_errors, parse_vars
 
-MAX_TRANSFORM = 15_360  # azure-contract.md §8 [DOC-LIMITS-DCR] (same limit as spec/rules.py)
-
 transform_app = typer.Typer(name="transform", help="Check and run transformKql queries offline.", no_args_is_help=True)
 
 
@@ -111,10 +109,10 @@ def check(
     inputs = _parse_columns(columns, "--columns", stream=True)
     table_cols, custom = _table_columns(table, table_columns)
     result = kql.check_transform(query, inputs, table_cols, profile=profile, custom_table=custom)
-    if len(query) > MAX_TRANSFORM:  # a DCR rule, checked by validate and the service before any KQL parsing
+    if len(query) > kql.MAX_QUERY_LENGTH:  # a DCR rule, checked by validate and the service before any KQL parsing
         from provision.diagnostics import ERROR, Diagnostic
 
-        too_long = Diagnostic(ERROR, "TransformTooLong", f"the query is {len(query):,} characters; transformKql takes at most {MAX_TRANSFORM:,}",
+        too_long = Diagnostic(ERROR, "TransformTooLong", f"the query is {len(query):,} characters; transformKql takes at most {kql.MAX_QUERY_LENGTH:,}",
                               fix="shorten it (move constant tables out, simplify expressions)", line=1, column=1,
                               source="azure-contract.md §8 [DOC-LIMITS-DCR]")
         result = kql.CheckResult(result.output_columns, [too_long, *result.diagnostics])

@@ -19,9 +19,10 @@ from provision.kql.printer import format_query
 
 COMPAT = COMPAT_PROFILE
 PROFILES = (STRICT, COMPAT)
+MAX_QUERY_LENGTH = 15_360  # characters of one transformKql: azure-contract.md §8 [DOC-LIMITS-DCR]
 
 __all__ = [
-    "STRICT", "COMPAT", "PROFILES", "CheckResult", "check_transform", "compile_transform", "Transform",
+    "STRICT", "COMPAT", "PROFILES", "MAX_QUERY_LENGTH", "CheckResult", "check_transform", "compile_transform", "Transform",
     "TransformRuntimeError", "TransformCompileError", "parse", "parse_expression", "format_query", "ParseError",
 ]
 
