@@ -7,25 +7,10 @@ identity; on real clouds it is whatever ``DefaultAzureCredential`` signs in as.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from provision.errors import AzureError, ProvisionError
-
-
-def load_rows(path: Path) -> list[dict]:
-    try:
-        rows = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ProvisionError(f"cannot read {path}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ProvisionError(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ProvisionError(f"{path}: expected a JSON array of objects (the Logs Ingestion body, "
-                             "azure-contract.md §7)")
-    return rows
+from provision.errors import AzureError
 
 
 def sample_rows(columns, count: int) -> list[dict]:

@@ -84,6 +84,18 @@ def test_outputs_and_send(emu):
     assert len(emu.rows("AppEvents_CL")) == 4
 
 
+def test_send_refuses_a_bad_rows_file_before_any_call(emu, tmp_path):
+    # The Logs Ingestion body is a JSON array of objects (azure-contract.md §7): NaN is not JSON.
+    cases = {"nan.json": '[{"Level": NaN}]', "scalars.json": "[1, 2]", "deep.json": "[" * 100_000 + "]" * 100_000,
+             "broken.json": '[{"Level": "x"'}
+    for name, text in cases.items():
+        rows = tmp_path / name
+        rows.write_text(text)
+        result = run(emu, "send", QUICKSTART, "--stream", "Custom-AppEventsRaw", "--file", rows)
+        assert result.exit_code == 1 and "Traceback" not in result.output and str(rows) in result.stderr, (name, result.output)
+    assert emu.calls == []
+
+
 def test_outputs_before_apply_says_so(emu):
     result = run(emu, "outputs", QUICKSTART)
     assert result.exit_code == 1 and "not deployed yet" in result.stderr and "provision apply" in result.stderr

@@ -284,15 +284,18 @@ def send_command(
     """Send rows through the real ingestion endpoint as the sending identity (a smoke test)."""
     if (rows_file is None) == (sample is None):
         _fail(ProvisionError("give exactly one of --file rows.json or --sample N"))
+    with _errors():
+        from provision.rows import read_rows
+
+        rows = read_rows(rows_file) if rows_file else None  # before connecting: a bad file costs no call
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
         from provision.outputs import collect
-        from provision.sender import load_rows, send_rows
+        from provision.sender import send_rows
 
         rule_name = next((n for n, r in scenario.rules.items() if stream in r.streams), None)
         if rule_name is None:
             known = sorted(s for r in scenario.rules.values() for s in r.streams)
             raise ProvisionError(f"no rule declares stream '{stream}'", hint=f"streams: {', '.join(known)}")
-        rows = load_rows(rows_file) if rows_file else None
         outputs = collect(session, scenario, templates_dir=templates)
         count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample,
                           wait_seconds=wait, progress=lambda text: typer.echo(text, err=True))

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from provision.cli.scenario import ENV_HELP, VAR_HELP, _user_errors, parse_vars
+from provision.rows import read_rows, read_text
 
 transform_app = typer.Typer(name="transform", help="Check and run transformKql queries offline.", no_args_is_help=True)
 
@@ -50,18 +51,6 @@ def _parse_columns(text: str, option: str, stream: bool = False) -> list[tuple[s
         seen[name.lower()] = name
         columns.append((name, ctype))
     return columns
-
-
-def _read_text(path: Path, option: str) -> str:
-    """The UTF-8 text of ``path``; an unreadable or non-text file is a usage error."""
-    from provision.errors import SpecError
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"cannot read {option} {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise SpecError(f"cannot read {option} {path}: not UTF-8 text (byte {error.start})", hint="save it as UTF-8 text") from None
 
 
 def _table_columns(table: str | None, table_columns: str | None):
@@ -105,7 +94,7 @@ def check(
     if (query is None) == (query_file is None):
         raise SpecError("give the query with exactly one of --query or --query-file")
     if query_file is not None:
-        query = _read_text(query_file, "--query-file")
+        query = read_text(query_file, "--query-file")
     inputs = _parse_columns(columns, "--columns", stream=True)
     table_cols, custom = _table_columns(table, table_columns)
     result = kql.check_transform(query, inputs, table_cols, profile=profile, custom_table=custom)
@@ -135,50 +124,6 @@ def check(
             errors = sum(d.is_error for d in result.diagnostics)
             typer.echo(f"{errors} error(s), {len(result.diagnostics) - errors} warning(s)", err=True)
     raise typer.Exit(code=0 if result.valid else 1)
-
-
-def _read_rows(path: Path) -> list:
-    from provision.errors import SpecError
-
-    text = _read_text(path, "--file")
-    if not text.strip():
-        raise SpecError(f"--file {path} is empty", hint="give a JSON array of objects (.json) or one object per line (.jsonl)")
-    try:
-        if path.suffix.lower() in (".jsonl", ".ndjson") or _looks_like_json_lines(text):
-            rows = []
-            for number, line in enumerate(text.splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(_strict_json(line))
-                except json.JSONDecodeError as error:
-                    raise SpecError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}", hint="one JSON object per line") from None
-            return rows
-        try:
-            data = _strict_json(text)
-        except json.JSONDecodeError as error:
-            raise SpecError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}",
-                            hint="give a JSON array of objects (.json) or one object per line (.jsonl)") from None
-    except RecursionError:
-        raise SpecError(f"--file {path}: values are nested too deeply to read", hint="the service takes JSON of ordinary depth") from None
-    return data if isinstance(data, list) else [data]
-
-
-def _strict_json(text: str):
-    """json.loads without the NaN/Infinity extension (not JSON: the Logs Ingestion API rejects it)."""
-    def refuse(name):
-        raise json.JSONDecodeError(f"{name} is not valid JSON", text, text.find(name))
-
-    return json.loads(text, parse_constant=refuse)
-
-
-def _looks_like_json_lines(text: str) -> bool:
-    """One JSON value per line in a file not named .jsonl ("Extra data" after the first line's value)."""
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as error:
-        return error.msg == "Extra data" and error.lineno > 1 and text[: error.pos].count("\n") >= 1
-    return False
 
 
 def _select_flow(scenario, flow_ref: str):
@@ -219,7 +164,7 @@ def run(
     for stream in selected.streams:
         for column in rule.streams.get(stream, ()):
             columns.setdefault(column.name, column.type)
-    records = _read_rows(rows_file)
+    records = read_rows(rows_file)
     try:
         transform = kql.compile_transform(selected.transform, list(columns.items()))
     except kql.TransformCompileError as error:
