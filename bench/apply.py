@@ -35,7 +35,7 @@ from provision.apply import apply_plan, plan_scenario  # noqa: E402
 from provision.azure import connect  # noqa: E402
 from provision.emulator import Emulator, seed  # noqa: E402
 from provision.emulator.routes import ROUTES  # noqa: E402
-from provision.spec import require_valid  # noqa: E402
+from provision.scenario import require_valid  # noqa: E402
 
 COLUMNS = {"TimeGenerated": "datetime", "RequestId": "string", "Host": "string", "Status": "int",
            "DurationMs": "real", "Props": "dynamic"}

@@ -22,7 +22,7 @@ from pathlib import Path
 from provision import ids
 from provision.diagnostics import caret_line
 from provision.errors import RenderError
-from provision.spec.model import ABSENT, PRESENT, Publisher, Rule, Scenario, Table
+from provision.scenario.model import ABSENT, PRESENT, Publisher, Rule, Scenario, Table
 
 # API versions of the bodies (azure-contract.md §0; the DCR/DCE version is the one
 # azure-mgmt-monitor 7 sends, sdk-notes.md §2.1: same shapes as 2024-03-11).

@@ -12,7 +12,7 @@ from provision.apply import _steps, apply_plan, plan_scenario
 from provision.azure import connect
 from provision.emulator import seed
 from provision.errors import ApplyError, AzureError, PlanError
-from provision.spec import require_valid
+from provision.scenario import require_valid
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "scenarios" / "quickstart.yaml"

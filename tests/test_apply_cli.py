@@ -212,7 +212,7 @@ def test_rerun_says_it_waits_for_a_table_an_earlier_run_left_provisioning(emu):
 
     from provision.apply import apply_plan, plan_scenario
     from provision.azure import connect
-    from provision.spec import require_valid
+    from provision.scenario import require_valid
 
     emu.set_lro_seconds(1.0)
     with connect("local", emulator=emu, polling_interval=0.1, retry_total=0) as s:

@@ -99,7 +99,7 @@ def test_read_live_through_the_contract_entry_point(emu):
     from provision.azure import read_live
     from provision.emulator import seed
     from provision.render import render_resources
-    from provision.spec import require_valid
+    from provision.scenario import require_valid
 
     with connect("local", emulator=emu, polling_interval=0, retry_total=0) as session:
         quickstart = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"

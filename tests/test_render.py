@@ -12,7 +12,7 @@ from provision import ids
 from provision.cli import app
 from provision.errors import RenderError
 from provision.render import DESTINATION_NAME, render_arm, render_resources
-from provision.spec import require_valid
+from provision.scenario import require_valid
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
@@ -251,7 +251,7 @@ def test_cli_render_with_a_broken_template_exits_1_with_a_clear_message(tmp_path
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_scenario_validates_clean_and_renders_with_no_variables_set(path):
-    from provision.spec import validate_scenario
+    from provision.scenario import validate_scenario
 
     text = path.read_text()
     assert text.startswith("#"), "each scenario starts with a comment header saying what it shows"

@@ -20,7 +20,7 @@ from provision.emulator import seed
 from provision.outputs import collect
 from provision.plan import CREATE, NOOP, UPDATE
 from provision.sender import sample_rows
-from provision.spec import require_valid
+from provision.scenario import require_valid
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))

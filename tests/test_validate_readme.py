@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from provision.render import render_arm, render_resources
-from provision.spec import validate_scenario
+from provision.scenario import validate_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -46,7 +46,7 @@ def test_readme_scenario_example_validates_and_renders(tmp_path):
 
 def test_every_rule_code_is_documented_in_the_readme():
     codes = set()
-    for path in (REPO / "provision" / "spec").glob("*.py"):
+    for path in (REPO / "provision" / "scenario").glob("*.py"):
         text = path.read_text()
         codes |= set(re.findall(r'\b(?:error|warning)\(\s*"([A-Z][A-Za-z]+)"', text))
         codes |= set(re.findall(r'Diagnostic\(\s*\w+,\s*"([A-Z][A-Za-z]+)"', text))

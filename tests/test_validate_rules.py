@@ -9,7 +9,7 @@ import copy
 import pytest
 import yaml
 
-from provision.spec import validate_scenario
+from provision.scenario import validate_scenario
 
 WS = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-local/providers/Microsoft.OperationalInsights/workspaces/law-local"
 BASE = {

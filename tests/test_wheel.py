@@ -59,7 +59,7 @@ def test_wheel_ships_templates_and_renders_from_an_installed_copy(tmp_path):
     shutil.copy(REPO / "scenarios" / "quickstart.yaml", elsewhere / "quickstart.yaml")
     code = (
         "import json, provision, provision.render as r\n"
-        "from provision.spec import require_valid\n"
+        "from provision.scenario import require_valid\n"
         "s = require_valid('quickstart.yaml')\n"
         "print(json.dumps({'module': provision.__file__, 'templates': str(r._default_templates_dir()),\n"
         "  'kinds': [x.kind for x in r.render_resources(s)], 'arm': len(r.render_arm(s)['resources'])}))\n"

@@ -85,7 +85,7 @@ def _session_and_scenario(file: Path, env, var, cloud, state):
     """Validate (offline), then connect. For ``local`` the emulator's variables resolve in the scenario."""
     from provision.azure import cloud_name, connect
     from provision.cli.scenario import parse_vars
-    from provision.spec import require_valid
+    from provision.scenario import require_valid
 
     variables = parse_vars(var)
     name = cloud_name(cloud)

@@ -1,6 +1,6 @@
 """CLI commands ``validate`` and ``render``: offline, no credentials, no Azure SDK.
 
-Parse options -> one library call (``provision.spec`` / ``provision.render``) -> print -> exit.
+Parse options -> one library call (``provision.scenario`` / ``provision.render``) -> print -> exit.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def validate(
     """Check a scenario offline: every problem at once, each with file:line, rule and fix."""
     from provision.diagnostics import has_errors
     from provision.errors import SpecError
-    from provision.spec import validate_scenario
+    from provision.scenario import validate_scenario
 
     if kql_profile not in ("compat", "strict"):
         raise SpecError(f"--kql-profile '{kql_profile}' is not one of compat, strict")
@@ -98,7 +98,7 @@ def render(
     """Render the request bodies (or one ARM template) a valid scenario deploys."""
     from provision import render as renderer
     from provision.errors import SpecError
-    from provision.spec import require_valid
+    from provision.scenario import require_valid
 
     if output_format not in ("json", "arm"):
         raise SpecError(f"--format '{output_format}' is not one of json, arm")

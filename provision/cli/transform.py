@@ -1,6 +1,6 @@
 """CLI commands of the 'transform' group: ``transform check`` and ``transform run``.
 
-Parse options -> one library call (``provision.kql``, ``provision.spec``) -> print -> exit.
+Parse options -> one library call (``provision.kql``, ``provision.scenario``) -> print -> exit.
 ``check`` exits 0 with the output schema when the query is valid, 1 with every
 diagnostic otherwise. ``run`` runs a scenario flow's transform on sample rows.
 """
@@ -26,7 +26,7 @@ def _parse_columns(text: str, option: str, stream: bool = False) -> list[tuple[s
     with the table types (§3.1 [SPEC-TBL25-07] Column.type). Either is accepted in any case.
     """
     from provision.errors import SpecError
-    from provision.spec.types import STREAM_TYPES, TABLE_TYPES, alias_hint, normalise_stream_type, normalise_table_type
+    from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, normalise_stream_type, normalise_table_type
 
     allowed = STREAM_TYPES if stream else TABLE_TYPES
     columns = []
@@ -64,7 +64,7 @@ def _table_columns(table: str | None, table_columns: str | None):
     if table.endswith("_CL"):
         raise SpecError(f"--table {table}: the columns of a custom table are not known offline",
                         hint="give them with --table-columns \"TimeGenerated:dateTime,Message:string\"")
-    from provision.spec.tables import azure_table_columns, closest_azure_table
+    from provision.scenario.tables import azure_table_columns, closest_azure_table
 
     columns = azure_table_columns(table)
     if columns is None:
@@ -154,7 +154,7 @@ def run(
     """Run a scenario flow's transformKql on sample rows: prints the output rows and what was dropped and why."""
     from provision import kql
     from provision.errors import SpecError
-    from provision.spec import require_valid
+    from provision.scenario import require_valid
 
     if output_format not in ("jsonl", "json"):
         raise SpecError(f"--format '{output_format}' is not one of jsonl, json")

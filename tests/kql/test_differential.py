@@ -27,7 +27,7 @@ import pytest
 from provision.kql import check_transform, parse
 from provision.kql.functions import CATALOGUE, COMPAT, DOC
 from provision.kql.parser import ParseError
-from provision.spec.tables import azure_table_columns
+from provision.scenario.tables import azure_table_columns
 
 HERE = Path(__file__).parent
 NODE_DIR = HERE / "node"

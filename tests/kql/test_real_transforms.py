@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from provision.kql import check_transform, compile_transform
-from provision.spec.tables import azure_table_columns
+from provision.scenario.tables import azure_table_columns
 
 DATA = json.loads((Path(__file__).parent / "real_transforms.json").read_text())
 

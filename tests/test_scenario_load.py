@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from provision.diagnostics import Diagnostic
-from provision.spec import load_scenario, require_valid, validate_scenario
-from provision.spec.variables import VariableSyntax, chain_lookup, substitute
+from provision.scenario import load_scenario, require_valid, validate_scenario
+from provision.scenario.variables import VariableSyntax, chain_lookup, substitute
 from provision.errors import SpecError
 from provision.render import render_arm, render_resources
 
@@ -264,7 +264,7 @@ def test_transform_position_is_recorded_for_inline_quoted_and_block_text(tmp_pat
 
 
 def test_kql_positions_are_shifted_into_the_file(tmp_path):
-    from provision.spec.rules import _Out, _shift
+    from provision.scenario.rules import _Out, _shift
 
     text = HEAD + (
         "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime}\n"

@@ -14,7 +14,7 @@ from provision.errors import SpecError
 
 
 def load_scenario(path, env=None, variables=None, environ=None):
-    from provision.spec.load import load_scenario as _load
+    from provision.scenario.load import load_scenario as _load
 
     return _load(path, env=env, variables=variables, environ=environ)
 
@@ -24,7 +24,7 @@ def validate_scenario(path, env=None, variables=None, environ=None, kql_profile=
 
     ``kql_profile``: ``"strict"`` or ``"compat"`` (default) for the transformKql checker.
     """
-    from provision.spec.rules import check_scenario
+    from provision.scenario.rules import check_scenario
 
     scenario, diagnostics = load_scenario(path, env=env, variables=variables, environ=environ)
     if scenario is not None:

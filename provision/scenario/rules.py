@@ -14,10 +14,10 @@ from pathlib import Path
 
 from provision import ids, kql
 from provision.diagnostics import ERROR, WARNING, Diagnostic
-from provision.spec import tables as catalogue
-from provision.spec.load import PLANS, derived_stream_name
-from provision.spec.model import ABSENT, Flow, Rule, Scenario, Table
-from provision.spec.types import STREAM_TYPES, TABLE_TYPES, alias_hint, source_fits
+from provision.scenario import tables as catalogue
+from provision.scenario.load import PLANS, derived_stream_name
+from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
+from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, source_fits
 
 SRC_TABLE_NAME = "azure-contract.md §3.2 [DOC-TABLE] (custom tables end in _CL; tableName 4-63 chars)"
 SRC_SUPPORTED = "azure-contract.md §5.2 / reference/azure-tables.json ([DOC-LIA] §Supported tables)"

@@ -3,7 +3,7 @@
 ``load_scenario`` never raises for bad input: every structural problem (malformed
 YAML, unknown or missing keys, wrong value types, unresolved variables, unknown
 environment) becomes a ``Diagnostic`` with file and line. The semantic rules
-(names, limits, stream/table agreement) live in ``provision.spec.rules``.
+(names, limits, stream/table agreement) live in ``provision.scenario.rules``.
 
 Order of work: parse -> pick the environment -> overlay its keys on the top level
 (mappings merge key by key, anything else is replaced) -> substitute ``${VAR}``
@@ -21,12 +21,12 @@ from pathlib import Path
 
 from provision.diagnostics import ERROR, Diagnostic
 from provision.ids import workspace_parts
-from provision.spec import tables as catalogue
-from provision.spec.positions import string_positions
-from provision.spec.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
-from provision.spec.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
-from provision.spec.variables import VariableSyntax, chain_lookup, has_variables, substitute
-from provision.spec.yamlsrc import YList, YMap, YStr, line_of, parse_yaml
+from provision.scenario import tables as catalogue
+from provision.scenario.positions import string_positions
+from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
+from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
+from provision.scenario.variables import VariableSyntax, chain_lookup, has_variables, substitute
+from provision.scenario.yamlsrc import YList, YMap, YStr, line_of, parse_yaml
 
 SRC_README = "README.md §Scenario file"
 SRC_ARM_RG = "azure-contract.md §1 [CT5] resourceGroupName"

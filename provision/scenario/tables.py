@@ -3,7 +3,7 @@
 Data: ``provision/data/azure-tables.json`` (a copy of shared/reference/azure-tables.json,
 from the "Supported tables" list of [DOC-LIA] logs-ingestion-api-overview.md and the
 per-table reference pages). Loaded lazily, once. Column types are returned in the
-Tables API spelling (``dateTime``), see ``provision.spec.types``.
+Tables API spelling (``dateTime``), see ``provision.scenario.types``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from provision.spec.types import normalise_table_type
+from provision.scenario.types import normalise_table_type
 
 # System columns every workspace table has; a sender cannot write them
 # (azure-tables.json custom_table_standard_columns_notes, log-standard-columns.md).

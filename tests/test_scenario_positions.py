@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from provision.spec import validate_scenario
-from provision.spec.positions import string_positions
-from provision.spec.yamlsrc import parse_yaml
+from provision.scenario import validate_scenario
+from provision.scenario.positions import string_positions
+from provision.scenario.yamlsrc import parse_yaml
 
 # YAML 1.1 §9 scalar styles, as libyaml reads them: folding, escapes, quote doubling, chomping, indicators.
 STYLES = {
