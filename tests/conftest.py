@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SPECS = SHARED / "specs" / "azure-rest-api-specs" / "specification"
 
 pytest_plugins = ["tests.emulator_fixtures"]
 

@@ -1,6 +1,6 @@
 """Conformance: response bodies validate against the official OpenAPI schemas; the official examples replay.
 
-Specs: ../shared/specs (azure-rest-api-specs layout, so relative $refs resolve).
+Specs: tests/specs.py (PROVISION_SPECS_DIR, default ../shared/specs; azure-rest-api-specs layout, so relative $refs resolve).
 Swagger 2.0 schemas are read as JSON Schema draft 4 with two Swagger rules applied:
 ``x-ms-enum.modelAsString: true`` makes an enum open (the service adds values,
 e.g. DCR kind 'Direct'), and ``x-nullable`` allows null. Bodies are fetched raw
@@ -22,9 +22,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from provision.emulator import seed
+from tests.specs import SPECS, needs_specs
 from tests.emulator_helpers import MMP, RG, WS, create_dcr, create_table, dcr_body, deploy, grant_sender, table_body
 
-SPECS = Path(__file__).parents[2] / "shared" / "specs" / "azure-rest-api-specs" / "specification"
+pytestmark = needs_specs
 DCR_SPEC = "monitor/resource-manager/Microsoft.Insights/stable/2024-03-11/dataCollectionRules_API.json"
 DCE_SPEC = "monitor/resource-manager/Microsoft.Insights/stable/2024-03-11/dataCollectionEndpoints_API.json"
 TABLES_SPEC = "operationalinsights/resource-manager/Microsoft.OperationalInsights/OperationalInsights/stable/2025-07-01/Tables.json"

@@ -1,4 +1,5 @@
-"""Rendered bodies against the official OpenAPI (swagger 2.0) schemas in ../shared/specs.
+"""Rendered bodies against the official OpenAPI (swagger 2.0) schemas in ../shared/specs
+(found through tests/specs.py: PROVISION_SPECS_DIR).
 
 Each body must validate against its definition (jsonschema, with `$ref`s across files
 resolved through `referencing`), and carry no field the definition does not declare and
@@ -19,10 +20,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from provision.render import render_resources
-from provision.spec import require_valid
+from provision.scenario import require_valid
+from tests.specs import SPECS, needs_specs
+
+pytestmark = needs_specs
 
 REPO = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "azure-rest-api-specs" / "specification"
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 
 DEFINITIONS = {
