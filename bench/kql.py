@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from provision.kql import check_transform, compile_transform  # noqa: E402
+from provision.kql import check_transform, compile_transform
 
 QUERY = ("source"
          " | extend TimeGenerated = todatetime(Time), Level = toint(Props.level), Message = tostring(Msg)"

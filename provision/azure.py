@@ -194,7 +194,7 @@ class Session:
             self.emulator.stop()
             self.emulator = None
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,14 +8,14 @@ identity; on real clouds it is whatever ``DefaultAzureCredential`` signs in as.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from provision.errors import AzureError
 
 
 def sample_rows(columns, count: int) -> list[dict]:
     """``count`` rows that fit a stream declaration (one value per declared type)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     makers = {
         "string": lambda i, n: f"{n}-{i}",
         "int": lambda i, n: i,

@@ -75,9 +75,8 @@ def test_subscription_without_rights_is_a_clear_error(session, emu):
 
 def test_identity_without_rights_gets_a_clear_error(emu):
     with connect("local", emulator=emu, identity=(seed.NOBODY_APP_ID, seed.NOBODY_SECRET),
-                 polling_interval=0, retry_total=0) as nobody:
-        with pytest.raises(AzureError) as info:
-            plan_scenario(nobody, scenario(QUICKSTART, nobody))
+                 polling_interval=0, retry_total=0) as nobody, pytest.raises(AzureError) as info:
+        plan_scenario(nobody, scenario(QUICKSTART, nobody))
     text = info.value.format()
     assert "HTTP 403" in text and "AuthorizationFailed" in text and "lacks permission" in text
     assert emu.write_calls() == []

@@ -126,12 +126,11 @@ def test_unreachable_emulator_says_to_restart_it(emu):
     dead = f"https://127.0.0.1:{_dead_port()}"
     for env in ({**emu.env(), "PROVISION_LOCAL_URL": dead, "AZURE_AUTHORITY_HOST": dead},  # sign-in fails
                 {**emu.env(), "PROVISION_LOCAL_URL": dead}):  # sign-in works, ARM does not answer
-        with connect("local", environ=env, retry_total=0) as session:
-            with pytest.raises(AzureError) as info:
-                from provision.live import get_resource
+        with connect("local", environ=env, retry_total=0) as session, pytest.raises(AzureError) as info:
+            from provision.live import get_resource
 
-                session.warm_up()
-                get_resource(session, "workspace", emu.env()["PROVISION_LOCAL_WORKSPACE_ID"])
+            session.warm_up()
+            get_resource(session, "workspace", emu.env()["PROVISION_LOCAL_WORKSPACE_ID"])
         text = info.value.format()
         assert f"cannot connect to {dead} (connection refused)" in text
         assert "provision emulator serve` still running" in text and "Traceback" not in text

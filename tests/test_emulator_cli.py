@@ -126,8 +126,8 @@ def test_rows_limit_and_missing_state(tmp_path):
 
 
 def test_serve_knob_flags(tmp_path):
-    from azure.core.exceptions import HttpResponseError
     import pytest
+    from azure.core.exceptions import HttpResponseError
 
     process, env = _serve(tmp_path / "state", tmp_path / "env", "--fault", "503,match=Workspaces_Get,times=1",
                           "--latency", "Workspaces_ListByResourceGroup=0.3", "--lro-seconds", "0.5",

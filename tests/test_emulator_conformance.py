@@ -13,7 +13,7 @@ import copy
 import gzip
 import json
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -22,8 +22,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from provision.emulator import seed
-from tests.specs import SPECS, needs_specs
 from tests.emulator_helpers import MMP, RG, WS, create_dcr, create_table, dcr_body, deploy, grant_sender, table_body
+from tests.specs import SPECS, needs_specs
 
 pytestmark = needs_specs
 DCR_SPEC = "monitor/resource-manager/Microsoft.Insights/stable/2024-03-11/dataCollectionRules_API.json"
@@ -62,7 +62,7 @@ def _retrieve(uri: str) -> Resource:
 REGISTRY = Registry(retrieve=_retrieve)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operation(spec: str, operation_id: str) -> dict:
     doc = json.loads((SPECS / spec).read_text())
     for ops in doc["paths"].values():

@@ -8,7 +8,17 @@ import pytest
 
 from provision import ids
 from provision.plan import (
-    CREATE, DATA, DELETE, IDENTITY, IMPOSSIBLE, NOOP, REPLACE, SAFE, UPDATE, LiveState, build_plan,
+    CREATE,
+    DATA,
+    DELETE,
+    IDENTITY,
+    IMPOSSIBLE,
+    NOOP,
+    REPLACE,
+    SAFE,
+    UPDATE,
+    LiveState,
+    build_plan,
 )
 from provision.render import Resource
 

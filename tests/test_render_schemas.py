@@ -11,7 +11,7 @@ is open (Azure accepts other values, e.g. DCR kind "Direct", azure-contract.md Â
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -51,7 +51,7 @@ def _open_enums(node):
     return node
 
 
-@lru_cache(maxsize=None)
+@cache
 def _retrieve(uri: str) -> Resource:
     path = Path(uri.removeprefix("file://"))
     return Resource(_open_enums(json.loads(path.read_text())), DRAFT4)

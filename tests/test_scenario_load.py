@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from provision.diagnostics import Diagnostic
-from provision.scenario import load_scenario, require_valid, validate_scenario
-from provision.scenario.variables import VariableSyntax, chain_lookup, substitute
 from provision.errors import SpecError
 from provision.render import render_arm, render_resources
+from provision.scenario import load_scenario, require_valid, validate_scenario
+from provision.scenario.variables import VariableSyntax, chain_lookup, substitute
 
 WS = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-local/providers/Microsoft.OperationalInsights/workspaces/law-local"
 HEAD = f"location: westeurope\nworkspace: {WS}\nresource_group: rg-local\n"

@@ -19,8 +19,8 @@ from provision.azure import connect
 from provision.emulator import seed
 from provision.outputs import collect
 from provision.plan import CREATE, NOOP, UPDATE
-from provision.sender import sample_rows
 from provision.scenario import require_valid
+from provision.sender import sample_rows
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))

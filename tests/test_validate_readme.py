@@ -32,7 +32,7 @@ def test_readme_starts_with_exactly_the_two_commands():
 
 
 def test_readme_scenario_example_validates_and_renders(tmp_path):
-    example = re.search(r"## The scenario file.*?```yaml\n(.*?)```", README, re.S).group(1)
+    example = re.search(r"## The scenario file.*?```yaml\n(.*?)```", README, re.DOTALL).group(1)
     for placeholder, value in PLACEHOLDERS.items():
         example = example.replace(placeholder, value)
     path = tmp_path / "readme.yaml"

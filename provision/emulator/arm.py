@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from provision.emulator import errors, seed
 
@@ -51,7 +51,7 @@ def check_api_version(query: dict[str, str], rtype: str, location: str = seed.LO
 
 
 def now_iso(stamp: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if stamp is None else stamp, tz=timezone.utc)
+    moment = datetime.fromtimestamp(time.time() if stamp is None else stamp, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 

@@ -26,7 +26,7 @@ from provision.emulator.ops_tables import TableOperations
 from provision.emulator.reader import table_rows
 from provision.emulator.store import Store
 
-__all__ = ["Backend", "Request", "Response", "WORKSPACES"]
+__all__ = ["WORKSPACES", "Backend", "Request", "Response"]
 
 
 class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperations, RbacOperations,

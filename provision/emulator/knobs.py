@@ -39,7 +39,7 @@ class Fault:
         self._pattern = re.compile(self.match, re.IGNORECASE) if self.match else None
 
     @classmethod
-    def parse(cls, text: str) -> "Fault":
+    def parse(cls, text: str) -> Fault:
         kind, *options = [part.strip() for part in text.split(",") if part.strip()]
         values: dict = {}
         for option in options:

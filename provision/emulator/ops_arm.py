@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 from provision.emulator import arm, errors, seed
-from provision.emulator.base import (RG_TYPE, WORKSPACE_TYPE, WORKSPACES, Request, Response, rg_body, rg_id, workspace_body,
-                                     workspace_id)
+from provision.emulator.base import RG_TYPE, WORKSPACE_TYPE, WORKSPACES, Request, Response, rg_body, rg_id, workspace_body, workspace_id
 
 
 class ArmOperations:

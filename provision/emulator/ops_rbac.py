@@ -75,7 +75,7 @@ class RbacOperations:
         scope = self._assignment_scope(req, scope, "read")
         found = self.store.get(rbac.assignment_id(scope, name))
         if found is None:
-            raise errors.RoleAssignmentNotFound("The role assignment '{}' is not found.".format(name))
+            raise errors.RoleAssignmentNotFound(f"The role assignment '{name}' is not found.")
         return Response(200, _public(found))
 
     def RoleAssignments_Delete(self, req: Request, scope: str, name: str) -> Response:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 from provision.emulator import arm, errors, tables
-from provision.emulator.base import (TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, operation_status_id, tables_id,
-                                     workspace_id)
+from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, operation_status_id, tables_id, workspace_id
 
 
 class TableOperations:

@@ -78,7 +78,7 @@ def list_role_definitions(scope: str, role_filter: str | None) -> list[dict]:
 
 def get_role_definition(scope: str, role_guid: str) -> dict:
     if role_guid.lower() not in ROLES:
-        raise errors.RoleDefinitionNotFound("The role definition '{}' could not be found.".format(role_guid))
+        raise errors.RoleDefinitionNotFound(f"The role definition '{role_guid}' could not be found.")
     return role_definition(role_guid.lower(), scope)
 
 

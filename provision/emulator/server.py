@@ -234,7 +234,7 @@ class Emulator:
         self._graph_roles = {self._app(k): tuple(v) for k, v in (graph_roles or {}).items()}
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         """Open the state dir (``StateDirError`` if it cannot be used) and serve (``OSError`` if the port is taken)."""
         if self._server is not None:
             return self
@@ -292,7 +292,7 @@ class Emulator:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

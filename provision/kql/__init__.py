@@ -22,8 +22,20 @@ PROFILES = (STRICT, COMPAT)
 MAX_QUERY_LENGTH = 15_360  # characters of one transformKql: azure-contract.md §8 [DOC-LIMITS-DCR]
 
 __all__ = [
-    "STRICT", "COMPAT", "PROFILES", "MAX_QUERY_LENGTH", "CheckResult", "check_transform", "compile_transform", "Transform",
-    "TransformRuntimeError", "TransformCompileError", "parse", "parse_expression", "format_query", "ParseError",
+    "COMPAT",
+    "MAX_QUERY_LENGTH",
+    "PROFILES",
+    "STRICT",
+    "CheckResult",
+    "ParseError",
+    "Transform",
+    "TransformCompileError",
+    "TransformRuntimeError",
+    "check_transform",
+    "compile_transform",
+    "format_query",
+    "parse",
+    "parse_expression",
 ]
 
 

@@ -556,7 +556,7 @@ class _Checker:
     def signature_error(self, node: A.Call, name: str, table: dict, types: list) -> None:
         """Name the argument that does not fit (and what would), else the whole call."""
         source = "signatures.py (Kusto.Language function signatures)"
-        shown = lambda t: "dynamic" if t in ("array", "bag") else t  # noqa: E731
+        shown = lambda t: "dynamic" if t in ("array", "bag") else t
         for i, t in enumerate(types):
             fits = {parts[i] for parts in (k.split(",") for k in table)
                     if len(parts) == len(types) and all(j == i or parts[j] == types[j] for j in range(len(types)))}
@@ -593,7 +593,7 @@ class _Checker:
     # ---- output ----
     def check_output(self, query: A.Query, output, table_columns, custom_table):
         end = len(self.text.rstrip())
-        pos_of = lambda name: output[name][1] if output[name][1] is not None else query.body.pos  # noqa: E731
+        pos_of = lambda name: output[name][1] if output[name][1] is not None else query.body.pos
         if "TimeGenerated" not in output:
             if custom_table:
                 lowered = [c for c in output if c.lower() == "timegenerated"]

@@ -205,7 +205,7 @@ def _compile_parse(op: A.ParseOp, ctx: _Ctx, names):
             parts.append(_TYPED_GROUP.get(ctype, "(.*)" if i == last else "(.*?)"))
     flags = 0
     for letter in op.flags:
-        flags |= {"i": re.I, "m": re.M, "s": re.S, "U": 0}.get(letter, 0)
+        flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "U": 0}.get(letter, 0)
     pattern = re.compile("".join(parts), flags)
     matcher = pattern.search if op.kind == "regex" else pattern.match
     converters = tuple((c.name, CONVERTERS.get(normalize_type(c.type) or "string", to_string),
@@ -517,9 +517,9 @@ def _string_test(base: str, case: bool):
     if base == "endswith":
         return (lambda h, n: h.endswith(n)) if case else (lambda h, n: h.lower().endswith(n.lower()))
     if base == "hasprefix":
-        return lambda h, n: re.search(r"(?<![A-Za-z0-9])" + re.escape(n), h, 0 if case else re.I) is not None
+        return lambda h, n: re.search(r"(?<![A-Za-z0-9])" + re.escape(n), h, 0 if case else re.IGNORECASE) is not None
     if base == "hassuffix":
-        return lambda h, n: re.search(re.escape(n) + r"(?![A-Za-z0-9])", h, 0 if case else re.I) is not None
+        return lambda h, n: re.search(re.escape(n) + r"(?![A-Za-z0-9])", h, 0 if case else re.IGNORECASE) is not None
     if base == "like":
         return lambda h, n: fnmatch.fnmatchcase(h if case else h.lower(), (n if case else n.lower()).replace("%", "*"))
     if base in ("=~", "!~"):

@@ -29,9 +29,9 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from provision.kql.values import EPOCH, parse_datetime, parse_timespan_text, to_string
 
@@ -232,7 +232,7 @@ _add(Fn("binary_shift_right", 2, 2, "long", lambda a, n: a >> n if 0 <= n < 64 e
 
 # ---- datetime / timespan ----
 def _utcnow():
-    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
 
 
 def _add_months(d: _dt.datetime, months: int) -> _dt.datetime:

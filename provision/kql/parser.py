@@ -21,8 +21,8 @@ import uuid
 
 from provision.kql import ast as A
 from provision.kql.keywords import DECLARATION_OK, RESERVED
-from provision.kql.types import normalize_type
 from provision.kql.lexer import EOF, IDENT, NUMBER, OP, QIDENT, STRING, TIMESPAN, TYPED, LexError, Token, tokenize
+from provision.kql.types import normalize_type
 from provision.kql.values import parse_datetime, parse_timespan_text
 
 # Binding powers (higher binds tighter), as Microsoft's parser has them (Kusto.Language, checked by
@@ -625,9 +625,7 @@ class _Parser:
             out = {}
             while not self.at_op("}"):
                 key = self.advance()
-                if key.kind == STRING:
-                    k = key.value
-                elif key.kind in (IDENT, QIDENT):
+                if key.kind == STRING or key.kind in (IDENT, QIDENT):
                     k = key.value
                 else:
                     raise ParseError(f"expected a property name in dynamic literal, found {_describe(key)}", key.pos,

@@ -32,7 +32,7 @@ _RFC850 = ("%A, %d-%b-%y %H:%M:%S %Z", "%a, %d-%b-%y %H:%M:%S %Z")
 _CTIME = ("%a %b %d %H:%M:%S %Y",)
 
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 
 
 def parse_datetime(text: str) -> _dt.datetime | None:
@@ -66,7 +66,7 @@ def parse_datetime(text: str) -> _dt.datetime | None:
         parsed = email.utils.parsedate_to_datetime(text)  # RFC 822 / 1123
         if parsed is not None:
             if parsed.tzinfo is not None:
-                parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+                parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
             return parsed
     except (TypeError, ValueError, IndexError):
         pass

@@ -22,8 +22,8 @@ from pathlib import Path
 from provision.diagnostics import ERROR, Diagnostic
 from provision.ids import workspace_parts
 from provision.scenario import tables as catalogue
-from provision.scenario.positions import string_positions
 from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
+from provision.scenario.positions import string_positions
 from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
 from provision.scenario.variables import VariableSyntax, chain_lookup, has_variables, substitute
 from provision.scenario.yamlsrc import YList, YMap, YStr, line_of, parse_yaml
@@ -544,7 +544,7 @@ _REQUIRED_FIX = {
 
 def derived_stream_name(table: str) -> str:
     """``Custom-<T without _CL>``: the stream a flow gets when it declares none (issue #2)."""
-    return "Custom-" + (table[:-3] if table.endswith("_CL") else table)
+    return "Custom-" + (table.removesuffix("_CL"))
 
 
 def _table_columns(table: str, tables: dict[str, Table]) -> list[tuple[str, str]] | None:

@@ -38,7 +38,7 @@ class YStr(str):
 
     @classmethod
     def at(cls, text: str, line: int | None, column: int | None = None, block: bool = False,
-           style: str | None = None, end: tuple[int, int] | None = None) -> "YStr":
+           style: str | None = None, end: tuple[int, int] | None = None) -> YStr:
         value = cls(text)
         value.line, value.column, value.block, value.style, value.end = line, column, block, style, end
         return value
@@ -167,7 +167,7 @@ def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None, b
     return _build_collection(node, constructor, diagnostics, file, budget, depth)
 
 
-def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: str | None, budget: "_Budget", depth: int):
+def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: str | None, budget: _Budget, depth: int):
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result = YMap(line=line)
@@ -205,7 +205,7 @@ def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: st
         return result
     try:
         value = constructor.construct_object(node)
-    except Exception as error:  # noqa: BLE001 - PyYAML's constructors raise several kinds (ValueError, AttributeError...)
+    except Exception as error:
         if node.style in ("", None) and constructor.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag:
             # an untagged value that only looks like a date or number (2024-13-45): it is text
             return YStr.at(node.value, line, node.start_mark.column + 1, False, "", (node.end_mark.line + 1, node.end_mark.column + 1))

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from provision.kql.functions import CATALOGUE, COMPAT, DOC  # noqa: E402
+from provision.kql.functions import CATALOGUE, COMPAT, DOC
 
 SKIP = ("columnifexists", "parse_cef_dictionary", "geo_location")  # DCR-only or not a plain function
 
