@@ -31,10 +31,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from provision.apply import apply_plan, plan_scenario
+from provision.apply import apply_plan
 from provision.azure import connect
 from provision.emulator import Emulator, seed
 from provision.emulator.routes import ROUTES
+from provision.pipeline import plan_scenario
 from provision.scenario import require_valid
 
 COLUMNS = {"TimeGenerated": "datetime", "RequestId": "string", "Host": "string", "Status": "int",

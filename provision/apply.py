@@ -27,14 +27,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from provision import ids
 from provision.azure import Session, azure_error, error_code
-from provision.errors import ApplyError, AzureError, PlanError
-from provision.live import get_resource, parse_id, raw_json, read_assignment
-from provision.plan import CREATE, DELETE, DIFFERS, IMPOSSIBLE, NOOP, REPLACE, UPDATE, Change, Plan
+from provision.errors import ApplyError, AzureError
+from provision.live import get_resource, raw_json, read_assignment
+from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
+from provision.resources import Kind, ResourceId
 
 REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
-_RANK = {"table": 0, "endpoint": 1, "rule": 2, "role_assignment": 3}
 _TERMINAL_OK = "succeeded"
 _TERMINAL_BAD = ("failed", "canceled")
 
@@ -46,22 +45,13 @@ class ApplyResult:
     skipped: list[Change] = field(default_factory=list)
     bodies: dict[str, dict | None] = field(default_factory=dict)  # lower id -> live body after apply
     seconds: float = 0.0
-    verified: bool = False
 
 
 def check_allowed(plan: Plan, allow_destructive: bool) -> None:
-    """Refuse a plan with live problems, impossible changes, or destructive ones without the flag."""
-    errors = [p for p in plan.problems if p.is_error]
-    if errors:
-        raise PlanError(f"live state shows {len(errors)} problem(s); nothing was changed", errors)
-    if plan.impossible:
-        lines = [f"{c.kind} {c.name}: " + "; ".join(d.explanation for d in c.diffs if d.cls == IMPOSSIBLE)
-                 for c in plan.impossible]
-        raise PlanError("the plan contains changes Azure cannot make; nothing was changed:\n  " + "\n  ".join(lines))
-    if plan.destructive and not allow_destructive:
-        lines = [f"{c.action} {c.kind} {c.name} ({c.cls}): " + "; ".join(c.explanations) for c in plan.destructive]
-        raise PlanError("these changes delete data or rotate identities; nothing was changed:\n  " + "\n  ".join(lines),
-                        hint="review them, then re-run with --allow-destructive")
+    """Raise what ``Plan.refusal`` says (the plan's own rule), before anything is written."""
+    refusal = plan.refusal(allow_destructive)
+    if refusal is not None:
+        raise refusal
 
 
 # --------------------------------------------------------------- steps
@@ -86,8 +76,8 @@ def _steps(plan: Plan) -> dict[str, _Step]:
     # A replaced DCR comes back as a new resource: re-assert its role assignments.
     replaced = {cid for cid, c in pending.items() if c.action == REPLACE and c.kind == "rule"}
     for c in plan.changes:
-        if c.kind == "role_assignment" and c.action == NOOP and c.resource is not None:
-            if parse_id(c.id)["scope"].lower() in replaced:
+        if c.kind == Kind.ROLE_ASSIGNMENT and c.action == NOOP and c.resource is not None:
+            if str(c.resource.scope).lower() in replaced:
                 steps[c.id.lower()] = _Step(c, set(), CREATE)
     # A no-op table that is still provisioning (an interrupted run) must be waited for by its DCRs.
     for c in plan.changes:
@@ -96,30 +86,12 @@ def _steps(plan: Plan) -> dict[str, _Step]:
     for key, step in steps.items():
         if step.action == DELETE:
             # Delete after everything that may still point at it (higher-ranked kinds).
-            rank = _RANK[step.change.kind]
-            step.deps = {k for k, s in steps.items() if k != key and _RANK[s.change.kind] > rank}
+            rank = Kind(step.change.kind).rank
+            step.deps = {k for k, s in steps.items() if k != key and Kind(s.change.kind).rank > rank}
         else:
-            step.deps = {d for d in _dependencies(step.change) if d in steps and d != key}
+            depends_on = step.change.resource.depends_on if step.change.resource is not None else ()
+            step.deps = {d.lower() for d in depends_on if d.lower() in steps and d.lower() != key}
     return steps
-
-
-def _dependencies(change: Change) -> set[str]:
-    """What must exist first: render's ``depends_on`` plus what the body itself references."""
-    res = change.resource
-    deps = {str(d).lower() for d in (getattr(res, "depends_on", None) or ())}
-    if change.kind == "role_assignment":
-        deps.add(parse_id(change.id)["scope"].lower())
-    if change.kind == "rule" and res is not None and res.body:
-        props = res.body.get("properties") or {}
-        if props.get("dataCollectionEndpointId"):
-            deps.add(props["dataCollectionEndpointId"].lower())
-        workspaces = [d.get("workspaceResourceId", "") for d in (props.get("destinations") or {}).get("logAnalytics", [])]
-        for flow in props.get("dataFlows") or []:
-            out = str(flow.get("outputStream", ""))
-            table = out.split("-", 1)[1] if "-" in out else out
-            for ws in workspaces:
-                deps.add(ids.table_id(ws, table).lower())
-    return deps
 
 
 def _succeeded(body: dict | None) -> bool:
@@ -161,8 +133,8 @@ class _Runner:
 
     def start(self, step: _Step):
         change, s = step.change, self.session
-        p = parse_id(change.id)
-        body = getattr(change.resource, "body", None)
+        p = ResourceId.parse(change.id)
+        body = change.resource.body if change.resource is not None else None
         if step.action == "wait":
             return "wait", None
         if step.action == DELETE:
@@ -170,17 +142,17 @@ class _Runner:
         if step.action == REPLACE:
             self._delete(change, p)
         try:
-            if change.kind == "table":
-                poller = s.loganalytics(p["subscription"]).tables.begin_create_or_update(
-                    p["resource_group"], p["workspace"], p["name"], body, cls=raw_json, **_polling(s))
+            if change.kind == Kind.TABLE:
+                poller = s.loganalytics(p.subscription).tables.begin_create_or_update(
+                    p.resource_group, p.parent, p.name, body, cls=raw_json, **_polling(s))
                 return "poll", poller
-            if change.kind == "endpoint":
-                return "done", s.monitor(p["subscription"]).data_collection_endpoints.create(
-                    p["resource_group"], p["name"], _bytes(body), cls=raw_json)
-            if change.kind == "rule":
-                return "done", s.monitor(p["subscription"]).data_collection_rules.create(
-                    p["resource_group"], p["name"], _bytes(body), cls=raw_json)
-            if change.kind == "role_assignment":
+            if change.kind == Kind.ENDPOINT:
+                return "done", s.monitor(p.subscription).data_collection_endpoints.create(
+                    p.resource_group, p.name, _bytes(body), cls=raw_json)
+            if change.kind == Kind.RULE:
+                return "done", s.monitor(p.subscription).data_collection_rules.create(
+                    p.resource_group, p.name, _bytes(body), cls=raw_json)
+            if change.kind == Kind.ROLE_ASSIGNMENT:
                 return "done", self._assign(p, body, change)
         except AzureError:
             raise
@@ -188,15 +160,15 @@ class _Runner:
             raise _as_azure_error(error, step) from None
         raise ValueError(f"unknown kind {change.kind}")
 
-    def _assign(self, p: dict, body: dict, change: Change | None = None) -> dict | None:
+    def _assign(self, p: ResourceId, body: dict, change: Change | None = None) -> dict | None:
         from azure.core.exceptions import HttpResponseError
 
         deadline = time.monotonic() + self.principal_retry_seconds
         delay = 1.0
         while True:
             try:
-                return self.session.authorization(p["subscription"]).role_assignments.create(
-                    p["scope"], p["name"], io.BytesIO(_bytes(body)), content_type="application/json", cls=raw_json)
+                return self.session.authorization(p.subscription).role_assignments.create(
+                    p.scope, p.name, io.BytesIO(_bytes(body)), content_type="application/json", cls=raw_json)
             except HttpResponseError as error:
                 code = error_code(error)
                 if code == "RoleAssignmentExists":  # the same triple exists under another name: done
@@ -210,17 +182,16 @@ class _Runner:
                     continue
                 raise
 
-    def _delete(self, change: Change, p: dict):
+    def _delete(self, change: Change, p: ResourceId):
         s = self.session
-        if change.kind == "table":
-            s.loganalytics(p["subscription"]).tables.begin_delete(
-                p["resource_group"], p["workspace"], p["name"]).result()
-        elif change.kind == "rule":
-            s.monitor(p["subscription"]).data_collection_rules.delete(p["resource_group"], p["name"])
-        elif change.kind == "endpoint":
-            s.monitor(p["subscription"]).data_collection_endpoints.delete(p["resource_group"], p["name"])
-        elif change.kind == "role_assignment":
-            s.authorization(p["subscription"]).role_assignments.delete(p["scope"], p["name"])
+        if change.kind == Kind.TABLE:
+            s.loganalytics(p.subscription).tables.begin_delete(p.resource_group, p.parent, p.name).result()
+        elif change.kind == Kind.RULE:
+            s.monitor(p.subscription).data_collection_rules.delete(p.resource_group, p.name)
+        elif change.kind == Kind.ENDPOINT:
+            s.monitor(p.subscription).data_collection_endpoints.delete(p.resource_group, p.name)
+        elif change.kind == Kind.ROLE_ASSIGNMENT:
+            s.authorization(p.subscription).role_assignments.delete(p.scope, p.name)
         return "done", None
 
     def wait_provisioned(self, step: _Step, body: dict | None):
@@ -233,7 +204,7 @@ class _Runner:
             shown = ((body or {}).get("properties") or {}).get("provisioningState") or "unknown"
             self.progress("waiting", step.change, f"provisioningState {shown}")
             time.sleep(delay)
-            body = get_resource(self.session, "table", step.change.id)
+            body = get_resource(self.session, Kind.TABLE, step.change.id)
             if body is None:
                 raise AzureError(f"table {step.change.name} disappeared while provisioning")
         return "done", body
@@ -288,7 +259,7 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
     result = ApplyResult(bodies={c.id.lower(): c.live for c in plan.changes})
     runner = _Runner(session, parallelism, progress, principal_retry_seconds)
     # sorted() is stable: steps of one rank keep the plan's order
-    order = sorted(steps, key=lambda k: _RANK[steps[k].change.kind] if steps[k].action != DELETE else 9)
+    order = sorted(steps, key=lambda k: Kind(steps[k].change.kind).rank if steps[k].action != DELETE else 9)
     waiting = list(order)  # not started, in priority order
     finished: set[str] = set()
     blocked: set[str] = set()
@@ -409,10 +380,10 @@ def _apply_failed(result: ApplyResult) -> ApplyError:
 
 def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int) -> None:
     """Re-read what was written (tables: the LRO's final GET already did) and check it matches."""
-    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind != "table"]
+    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind != Kind.TABLE]
 
     def read(step: _Step):
-        if step.change.kind == "role_assignment":
+        if step.change.kind == Kind.ROLE_ASSIGNMENT:
             return step, read_assignment(session, step.change.resource)
         return step, get_resource(session, step.change.kind, step.change.id)
 
@@ -434,16 +405,3 @@ def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int
     if mismatches:
         raise ApplyError("after apply, Azure does not hold what was sent:\n  " + "\n  ".join(mismatches),
                          hint="the service changed the request; run `provision plan` to see the difference")
-    result.verified = True
-
-
-# ------------------------------------------------------- whole-scenario helpers
-
-
-def plan_scenario(session: Session, scenario, templates_dir=None, parallelism: int = 8):
-    """Resolve publishers, render, read live state and plan: (resources, live, plan). Writes nothing."""
-    from provision.live import read_state
-    from provision.plan import build_plan
-
-    resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism)
-    return resources, live, build_plan(resources, live, scenario)

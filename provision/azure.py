@@ -402,13 +402,3 @@ def _error_parts(error) -> tuple[str, str]:
 
 def error_code(error) -> str:
     return _error_parts(error)[0]
-
-
-# ---------------------------------------------------------------- live state (docs/architecture.md contract)
-
-
-def read_live(session: Session, scenario, resources, principals=None, missing_publishers=(), parallelism: int = 8):
-    """GET every resource ``resources`` address, in parallel (implemented in ``provision.live``)."""
-    from provision.live import read_live as _read_live
-
-    return _read_live(session, scenario, resources, principals, missing_publishers, parallelism)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
-INFO = "info"
 
 
 @dataclass(frozen=True)

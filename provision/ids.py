@@ -1,53 +1,29 @@
-"""ARM resource ids and deterministic names; pure string functions shared by render, plan and apply."""
+"""ARM ids as strings (formatted by ``provision.resources.ResourceId``), deterministic names and output keys. Pure."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
+from provision.resources import ResourceId
+
 MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb"  # azure-contract.md §6.2
 
 
-def workspace_parts(workspace_id: str) -> tuple[str, str, str]:
-    """(subscription, resource group, workspace name) of a workspace ARM id.
-
-    Raises ValueError when the id is not a workspace id.
-    """
-    parts = workspace_id.strip("/").split("/")
-    lowered = [p.lower() for p in parts]
-    if (
-        len(parts) != 8
-        or lowered[0] != "subscriptions"
-        or lowered[2] != "resourcegroups"
-        or lowered[4] != "providers"
-        or lowered[5] != "microsoft.operationalinsights"
-        or lowered[6] != "workspaces"
-    ):
-        raise ValueError(
-            "not a workspace resource id: expected /subscriptions/<sub>/resourceGroups/<rg>"
-            "/providers/Microsoft.OperationalInsights/workspaces/<name>"
-        )
-    return parts[1], parts[3], parts[7]
-
-
 def table_id(workspace_id: str, table: str) -> str:
-    return f"{workspace_id.rstrip('/')}/tables/{table}"
-
-
-def _insights_id(subscription: str, resource_group: str, kind: str, name: str) -> str:
-    return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Insights/{kind}/{name}"
+    return ResourceId.table(workspace_id, table).format()
 
 
 def dcr_id(subscription: str, resource_group: str, name: str) -> str:
-    return _insights_id(subscription, resource_group, "dataCollectionRules", name)
+    return ResourceId.rule(subscription, resource_group, name).format()
 
 
 def dce_id(subscription: str, resource_group: str, name: str) -> str:
-    return _insights_id(subscription, resource_group, "dataCollectionEndpoints", name)
+    return ResourceId.endpoint(subscription, resource_group, name).format()
 
 
 def role_definition_id(subscription: str, role_guid: str = MONITORING_METRICS_PUBLISHER_ROLE_ID) -> str:
-    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+    return ResourceId.role_definition(subscription, role_guid)
 
 
 def role_assignment_name(scope: str, principal_id: str, role_guid: str = MONITORING_METRICS_PUBLISHER_ROLE_ID) -> str:
@@ -57,7 +33,7 @@ def role_assignment_name(scope: str, principal_id: str, role_guid: str = MONITOR
 
 
 def role_assignment_id(scope: str, name: str) -> str:
-    return f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return ResourceId.role_assignment(scope, name).format()
 
 
 def output_key(*parts: str) -> str:

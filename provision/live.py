@@ -1,4 +1,4 @@
-"""Reading live state: GET every resource a scenario addresses, in parallel, as wire JSON.
+"""Reading live state: GET every resource a scenario addresses, in parallel, as wire JSON. Only reads.
 
 Reads go through the official SDK clients with a ``cls`` hook that returns the
 response's JSON exactly as the service sent it, so the plan compares wire bodies
@@ -19,7 +19,7 @@ from provision import ids
 from provision.azure import Session, azure_error, error_code
 from provision.diagnostics import ERROR, Diagnostic
 from provision.errors import AzureError
-from provision.plan import LiveState
+from provision.resources import Kind, ResourceId
 
 
 class MissingResourceGroup(Exception):
@@ -45,43 +45,27 @@ def raw_json(pipeline_response, _deserialized, _headers):
         return {}
 
 
-# ----------------------------------------------------------- addressing
-
-
-def parse_id(resource_id: str) -> dict:
-    """The parts of an ARM id the SDK calls need (subscription, resource group, names, scope)."""
-    parts = resource_id.strip("/").split("/")
-    lowered = [p.lower() for p in parts]
-    out = {"subscription": parts[1], "resource_group": parts[3] if len(parts) > 3 else "", "name": parts[-1]}
-    if "roleassignments" in lowered:
-        i = lowered.index("providers", lowered.index("roleassignments") - 2)
-        out["scope"] = "/" + "/".join(parts[:i])
-    elif "tables" in lowered:
-        out["workspace"] = parts[lowered.index("workspaces") + 1]
-    return out
+# ----------------------------------------------------------- reads
 
 
 def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 
-    p = parse_id(resource_id)
+    p = ResourceId.parse(resource_id)
     try:
-        if kind == "table":
-            return session.loganalytics(p["subscription"]).tables.get(
-                p["resource_group"], p["workspace"], p["name"], cls=raw_json)
-        if kind == "rule":
-            return session.monitor(p["subscription"]).data_collection_rules.get(
-                p["resource_group"], p["name"], cls=raw_json)
-        if kind == "endpoint":
-            return session.monitor(p["subscription"]).data_collection_endpoints.get(
-                p["resource_group"], p["name"], cls=raw_json)
-        if kind == "role_assignment":
-            return session.authorization(p["subscription"]).role_assignments.get(p["scope"], p["name"], cls=raw_json)
-        if kind == "workspace":
-            return session.loganalytics(p["subscription"]).workspaces.get(p["resource_group"], p["name"], cls=raw_json)
+        if kind == Kind.TABLE:
+            return session.loganalytics(p.subscription).tables.get(p.resource_group, p.parent, p.name, cls=raw_json)
+        if kind == Kind.RULE:
+            return session.monitor(p.subscription).data_collection_rules.get(p.resource_group, p.name, cls=raw_json)
+        if kind == Kind.ENDPOINT:
+            return session.monitor(p.subscription).data_collection_endpoints.get(p.resource_group, p.name, cls=raw_json)
+        if kind == Kind.ROLE_ASSIGNMENT:
+            return session.authorization(p.subscription).role_assignments.get(p.scope, p.name, cls=raw_json)
+        if kind == Kind.WORKSPACE:
+            return session.loganalytics(p.subscription).workspaces.get(p.resource_group, p.name, cls=raw_json)
     except ResourceNotFoundError as error:
-        if error_code(error) == "ResourceGroupNotFound" and kind in ("rule", "endpoint"):
-            raise MissingResourceGroup(p["subscription"], p["resource_group"]) from None
+        if error_code(error) == "ResourceGroupNotFound" and kind in (Kind.RULE, Kind.ENDPOINT):
+            raise MissingResourceGroup(p.subscription, p.resource_group) from None
         return None
     except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
         raise azure_error(error, f"reading {kind.replace('_', ' ')} {resource_id}") from None
@@ -96,9 +80,8 @@ def find_role_assignment(session: Session, scope: str, principal_id: str, role_g
     RoleAssignmentExists to ours, azure-contract.md §6.1)."""
     from azure.core.exceptions import HttpResponseError
 
-    p = parse_id(scope)
     try:
-        pages = session.authorization(p["subscription"]).role_assignments.list_for_scope(
+        pages = session.authorization(ResourceId.parse(scope).subscription).role_assignments.list_for_scope(
             scope, filter=f"principalId eq '{principal_id}'")
         for item in pages:
             rd, sc = str(item.role_definition_id or ""), str(item.scope or scope)
@@ -154,26 +137,11 @@ def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | No
 # ------------------------------------------------------------- live state
 
 
-def read_live(session: Session, scenario, resources, principals=None, missing_publishers=(),
-              parallelism: int = 8) -> LiveState:
-    """GET the workspace and every resource in ``resources``, in parallel.
-
-    Role assignments are only read when their DCR exists (otherwise they cannot).
-    """
-    problems: list = []
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        bodies, workspace = _read_resources(session, scenario, resources, pool, problems)
-        bodies.update(_read_assignments(session, resources, bodies, pool))
-    return LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
-                     principals=dict(principals or {}), missing_publishers=list(missing_publishers),
-                     problems=problems)
-
-
-def _read_resources(session: Session, scenario, resources, pool, problems: list | None = None):
+def read_resources(session: Session, scenario, resources, pool, problems: list | None = None):
     """(lower id -> body, workspace body). A missing DCR resource group becomes one problem, not an error."""
-    ws_future = pool.submit(get_resource, session, "workspace", scenario.workspace)
+    ws_future = pool.submit(get_resource, session, Kind.WORKSPACE, scenario.workspace)
     futures = {r.id.lower(): pool.submit(get_resource, session, r.kind, r.id) for r in resources
-               if r.kind != "role_assignment"}
+               if r.kind != Kind.ROLE_ASSIGNMENT}
     bodies, missing_groups = {}, {}
     for rid, future in futures.items():
         try:
@@ -186,12 +154,13 @@ def _read_resources(session: Session, scenario, resources, pool, problems: list 
     return bodies, ws_future.result()
 
 
-def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
+def read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
+    """(lower id -> body) of the resolved role assignments; one on a DCR that does not exist yet is absent."""
     out, futures = {}, {}
     for r in resources:
-        if r.kind != "role_assignment" or r.unresolved:
+        if r.kind != Kind.ROLE_ASSIGNMENT or r.unresolved:
             continue
-        if bodies.get(parse_id(r.id)["scope"].lower(), True) is None:
+        if bodies.get(str(r.scope).lower(), True) is None:
             out[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
         else:
             futures[r.id.lower()] = pool.submit(read_assignment, session, r)
@@ -200,66 +169,15 @@ def _read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
 
 
 def read_assignment(session: Session, resource) -> dict | None:
-    body = get_resource(session, "role_assignment", resource.id)
-    if body is not None or not resource.body or resource.ensure == "absent":
+    """GET an assignment by its name; else the same (scope, principal, role) under another name, reported as ours."""
+    body = get_resource(session, Kind.ROLE_ASSIGNMENT, resource.id)
+    if body is not None or not resource.body or resource.absent:
         return body
     props = resource.body.get("properties", {})
     role_guid = str(props.get("roleDefinitionId", ids.MONITORING_METRICS_PUBLISHER_ROLE_ID)).rsplit("/", 1)[-1]
-    existing = find_role_assignment(session, parse_id(resource.id)["scope"], props.get("principalId", ""), role_guid)
+    existing = find_role_assignment(session, resource.arm_id.scope, props.get("principalId", ""), role_guid)
     if existing is None:
         return None
     # Same triple under another name: it is what we want, so report it under ours.
     return {"properties": {**existing["properties"], "principalType": existing["properties"].get(
         "principalType") or props.get("principalType")}}
-
-
-def retired_assignments(scenario, resources, principals: dict) -> list:
-    """Our role assignments on DCRs marked ``ensure: absent``, marked absent too.
-
-    Azure keeps role assignments when their resource is deleted (they linger as
-    "identity not found" entries), so they are deleted first, by their
-    deterministic names."""
-    from provision.render import Resource
-
-    lookup = {k.lower(): v for k, v in principals.items()}
-    out = []
-    for r in resources:
-        if r.kind != "rule" or r.ensure != "absent":
-            continue
-        for publisher in scenario.publishers:
-            principal = publisher.object_id or lookup.get((publisher.app_id or "").lower())
-            if not principal:
-                continue
-            name = ids.role_assignment_name(r.id, principal)
-            out.append(Resource("role_assignment", name, ids.role_assignment_id(r.id, name), {}, r.api_version,
-                                depends_on=(r.id,), ensure="absent",
-                                extra={"scope": r.id, "app_id": publisher.app_id, "object_id": principal,
-                                       "rule": r.name}))
-    return out
-
-
-def read_state(session: Session, scenario, templates_dir=None, parallelism: int = 8, *, publishers: bool = True):
-    """Resolve publishers, render, and read live state: (resources, LiveState).
-
-    Graph lookups and the resource GETs run together: only role assignments need
-    the resolved principals (their names derive from them), so they are read last.
-    ``publishers=False`` skips Graph and role assignments (outputs need neither).
-    """
-    from provision.render import render_resources
-
-    first = render_resources(scenario, templates_dir=templates_dir)  # template errors before any call
-    session.warm_up()  # one token request, not one per thread
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        lookups = pool.submit(resolve_principals, session, scenario, None) if publishers else None
-        problems: list = []
-        bodies, workspace = _read_resources(session, scenario, first, pool, problems)
-        if lookups is None:
-            live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies, problems=problems)
-            return first, live
-        principals, missing = lookups.result()
-        resources = render_resources(scenario, templates_dir=templates_dir, principals=principals)
-        resources += retired_assignments(scenario, resources, principals)
-        bodies.update(_read_assignments(session, resources, bodies, pool))
-    live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
-                     principals=principals, missing_publishers=missing, problems=problems)
-    return resources, live

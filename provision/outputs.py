@@ -1,7 +1,7 @@
 """Outputs for senders and CI: ingestion endpoint, immutable ID, stream URLs, ids, audience.
 
-``outputs_from_live`` is pure (live bodies in, ``Outputs`` out); ``collect``
-reads live state first. ``format_outputs`` renders one of: ``text`` (people),
+``outputs_from_live`` is pure (live bodies in, ``Outputs`` out);
+``provision.pipeline.collect_outputs`` reads live state first. ``format_outputs`` renders one of: ``text`` (people),
 ``json`` (programs; the shape below), ``env`` (``KEY=VALUE`` lines),
 ``github`` (appended to ``$GITHUB_OUTPUT``) and ``azure-devops``
 (``##vso[task.setvariable]`` lines).
@@ -75,20 +75,6 @@ def outputs_from_live(resources, bodies: dict, audience: str) -> Outputs:
                             for s in streams},
             }
     return out
-
-
-def collect(session, scenario, templates_dir=None, parallelism: int = 8) -> Outputs:
-    """Read live state (changes nothing) and return the outputs."""
-    from provision.live import read_state
-
-    # Publishers are not part of the outputs: no Graph lookup, so an identity that may not read Graph can run this.
-    resources, live = read_state(session, scenario, templates_dir=templates_dir, parallelism=parallelism,
-                                 publishers=False)
-    missing = [r.name for r in resources if r.kind in ("rule", "table") and r.ensure != "absent"
-               and live.get(r.id) is None]
-    if missing:
-        raise ProvisionError(f"not deployed yet: {', '.join(missing)}", hint="run `provision apply` first")
-    return outputs_from_live(resources, live.resources, session.cloud.monitor_audience)
 
 
 # ---------------------------------------------------------------- formats

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provision.diagnostics import ERROR, Diagnostic
+from provision.errors import PlanError
+from provision.resources import Kind, Resource
 
 CREATE, UPDATE, REPLACE, DELETE, NOOP = "create", "update", "replace", "delete", "no-op"
 SAFE, DATA, IDENTITY, IMPOSSIBLE = "safe", "data-affecting", "identity-rotating", "impossible"
@@ -67,23 +69,23 @@ class Change:
     """What apply will do to one resource."""
 
     action: str
-    kind: str  # table | endpoint | rule | role_assignment
+    kind: Kind
     name: str
     id: str
     cls: str = SAFE
     diffs: tuple[FieldDiff, ...] = ()
     explanations: tuple[str, ...] = ()
-    resource: Any = None  # the rendered Resource (None for deletes of unrendered resources)
+    resource: Resource | None = None
     live: dict | None = None
 
     @property
     def label(self) -> str:
         """What people read: role assignments by publisher and DCR rather than by their uuid name."""
-        extra = getattr(self.resource, "extra", None) or {}
-        if self.kind == "role_assignment" and extra.get("rule"):
-            who = extra.get("app_id") or extra.get("object_id") or "?"
-            return f"role assignment Monitoring Metrics Publisher for {who} on {extra['rule']}"
-        return f"{self.kind.replace('_', ' ')} {self.name}"
+        res = self.resource
+        if self.kind == Kind.ROLE_ASSIGNMENT and res is not None and res.rule:
+            who = res.app_id or res.principal_id or "?"
+            return f"role assignment Monitoring Metrics Publisher for {who} on {res.rule}"
+        return f"{Kind(self.kind).label} {self.name}"
 
     @property
     def is_change(self) -> bool:
@@ -107,14 +109,12 @@ class LiveState:
     """What Azure holds for every resource the scenario addresses (filled by ``provision.live``).
 
     ``resources`` maps a lower-cased ARM id to the live body (None: does not exist).
-    ``principals`` maps a publisher app id to its service principal object id;
     ``missing_publishers`` lists publishers Graph does not know.
     """
 
     workspace_id: str
     workspace: dict | None
     resources: dict[str, dict | None] = field(default_factory=dict)
-    principals: dict[str, str] = field(default_factory=dict)
     missing_publishers: list = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
 
@@ -142,6 +142,25 @@ class Plan:
     @property
     def destructive(self) -> list[Change]:
         return [c for c in self.pending if c.needs_destructive]
+
+    def refusal(self, allow_destructive: bool) -> PlanError | None:
+        """Why apply would refuse this plan (None: it would not). The one rule ``plan``, ``apply`` and the CLI use.
+
+        Refused: live problems, changes Azure cannot make, and without ``allow_destructive``
+        deletes, data-affecting changes and recreations.
+        """
+        errors = [p for p in self.problems if p.is_error]
+        if errors:
+            return PlanError(f"live state shows {len(errors)} problem(s); nothing was changed", errors)
+        if self.impossible:
+            lines = [f"{c.kind} {c.name}: " + "; ".join(d.explanation for d in c.diffs if d.cls == IMPOSSIBLE)
+                     for c in self.impossible]
+            return PlanError("the plan contains changes Azure cannot make; nothing was changed:\n  " + "\n  ".join(lines))
+        if self.destructive and not allow_destructive:
+            lines = [f"{c.action} {c.kind} {c.name} ({c.cls}): " + "; ".join(c.explanations) for c in self.destructive]
+            return PlanError("these changes delete data or rotate identities; nothing was changed:\n  " + "\n  ".join(lines),
+                             hint="review them, then re-run with --allow-destructive")
+        return None
 
     def summary(self) -> dict[str, int]:
         counts = {a: 0 for a in (CREATE, UPDATE, REPLACE, DELETE, NOOP)}

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from provision import ids
 from provision.diagnostics import caret_line
 from provision.errors import RenderError
-from provision.scenario.model import ABSENT, PRESENT, Publisher, Rule, Scenario, Table
+from provision.resources import Kind, Resource, workspace_parts
+from provision.scenario.model import ABSENT, Publisher, Rule, Scenario, Table
 
 # API versions of the bodies (azure-contract.md §0; the DCR/DCE version is the one
 # azure-mgmt-monitor 7 sends, sdk-notes.md §2.1: same shapes as 2024-03-11).
@@ -35,31 +35,6 @@ DEPLOYMENT_API = "2022-09-01"
 # The logAnalytics destination name inside each DCR: fixed, so it never changes
 # when an environment points the rule at another workspace.
 DESTINATION_NAME = "workspace"
-
-KINDS = ("table", "endpoint", "rule", "role_assignment")
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One Azure resource to PUT. ``body`` is the exact JSON; ``depends_on`` holds resource ids.
-
-    ``unresolved``: a role assignment whose publisher is an ``app_id`` not yet mapped to
-    its service principal's object id (``principals``); its principalId and name are
-    placeholders until apply resolves them. ``ensure == "absent"``: marked for removal
-    (``body`` is empty).
-    """
-
-    kind: str
-    name: str
-    id: str
-    body: dict
-    api_version: str
-    depends_on: tuple[str, ...] = ()
-    unresolved: bool = False
-    ensure: str = PRESENT
-    template: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
-
 
 # -- Jinja environment ----------------------------------------------------------------------
 
@@ -156,8 +131,13 @@ def _render(env, name: str, **context) -> dict:
 
 def render_resources(scenario: Scenario, templates_dir=None, principals: dict | None = None) -> list[Resource]:
     """Every resource of the scenario, tables -> endpoint -> rules -> role assignments."""
+    resources = render_deployables(scenario, templates_dir)
+    return resources + render_assignments(scenario, resources, principals, templates_dir)
+
+
+def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]:
+    """Tables, the endpoint and the rules: everything whose body does not depend on a Graph lookup."""
     env = _environment(templates_dir)
-    principals = {k.lower(): v for k, v in (principals or {}).items()}
     context = {"scenario": _scenario_context(scenario)}
     resources: list[Resource] = []
     table_ids: dict[str, str] = {}
@@ -170,37 +150,75 @@ def render_resources(scenario: Scenario, templates_dir=None, principals: dict | 
         endpoint = scenario.endpoint
         rid = ids.dce_id(scenario.subscription, scenario.resource_group, endpoint.name)
         if endpoint.ensure == ABSENT:
-            resources.append(Resource("endpoint", endpoint.name, rid, {}, DCE_API, ensure=ABSENT))
+            resources.append(Resource(Kind.ENDPOINT, endpoint.name, rid, {}, DCE_API, ensure=ABSENT))
         else:
             body = _render(env, "dce.json.j2", endpoint=_plain(endpoint), **context)
-            resources.append(Resource("endpoint", endpoint.name, rid, body, DCE_API, template="dce.json.j2"))
+            resources.append(Resource(Kind.ENDPOINT, endpoint.name, rid, body, DCE_API))
             endpoint_id = rid
-    rules: list[Resource] = []
-    assignments: list[Resource] = []
     for rule in scenario.rules.values():
         rid = ids.dcr_id(scenario.subscription, scenario.resource_group, rule.name)
         if rule.ensure == ABSENT:
-            rules.append(Resource("rule", rule.name, rid, {}, DCR_API, ensure=ABSENT))
+            resources.append(Resource(Kind.RULE, rule.name, rid, {}, DCR_API, ensure=ABSENT))
             continue
         depends = tuple(dict.fromkeys(table_ids[f.table] for f in rule.flows if f.table in table_ids))
         if endpoint_id:
             depends += (endpoint_id,)
         body = _render(env, "dcr.json.j2", rule=_rule_context(rule), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
-        rules.append(Resource("rule", rule.name, rid, body, DCR_API, depends_on=depends, template="dcr.json.j2"))
+        resources.append(Resource(Kind.RULE, rule.name, rid, body, DCR_API, depends_on=depends))
+    return resources
+
+
+def render_assignments(scenario: Scenario, deployables: list[Resource], principals: dict | None = None,
+                       templates_dir=None) -> list[Resource]:
+    """The Monitoring Metrics Publisher assignments of every publisher on every rule of ``deployables``.
+
+    ``principals`` maps a publisher's ``app_id`` to its service principal's object id (resolved
+    through Graph by the pipeline); an ``app_id`` publisher not in it renders ``unresolved``, with
+    a placeholder principal.
+    """
+    principals = {k.lower(): v for k, v in (principals or {}).items()}
+    rules = [r for r in deployables if r.kind == Kind.RULE and not r.absent]
+    out: list[Resource] = []
+    if rules and scenario.publishers:
+        env = _environment(templates_dir)
+        context = {"scenario": _scenario_context(scenario)}
+        for resource in rules:
+            rule = scenario.rules[resource.name]
+            out += [_assignment(env, scenario, rule, resource.id, p, principals, context) for p in scenario.publishers]
+    return out
+
+
+def retired_assignments(scenario: Scenario, deployables: list[Resource], principals: dict) -> list[Resource]:
+    """Our assignments on rules marked ``ensure: absent``, marked absent too.
+
+    Azure keeps role assignments when their resource is deleted (they linger as "identity not
+    found" entries), so they are deleted first, by their deterministic names; only publishers
+    whose principal is known can be named.
+    """
+    principals = {k.lower(): v for k, v in principals.items()}
+    out: list[Resource] = []
+    for resource in deployables:
+        if resource.kind != Kind.RULE or not resource.absent:
+            continue
         for publisher in scenario.publishers:
-            assignments.append(_assignment(env, scenario, rule, rid, publisher, principals, context))
-    return resources + rules + assignments
+            principal = publisher.object_id or principals.get((publisher.app_id or "").lower())
+            if principal:
+                name = ids.role_assignment_name(resource.id, principal)
+                out.append(Resource(Kind.ROLE_ASSIGNMENT, name, ids.role_assignment_id(resource.id, name), {},
+                                    ROLE_ASSIGNMENT_API, depends_on=(resource.id,), ensure=ABSENT, rule=resource.name,
+                                    scope=resource.id, app_id=publisher.app_id, principal_id=principal))
+    return out
 
 
 def _table(env, scenario: Scenario, table: Table, context) -> Resource:
     rid = ids.table_id(scenario.workspace, table.name)
     if table.ensure == ABSENT:
-        return Resource("table", table.name, rid, {}, TABLE_API, ensure=ABSENT)
+        return Resource(Kind.TABLE, table.name, rid, {}, TABLE_API, ensure=ABSENT)
     data = _plain(table)
     data["is_custom"] = table.is_custom
     data["columns"] = [_plain(c) for c in table.columns]
     body = _render(env, "table.json.j2", table=data, **context)
-    return Resource("table", table.name, rid, body, TABLE_API, template="table.json.j2")
+    return Resource(Kind.TABLE, table.name, rid, body, TABLE_API)
 
 
 def _assignment(env, scenario, rule: Rule, scope: str, publisher: Publisher, principals, context) -> Resource:
@@ -216,15 +234,17 @@ def _assignment(env, scenario, rule: Rule, scope: str, publisher: Publisher, pri
     data = {"role_definition_id": ids.role_definition_id(scenario.subscription), "principal_id": principal, "scope": scope}
     body = _render(env, "role-assignment.json.j2", assignment=data, rule=_rule_context(rule), **context)
     return Resource(
-        "role_assignment",
+        Kind.ROLE_ASSIGNMENT,
         name,
         ids.role_assignment_id(scope, name),
         body,
         ROLE_ASSIGNMENT_API,
         depends_on=(scope,),
         unresolved=unresolved,
-        template="role-assignment.json.j2",
-        extra={"scope": scope, "app_id": publisher.app_id, "object_id": None if unresolved else principal, "rule": rule.name},
+        rule=rule.name,
+        scope=scope,
+        app_id=publisher.app_id,
+        principal_id=None if unresolved else principal,
     )
 
 
@@ -262,8 +282,8 @@ def _plain(obj) -> dict:
 def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None = None) -> dict:
     """One resource-group deployment template: tables, DCE, DCRs, role assignments, with dependsOn and outputs."""
     env = _environment(templates_dir)
-    resources = [r for r in render_resources(scenario, templates_dir, principals) if r.ensure != ABSENT]
-    ws_sub, ws_rg, ws_name = ids.workspace_parts(scenario.workspace)
+    resources = [r for r in render_resources(scenario, templates_dir, principals) if not r.absent]
+    ws_sub, ws_rg, ws_name = workspace_parts(scenario.workspace)
     same_group = ws_sub.lower() == scenario.subscription.lower() and ws_rg.lower() == scenario.resource_group.lower()
     parameters: dict = {}
     arm: list[dict] = []
@@ -322,17 +342,17 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
     for r in resources:
         if r.kind != "role_assignment":
             continue
-        rule = r.extra["rule"]
+        rule = r.rule
         rule_ref = f"resourceId('Microsoft.Insights/dataCollectionRules', '{rule}')"
         body = json.loads(json.dumps(r.body))
         body["properties"]["roleDefinitionId"] = f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{ids.MONITORING_METRICS_PUBLISHER_ROLE_ID}')]"
         name = r.name
         if r.unresolved:
             app_ids = parameters.setdefault("__apps", {})  # app id -> parameter name, one per app
-            parameter = app_ids.setdefault(r.extra["app_id"], f"publisher{len(app_ids) + 1}ObjectId")
+            parameter = app_ids.setdefault(r.app_id, f"publisher{len(app_ids) + 1}ObjectId")
             parameters[parameter] = {
                 "type": "string",
-                "metadata": {"description": f"Object id of the service principal of app {r.extra['app_id']} (az ad sp show --id {r.extra['app_id']} --query id)"},
+                "metadata": {"description": f"Object id of the service principal of app {r.app_id} (az ad sp show --id {r.app_id} --query id)"},
             }
             body["properties"]["principalId"] = f"[parameters('{parameter}')]"
             name = f"[guid({rule_ref}, parameters('{parameter}'), '{ids.MONITORING_METRICS_PUBLISHER_ROLE_ID}')]"
@@ -361,6 +381,6 @@ def _arm_name(text: str) -> str:
 def resource_filename(resource: Resource) -> str:
     """File name for ``render --format json --out``: ``<kind>-<name>.json``, path-safe."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", resource.name)
-    label = resource.extra.get("rule") if resource.kind == "role_assignment" else None
+    label = resource.rule if resource.kind == Kind.ROLE_ASSIGNMENT else None
     middle = f"{label}-{safe}" if label else safe
     return f"{resource.kind.replace('_', '-')}-{middle}.json"

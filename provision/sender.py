@@ -37,11 +37,12 @@ def sample_rows(columns, count: int) -> list[dict]:
 
 
 def _sender_credential(session):
-    if session.cloud.name == "local":
+    """On ``local``, the sending identity the emulator advertised (the session carries its variables)."""
+    sender = session.environ.get("PROVISION_LOCAL_SENDER_CLIENT_ID"), session.environ.get("PROVISION_LOCAL_SENDER_CLIENT_SECRET")
+    if session.cloud.name == "local" and all(sender):
         from provision.azure import credential_for
-        from provision.emulator import seed
 
-        return credential_for(session, seed.SENDER_APP_ID, seed.SENDER_SECRET)
+        return credential_for(session, *sender)
     return session.credential
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from provision import ids
-from provision.apply import _steps, apply_plan, plan_scenario
+from provision.apply import _steps, apply_plan
 from provision.azure import connect
 from provision.emulator import seed
 from provision.errors import ApplyError, AzureError, PlanError
+from provision.pipeline import plan_scenario
 from provision.scenario import require_valid
 
 REPO = Path(__file__).resolve().parent.parent
@@ -400,7 +401,7 @@ def test_a_dependency_cycle_is_an_error_not_a_silent_success(session, emu):
     # A rule update that writes to a table being deleted: neither can go first. Validation normally stops this;
     # apply must not report success for steps it never started.
     from provision.plan import Change, Plan
-    from provision.render import Resource
+    from provision.resources import Resource
 
     table_id = ids.table_id(seed.WORKSPACE_ID, "Gone_CL")
     rule_id = ids.dcr_id(seed.SUBSCRIPTION_ID, seed.RESOURCE_GROUP, "dcr-uses-gone")
@@ -408,7 +409,7 @@ def test_a_dependency_cycle_is_an_error_not_a_silent_success(session, emu):
         "destinations": {"logAnalytics": [{"workspaceResourceId": seed.WORKSPACE_ID, "name": "law"}]},
         "dataFlows": [{"streams": ["Custom-X"], "destinations": ["law"], "outputStream": "Custom-Gone_CL"}]}}
     table = Resource("table", "Gone_CL", table_id, {}, "2025-07-01", ensure="absent")
-    rule = Resource("rule", "dcr-uses-gone", rule_id, body, "2023-03-11")
+    rule = Resource("rule", "dcr-uses-gone", rule_id, body, "2023-03-11", depends_on=(table_id,))
     plan = Plan([Change("delete", "table", "Gone_CL", table_id, "data-affecting", resource=table, live={}),
                  Change("update", "rule", "dcr-uses-gone", rule_id, resource=rule, live={})])
     with pytest.raises(ApplyError, match="cannot order these changes"):

@@ -210,8 +210,9 @@ def test_plan_says_what_apply_will_do_per_class_and_exit_codes(emu, tmp_path):
 def test_rerun_says_it_waits_for_a_table_an_earlier_run_left_provisioning(emu):
     import pytest
 
-    from provision.apply import apply_plan, plan_scenario
+    from provision.apply import apply_plan
     from provision.azure import connect
+    from provision.pipeline import plan_scenario
     from provision.scenario import require_valid
 
     emu.set_lro_seconds(1.0)

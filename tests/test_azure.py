@@ -95,17 +95,14 @@ def test_every_profile_is_named():
     assert set(CLOUDS) == {"public", "usgov", "china", "local"}
 
 
-def test_read_live_through_the_contract_entry_point(emu):
-    from provision.azure import read_live
-    from provision.emulator import seed
-    from provision.render import render_resources
+def test_live_state_through_the_pipeline_entry_point(emu):
+    from provision.pipeline import plan_scenario
     from provision.scenario import require_valid
 
     with connect("local", emulator=emu, polling_interval=0, retry_total=0) as session:
         quickstart = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
         scenario = require_valid(str(quickstart), environ=session.environ)
-        resources = render_resources(scenario, principals={seed.SENDER_APP_ID: seed.SENDER_OBJECT_ID})
-        live = read_live(session, scenario, resources)
+        resources, live, _ = plan_scenario(session, scenario)
     assert live.workspace["location"] == "westeurope"
     assert set(live.resources) == {r.id.lower() for r in resources}
     assert all(body is None for body in live.resources.values())  # nothing deployed yet

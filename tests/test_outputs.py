@@ -9,7 +9,7 @@ import pytest
 from provision import ids
 from provision.errors import ProvisionError
 from provision.outputs import format_outputs, outputs_from_live, stream_url
-from provision.render import Resource
+from provision.resources import Resource
 
 SUB, RG = "11111111-1111-4111-8111-111111111111", "rg-local"
 WS = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/law-local"

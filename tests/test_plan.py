@@ -20,7 +20,7 @@ from provision.plan import (
     LiveState,
     build_plan,
 )
-from provision.render import Resource
+from provision.resources import Resource
 
 SUB, RG = "11111111-1111-4111-8111-111111111111", "rg-local"
 WS = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OperationalInsights/workspaces/law-local"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provision.apply import apply_plan, plan_scenario
+from provision.apply import apply_plan
 from provision.azure import connect
 from provision.emulator import seed
-from provision.outputs import collect
+from provision.pipeline import collect_outputs, plan_scenario
 from provision.plan import CREATE, NOOP, UPDATE
 from provision.scenario import require_valid
 from provision.sender import sample_rows
@@ -76,7 +76,7 @@ def test_scenario_lifecycle(path, session, emu, azure, tmp_path):
     assert not again.has_changes, [c.to_dict() for c in again.pending]
 
     # outputs match what the emulator holds (read with the plain SDK client)
-    outputs = collect(session, scenario)
+    outputs = collect_outputs(session, scenario)
     monitor = azure.monitor()
     for name, rule_out in outputs.rules.items():
         dcr = monitor.data_collection_rules.get(scenario.resource_group, name)

@@ -149,14 +149,14 @@ def plan_command(
     if fmt not in PLAN_FORMATS:
         _fail(ProvisionError(f"unknown plan format '{fmt}'", hint=f"use one of: {', '.join(PLAN_FORMATS)}"))
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
-        from provision.apply import plan_scenario
+        from provision.pipeline import plan_scenario
 
         _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
         title = f"Plan for {file} (cloud {session.cloud.name}{', env ' + env if env else ''})"
         typer.echo(format_plan(plan, fmt, title=title, colour=_colour(sys.stdout),
                                extra={"scenario": str(file), "cloud": session.cloud.name, "environment": env}))
-    if any(p.is_error for p in plan.problems) or plan.impossible:
-        raise typer.Exit(1)  # apply would refuse: an error for CI, not "changes to apply"
+    if plan.refusal(allow_destructive=True) is not None:
+        raise typer.Exit(1)  # apply would refuse whatever its flags: an error for CI, not "changes to apply"
     if detailed_exitcode and plan.has_changes:
         raise typer.Exit(2)
 
@@ -180,8 +180,9 @@ def apply_command(
     echo = _printer(to_stderr=fmt != "text")
     colour = _colour(sys.stderr if fmt != "text" else sys.stdout)
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
-        from provision.apply import apply_plan, check_allowed, plan_scenario
+        from provision.apply import apply_plan, check_allowed
         from provision.outputs import format_outputs, outputs_from_live
+        from provision.pipeline import plan_scenario
         from provision.planview import format_text
 
         resources, live, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
@@ -263,9 +264,10 @@ def outputs_command(
 
     _check_output_format(fmt)
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
-        from provision.outputs import collect, format_outputs
+        from provision.outputs import format_outputs
+        from provision.pipeline import collect_outputs
 
-        typer.echo(format_outputs(collect(session, scenario, templates_dir=templates), fmt))
+        typer.echo(format_outputs(collect_outputs(session, scenario, templates_dir=templates), fmt))
 
 
 def send_command(
@@ -289,14 +291,14 @@ def send_command(
 
         rows = read_rows(rows_file) if rows_file else None  # before connecting: a bad file costs no call
     with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
-        from provision.outputs import collect
+        from provision.pipeline import collect_outputs
         from provision.sender import send_rows
 
         rule_name = next((n for n, r in scenario.rules.items() if stream in r.streams), None)
         if rule_name is None:
             known = sorted(s for r in scenario.rules.values() for s in r.streams)
             raise ProvisionError(f"no rule declares stream '{stream}'", hint=f"streams: {', '.join(known)}")
-        outputs = collect(session, scenario, templates_dir=templates)
+        outputs = collect_outputs(session, scenario, templates_dir=templates)
         count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample,
                           wait_seconds=wait, progress=lambda text: typer.echo(text, err=True))
         typer.echo(f"sent {count} row(s) to {rule_name} stream {stream}: accepted (HTTP 204)")

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from provision.diagnostics import ERROR, Diagnostic
-from provision.ids import workspace_parts
+from provision.resources import workspace_parts
 from provision.scenario import tables as catalogue
 from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
 from provision.scenario.positions import string_positions

@@ -1,0 +1,63 @@
+"""The deploy seam: render once -> read live state -> plan; and the outputs senders need.
+
+``plan_scenario`` is the one path from a scenario to a ``Plan``, used by ``plan``, ``apply``
+and anything that must know what apply would do:
+
+1. render the tables, the endpoint and the rules (template errors before any call);
+2. in parallel: GET the workspace and each of those resources, and resolve the publishers
+   through Microsoft Graph;
+3. render the role assignments with the resolved principals (their names derive from them),
+   plus our assignments on rules marked ``ensure: absent``;
+4. read those assignments, and ``build_plan``.
+
+``collect_outputs`` reads what senders need (no Graph, no role assignments). ``live`` only
+reads, ``render`` only renders and ``plan`` only compares; this module is where they meet.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from provision import live as reads
+from provision.azure import Session
+from provision.errors import ProvisionError
+from provision.outputs import Outputs, outputs_from_live
+from provision.plan import LiveState, Plan, build_plan
+from provision.render import render_assignments, render_deployables, retired_assignments
+from provision.resources import Kind, Resource
+
+
+def plan_scenario(session: Session, scenario, templates_dir=None,
+                  parallelism: int = 8) -> tuple[list[Resource], LiveState, Plan]:
+    """(resources, live state, plan) of ``scenario``. Writes nothing."""
+    deployables = render_deployables(scenario, templates_dir)
+    session.warm_up()  # one token request, not one per thread
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        lookups = pool.submit(reads.resolve_principals, session, scenario, None)
+        problems: list = []
+        bodies, workspace = reads.read_resources(session, scenario, deployables, pool, problems)
+        principals, missing = lookups.result()
+        assignments = render_assignments(scenario, deployables, principals, templates_dir)
+        assignments += retired_assignments(scenario, deployables, principals)
+        bodies.update(reads.read_assignments(session, assignments, bodies, pool))
+    live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
+                     missing_publishers=missing, problems=problems)
+    resources = deployables + assignments
+    return resources, live, build_plan(resources, live, scenario)
+
+
+def collect_outputs(session: Session, scenario, templates_dir=None, parallelism: int = 8) -> Outputs:
+    """What senders need, from live state (changes nothing).
+
+    Publishers are not part of the outputs: no Graph lookup, so an identity that may not read
+    Graph can run this. Raises ``ProvisionError`` when a table or rule is not deployed yet.
+    """
+    resources = render_deployables(scenario, templates_dir)
+    session.warm_up()
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        bodies, _ = reads.read_resources(session, scenario, resources, pool)
+    missing = [r.name for r in resources if r.kind in (Kind.RULE, Kind.TABLE) and not r.absent
+               and bodies.get(r.id.lower()) is None]
+    if missing:
+        raise ProvisionError(f"not deployed yet: {', '.join(missing)}", hint="run `provision apply` first")
+    return outputs_from_live(resources, bodies, session.cloud.monitor_audience)
