@@ -76,8 +76,8 @@ def _steps(plan: Plan) -> dict[str, _Step]:
     # A replaced DCR comes back as a new resource: re-assert its role assignments.
     replaced = {cid for cid, c in pending.items() if c.action == REPLACE and c.kind == "rule"}
     for c in plan.changes:
-        if c.kind == Kind.ROLE_ASSIGNMENT and c.action == NOOP and c.resource is not None:
-            if str(c.resource.scope).lower() in replaced:
+        if (c.kind == Kind.ROLE_ASSIGNMENT and c.action == NOOP and c.resource is not None
+                and str(c.resource.scope).lower() in replaced):
                 steps[c.id.lower()] = _Step(c, set(), CREATE)
     # A no-op table that is still provisioning (an interrupted run) must be waited for by its DCRs.
     for c in plan.changes:
@@ -134,7 +134,7 @@ class _Runner:
     def start(self, step: _Step):
         change, s = step.change, self.session
         p = ResourceId.parse(change.id)
-        body = change.resource.body if change.resource is not None else None
+        body = change.resource.body if change.resource is not None else {}
         if step.action == "wait":
             return "wait", None
         if step.action == DELETE:
@@ -327,7 +327,8 @@ def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: App
     if what == "worker":
         runner.in_flight -= 1
     if kind == "poll":
-        poller, fired = value, []
+        poller = value
+        fired: list = []
 
         def on_done(_polling_method):
             if not fired:  # azure-core may call a callback twice around completion

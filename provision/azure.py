@@ -19,12 +19,19 @@ The Azure SDKs are imported inside functions only, so ``provision --help`` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 from provision.errors import AzureError, ProvisionError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from provision.emulator import Emulator
 
 DEFAULT_LOCAL_STATE = Path(".provision") / "local"
 
@@ -83,13 +90,13 @@ class Session:
     """A credential and the SDK clients for one cloud (and the local emulator, when started here)."""
 
     cloud: CloudProfile
-    credential: object
+    credential: TokenCredential
     base_url: str | None = None  # ARM base URL when not the profile's (local)
     graph_url: str | None = None
     verify: str | bool = True  # CA bundle path for the emulator
     polling_interval: float | None = None
     retry: dict = field(default_factory=dict)
-    emulator: object = None  # the Emulator started by connect(), stopped by close()
+    emulator: Emulator | None = None  # the Emulator started by connect(), stopped by close()
     environ: dict = field(default_factory=dict)  # variables scenarios may use (PROVISION_LOCAL_*)
     _clients: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -185,16 +192,14 @@ class Session:
         for client in list(self._clients.values()):
             closer = getattr(client, "close", None)
             if closer:
-                try:
+                with contextlib.suppress(Exception):  # closing is best effort
                     closer()
-                except Exception:  # closing is best effort
-                    pass
         self._clients.clear()
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -241,7 +246,7 @@ def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=
                              hint=f"set PROVISION_CLOUD (or --cloud) to one of: {', '.join(CLOUDS)}")
     else:
         profile = get_cloud(cloud_name(cloud, environ))
-    retry = {}
+    retry: dict[str, float] = {}
     if retry_total is not None:
         retry["retry_total"] = retry_total
     if retry_backoff_factor is not None:
@@ -292,8 +297,8 @@ def _local_session(profile, env: dict, polling_interval, retry, started) -> Sess
             + ", ".join(["PROVISION_LOCAL_URL"] * (not url) + missing) + " missing",
             hint="export the variables `provision emulator serve` prints (or source its --env-file), or unset "
                  "PROVISION_LOCAL_URL to let the command start the emulator itself")
-    ca = env.get("PROVISION_LOCAL_CA") or env.get("REQUESTS_CA_BUNDLE") or True
-    if ca is not True and not Path(ca).is_file():
+    ca: str | bool = env.get("PROVISION_LOCAL_CA") or env.get("REQUESTS_CA_BUNDLE") or True
+    if isinstance(ca, str) and not Path(ca).is_file():
         raise ProvisionError(f"the emulator's CA file {ca} (REQUESTS_CA_BUNDLE) does not exist",
                              hint="re-export the variables `provision emulator serve` printed (source its --env-file), "
                                   "or unset PROVISION_LOCAL_URL to let the command start the emulator itself")
@@ -315,6 +320,8 @@ def credential_for(session: Session, client_id: str, secret: str, tenant: str | 
     if session.cloud.name != "local":
         raise ProvisionError("credential_for() is only for the local cloud; use DefaultAzureCredential elsewhere")
     tenant = tenant or getattr(session.credential, "_tenant_id", None)
+    if not tenant:
+        raise ProvisionError("credential_for() needs the tenant: the session's credential does not name one")
     return ClientSecretCredential(tenant, client_id, secret, authority=session.base_url,
                                   disable_instance_discovery=True, connection_verify=session.verify)
 

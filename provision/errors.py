@@ -7,6 +7,8 @@ CLI is a bug and is reported as such (traceback only with ``--debug`` or
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProvisionError(Exception):
     """A problem the user can fix. ``diagnostics`` holds every problem found."""
@@ -38,6 +40,9 @@ class RenderError(ProvisionError):
 class AzureError(ProvisionError):
     """Azure (or the local emulator) refused or failed a call."""
 
+    status: int | None = None  # the HTTP status, when the service answered
+    code: str = ""  # the service's error code, for callers that refine the hint
+
 
 class PlanError(ProvisionError):
     """Live state makes the plan impossible (missing workspace, region mismatch...)."""
@@ -45,3 +50,5 @@ class PlanError(ProvisionError):
 
 class ApplyError(ProvisionError):
     """Apply stopped; what it finished stays in place and a re-run completes it."""
+
+    result: Any = None  # the stopped run's ApplyResult (provision.apply), for the CLI's summary

@@ -156,7 +156,8 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
 
 def read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
     """(lower id -> body) of the resolved role assignments; one on a DCR that does not exist yet is absent."""
-    out, futures = {}, {}
+    out: dict[str, dict | None] = {}
+    futures = {}
     for r in resources:
         if r.kind != Kind.ROLE_ASSIGNMENT or r.unresolved:
             continue

@@ -210,7 +210,7 @@ def _absent(resource) -> bool:
 
 def _change_for(resource, live: LiveState) -> Change:
     current = live.get(resource.id)
-    base = dict(kind=resource.kind, name=resource.name, id=resource.id, resource=resource, live=current)
+    base = {"kind": resource.kind, "name": resource.name, "id": resource.id, "resource": resource, "live": current}
     if _absent(resource):
         if current is None:
             return Change(action=NOOP, **base)
@@ -343,12 +343,12 @@ def _column_diffs(want_cols: list, schema_have: dict, custom: bool) -> list[Fiel
             for key in ("description", "displayName", "dataTypeHint"):
                 if col.get(key) not in (None, "") and col.get(key) != live.get(key):
                     diffs.append(FieldDiff(f"{path}.{key}", live.get(key), col.get(key)))
-    for name in have_cols:
+    for name, have_col in have_cols.items():
         if name in wanted or name in standard:
             continue
         if not custom and not str(name).endswith("_CF"):
             continue  # an Azure table's own columns are not ours to drop
-        diffs.append(FieldDiff(f"properties.schema.columns[{name}]", have_cols[name].get("type"), None, DATA,
+        diffs.append(FieldDiff(f"properties.schema.columns[{name}]", have_col.get("type"), None, DATA,
                                f"dropping column '{name}': its data disappears from queries"))
     return diffs
 
@@ -478,7 +478,8 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
             ERROR, "WorkspaceNotFound", f"the workspace {live.workspace_id} does not exist (or the deploying identity "
             "cannot read it)", fix="check the `workspace` id (subscription, resource group, name) and that the "
             "deploying identity has at least Reader on it", file=file, source="azure-contract.md §2"))
-    region = _norm("location", (live.workspace or {}).get("location"))
+    workspace_region = (live.workspace or {}).get("location")
+    region = _norm("location", workspace_region)
     for r in resources:
         if _absent(r):
             continue
@@ -487,8 +488,8 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
             what = "DCR" if r.kind == "rule" else "DCE"
             problems.append(Diagnostic(
                 ERROR, "LocationMismatch", f"{what} '{r.name}' is in '{r.body.get('location')}' but the workspace is "
-                f"in '{live.workspace.get('location')}': the region of the DCR must match the workspace's",
-                fix=f"set `location: {live.workspace.get('location')}` in the scenario (or its environment)",
+                f"in '{workspace_region}': the region of the DCR must match the workspace's",
+                fix=f"set `location: {workspace_region}` in the scenario (or its environment)",
                 file=file, line=where, source="azure-contract.md §5.3 [DOC-LIA] region"))
         if r.kind == "table":
             sub_type = str((_props(live.get(r.id)).get("schema") or {}).get("tableSubType") or "")

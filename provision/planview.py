@@ -89,8 +89,8 @@ def _consequences(plan: Plan) -> list[tuple[str, str]]:
     """What apply will do with this plan: refuse impossible changes, want --allow-destructive for the others."""
     out = []
     if plan.impossible:
-        out.append((f"{len(plan.impossible)} change(s) Azure cannot make (impossible): apply refuses this plan; "
-                    "see the options above.", IMPOSSIBLE))
+        out.append(((f"{len(plan.impossible)} change(s) Azure cannot make (impossible): apply refuses this plan; "
+                     "see the options above."), IMPOSSIBLE))
     destructive = [c for c in plan.destructive if c.cls != IMPOSSIBLE]
     if destructive:
         cls = IDENTITY if any(c.cls == IDENTITY for c in destructive) else DATA

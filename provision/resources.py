@@ -169,7 +169,7 @@ class Resource:
         return self.ensure == ABSENT
 
     def to_dict(self) -> dict:
-        out = {"kind": self.kind.value, "name": self.name, "id": self.id, "api_version": self.api_version,
+        out: dict[str, object] = {"kind": self.kind.value, "name": self.name, "id": self.id, "api_version": self.api_version,
                "ensure": self.ensure, "depends_on": list(self.depends_on), "body": self.body}
         if self.kind == Kind.ROLE_ASSIGNMENT:
             out.update(rule=self.rule, scope=self.scope, app_id=self.app_id, principal_id=self.principal_id,

@@ -62,7 +62,7 @@ def send_rows(session, rule, rule_outputs: dict, stream: str, rows=None, sample:
     deadline, delay, pending = time.monotonic() + wait_seconds, 1.0, rows
     try:
         while True:
-            errors = []
+            errors: list = []
             client.upload(rule_id=immutable_id, stream_name=stream, logs=pending, on_error=errors.append)
             if not errors:
                 return len(rows)

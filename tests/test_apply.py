@@ -40,7 +40,7 @@ def test_order_follows_dependencies_not_waves(session):
     _, _, plan = plan_scenario(session, scenario(WITH_DCE, session))
     steps = _steps(plan)
     by_kind = {s.change.kind: s for s in steps.values()}
-    table, dce, rule, role = (by_kind[k].key for k in ("table", "endpoint", "rule", "role_assignment"))
+    table, dce, rule, _role = (by_kind[k].key for k in ("table", "endpoint", "rule", "role_assignment"))
     assert by_kind["table"].deps == set() and by_kind["endpoint"].deps == set()
     assert by_kind["rule"].deps == {table, dce}
     assert by_kind["role_assignment"].deps == {rule}
@@ -90,7 +90,7 @@ def test_dcr_rejected_by_the_service_shows_its_message(session, emu, tmp_path):
     dcr = templates / "dcr.json.j2"
     dcr.write_text(dcr.read_text().replace('"outputStream": {{ flow.output_stream | tojson }}',
                                            '"outputStream": "Custom-Missing_CL"'))
-    resources, _, plan = plan_scenario(session, scenario(QUICKSTART, session), templates_dir=templates)
+    _, _, plan = plan_scenario(session, scenario(QUICKSTART, session), templates_dir=templates)
     with pytest.raises(ApplyError) as info:
         apply_plan(session, plan)
     text = info.value.format()

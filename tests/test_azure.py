@@ -142,9 +142,9 @@ def test_stale_or_missing_ca_is_named(emu, tmp_path):
 
     (tmp_path / "other").mkdir()
     other_ca = tls.ensure_certificates(tmp_path / "other")  # another state dir's CA
-    with connect("local", environ={**emu.env(), "REQUESTS_CA_BUNDLE": str(other_ca)}, retry_total=0) as session:
-        with pytest.raises(AzureError) as info:
-            session.warm_up()
+    with connect("local", environ={**emu.env(), "REQUESTS_CA_BUNDLE": str(other_ca)}, retry_total=0) as session, \
+            pytest.raises(AzureError) as info:
+        session.warm_up()
     assert "not trusted (CERTIFICATE_VERIFY_FAILED)" in info.value.format()
     assert "ca.pem of the running emulator's state dir" in info.value.format()
     quickstart = str(Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml")

@@ -33,7 +33,7 @@ def res(kind, name, body, rid=None, **extra):
         "rule": ids.dcr_id(SUB, RG, name),
         "endpoint": ids.dce_id(SUB, RG, name),
     }.get(kind, f"/x/{name}")
-    fields = dict(kind=kind, name=name, id=rid, body=body, api_version="x", depends_on=())
+    fields = {"kind": kind, "name": name, "id": rid, "body": body, "api_version": "x", "depends_on": ()}
     fields.update(extra)
     return Resource(**fields)
 

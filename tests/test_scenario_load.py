@@ -65,7 +65,7 @@ def test_wrong_value_types_are_diagnostics_not_exceptions(tmp_path):
         "publishers: {app_id: x}\n"
         "endpoint: dce\n"
     )
-    scenario, diagnostics = validate_scenario(write(tmp_path, text))
+    _, diagnostics = validate_scenario(write(tmp_path, text))
     wrong = [d for d in diagnostics if d.code == "WrongType"]
     assert {d.line for d in wrong} == {4, 6, 8, 9, 10}
 
@@ -289,7 +289,7 @@ def test_require_valid_raises_with_every_error(tmp_path):
 
 def test_yaml_11_booleans_and_numbers_stay_names_as_keys(tmp_path):
     text = HEAD + "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime, On: string, No: boolean, Y2: int}\n"
-    s, diagnostics = validate_scenario(write(tmp_path, text))
+    s, _ = validate_scenario(write(tmp_path, text))
     assert [c.name for c in s.tables["A_CL"].columns] == ["TimeGenerated", "On", "No", "Y2"]
 
 

@@ -68,7 +68,7 @@ def changed_copy(path: Path, tmp_path: Path) -> tuple[Path, dict]:
 def test_scenario_lifecycle(path, session, emu, azure, tmp_path):
     scenario = load(path, session)
 
-    resources, _, plan = plan_scenario(session, scenario)
+    _, _, plan = plan_scenario(session, scenario)
     assert not plan.problems
     assert {c.action for c in plan.changes} <= {CREATE, UPDATE}  # Azure tables (Syslog) exist: update
     apply_plan(session, plan)

@@ -406,14 +406,14 @@ class _Loader:
                 # Auxiliary tables take no transformation, so toguid() cannot be added (rules.py reports the mismatch)
                 note += f"; guid columns {', '.join(guid_columns)} declared as string, and an Auxiliary table takes no toguid() transform"
             elif guid_columns:
-                new_transform = _add_toguid(transform, guid_columns)
-                if new_transform is None:
+                added = _add_toguid(transform, guid_columns)
+                if added is None:
                     note += f"; guid columns {', '.join(guid_columns)} declared as string: add toguid() for them to the transform yourself"
                 else:
+                    new_transform, insert_at = added
                     first_old = transform.splitlines()[0] if transform else ""
                     first_new = new_transform.splitlines()[0]
                     shift = len(first_new) - len(first_old)
-                    insert_at = _SOURCE_HEAD.match(transform).end()
                     transform = new_transform
                     note += f"; guid columns {', '.join(guid_columns)} declared as string and toguid() added to the transform"
             self.notes.append(note + ")")
@@ -511,7 +511,7 @@ class _Loader:
         if key not in mapping or mapping[key] is None:
             return default
         value = mapping[key]
-        if isinstance(value, bool) or isinstance(value, (YMap, YList)):
+        if isinstance(value, (bool, YMap, YList)):
             self.error("WrongType", f"'{key}' must be text, not {_kind(value)}", mapping.line_of(key), fix=f"write '{key}: <text>' (quote it if it looks like a number or yes/no)")
             return default
         return str(value)
@@ -559,13 +559,14 @@ def _table_columns(table: str, tables: dict[str, Table]) -> list[tuple[str, str]
     return base + [(c.name, c.type) for c in (declared.columns if declared else ()) if c.name not in known]
 
 
-def _add_toguid(transform: str, columns: list[str]) -> str | None:
-    """``transform`` with ``| extend C = toguid(C), ...`` inserted right after its leading ``source``; None when it has none."""
+def _add_toguid(transform: str, columns: list[str]) -> tuple[str, int] | None:
+    """``transform`` with ``| extend C = toguid(C), ...`` inserted right after its leading ``source``, and
+    the offset where it went in; None when the transform has no leading ``source``."""
     match = _SOURCE_HEAD.match(transform)
     if not match:
         return None
     extend = " | extend " + ", ".join(f"{c} = toguid({c})" for c in columns)
-    return transform[: match.end()] + extend + transform[match.end():]
+    return transform[: match.end()] + extend + transform[match.end():], match.end()
 
 
 def _merge(base: YMap, overlay: YMap) -> YMap:

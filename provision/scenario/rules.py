@@ -360,8 +360,7 @@ def _shift(d: Diagnostic, flow: Flow, out: _Out) -> Diagnostic:
             fix = (fix + "; " if fix else "") + "YAML read the ' #...' after the transform as a comment: quote the transform or write it as a '|' block"
         return replace(d, file=out.file, line=line, column=column, excerpt=_file_excerpt(out, line, column), fix=fix, source=d.source or SRC_KQL)
     where = f" (at line {q_line}, column {q_column} of the transform text; its exact place in the file is not known: the text was changed by ${{VAR}} substitution or uses a YAML quoting the tool cannot trace)"
-    line, column = flow.transform_line, flow.transform_column
-    return replace(d, file=out.file, line=line, column=column, message=d.message + where, excerpt=d.excerpt, source=d.source or SRC_KQL)
+    return replace(d, file=out.file, line=flow.transform_line, column=flow.transform_column, message=d.message + where, excerpt=d.excerpt, source=d.source or SRC_KQL)
 
 
 def _comment_after(out: _Out, user_text: str, positions) -> bool:

@@ -15,6 +15,7 @@ import yaml
 
 from provision.diagnostics import ERROR, Diagnostic, caret_line
 
+_Loader: type[yaml.SafeLoader | yaml.CSafeLoader]
 try:  # libyaml keeps marks too and is several times faster
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - pure-Python PyYAML build
@@ -150,7 +151,7 @@ def _flatten(constructor, node, diagnostics: list[Diagnostic], file: str | None)
             return
         except yaml.constructor.ConstructorError as error:
             mark = error.problem_mark or node.start_mark
-            diagnostics.append(Diagnostic(ERROR, "YamlMerge", f"a merge key '<<' {error.problem.replace('expected', 'needs').replace(' for merging', '')}",
+            diagnostics.append(Diagnostic(ERROR, "YamlMerge", f"a merge key '<<' {(error.problem or '').replace('expected', 'needs').replace(' for merging', '')}",
                                           fix="write '<<: *anchor' (an anchored mapping) or remove the '<<' line", file=file,
                                           line=mark.line + 1, column=mark.column + 1, source=SOURCE_YAML))
 
@@ -198,11 +199,11 @@ def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: st
             result.key_lines[key] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
-        result = YList(line=line)
+        items = YList(line=line)
         for item in node.value:
-            result.append(_build(item, constructor, diagnostics, file, budget, depth + 1))
-            result.item_lines.append(item.start_mark.line + 1)
-        return result
+            items.append(_build(item, constructor, diagnostics, file, budget, depth + 1))
+            items.item_lines.append(item.start_mark.line + 1)
+        return items
     try:
         value = constructor.construct_object(node)
     except Exception as error:
