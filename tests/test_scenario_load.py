@@ -264,7 +264,7 @@ def test_transform_position_is_recorded_for_inline_quoted_and_block_text(tmp_pat
 
 
 def test_kql_positions_are_shifted_into_the_file(tmp_path):
-    from provision.scenario.rules import _Out, _shift
+    from provision.scenario.positions import place_in_file
 
     text = HEAD + (
         "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime}\n"
@@ -272,9 +272,9 @@ def test_kql_positions_are_shifted_into_the_file(tmp_path):
         "    flows:\n      - stream: Custom-In\n        table: A_CL\n        transform: |\n          source\n          | where bad\n"
     )
     path = write(tmp_path, text)
-    flow = load_scenario(path)[0].rules["r"].flows[0]
-    out = _Out(str(path))
-    d = _shift(Diagnostic("error", "UnknownColumn", "no column 'bad'", line=2, column=9), flow, out)
+    loaded = load_scenario(path)[0]
+    flow = loaded.rules["r"].flows[0]
+    d = place_in_file(Diagnostic("error", "UnknownColumn", "no column 'bad'", line=2, column=9), flow, str(path), loaded.source_lines)
     assert (d.line, d.column) == (16, 19)
     assert d.excerpt.splitlines()[1].index("^") == 18 and text.splitlines()[15][18:21] == "bad"
 

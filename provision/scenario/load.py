@@ -218,6 +218,7 @@ class _Loader:
             environment=self.env,
             notes=tuple(self.notes),
             lines=dict(doc.key_lines),
+            source_lines=tuple(self.text_lines),
         )
 
     def _tables(self, doc: YMap) -> dict[str, Table]:

@@ -115,6 +115,8 @@ class Scenario:
     environment: str | None = None
     notes: tuple[str, ...] = ()  # what the tool changed or derived, said to the user
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # top-level key -> line
+    # the file's text as the loader read it, so diagnostics can quote a line without reading the file again
+    source_lines: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
 
     @property
     def workspace_name(self) -> str:

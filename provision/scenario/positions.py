@@ -12,9 +12,21 @@ when its re-reading does not give back exactly the value (then callers must say
 the position is approximate rather than point at the wrong character).
 Characters that come from an escape point at its backslash; spaces or newlines
 that come from folding point just after the end of the folded line.
+
+``place_in_file`` uses those positions to move a KQL diagnostic (line:column in
+the transform) to the scenario file, with the file's line and a caret.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from provision.diagnostics import Diagnostic, caret_line
+
+if TYPE_CHECKING:
+    from provision.scenario.model import Flow
 
 Position = tuple[int, int]  # 1-based (line, column) in the file
 
@@ -184,3 +196,82 @@ def _block_lines(header_line: int, body: list[str], indent: int, folded: bool) -
         out.append("\n")
         where.append(position)
     return "".join(out), where
+
+
+# ---------------------------------------------------------------- KQL diagnostics -> the file
+
+def place_in_file(d: Diagnostic, flow: Flow, file: str, source_lines: Sequence[str]) -> Diagnostic:
+    """Move a query-relative position (line:column inside the transform) to the scenario file.
+
+    Uses the per-character file positions of the transform text (``string_positions``), so quoted
+    strings with escapes, folded ``>`` blocks and multi-line plain scalars land on the right
+    character. When those are unknown (e.g. the text was changed by ``${VAR}`` substitution), the
+    diagnostic is placed where the transform starts and says where inside the transform it is.
+    ``source_lines`` is the file's text as the loader read it (the file is not read again).
+    """
+    if flow.transform_line is None:
+        return replace(d, file=file)
+    q_line, q_column = d.line or 1, d.column or 1
+    user_text, offset = _user_offset(flow, _query_offset(flow.transform, q_line, q_column))
+    positions = flow.transform_positions
+    if positions:
+        line, column = _file_position(user_text, positions, offset)
+        fix = d.fix
+        if d.code == "SyntaxError" and _comment_after(source_lines, user_text, positions):
+            fix = (fix + "; " if fix else "") + "YAML read the ' #...' after the transform as a comment: quote the transform or write it as a '|' block"
+        return replace(d, file=file, line=line, column=column, excerpt=_file_excerpt(source_lines, line, column), fix=fix)
+    where = (f" (at line {q_line}, column {q_column} of the transform text; its exact place in the file is not known: the text was "
+             "changed by ${VAR} substitution or uses a YAML quoting the tool cannot trace)")
+    return replace(d, file=file, line=flow.transform_line, column=flow.transform_column, message=d.message + where)
+
+
+def _source_line(source_lines: Sequence[str], line: int) -> str | None:
+    return source_lines[line - 1] if 0 < line <= len(source_lines) else None
+
+
+def _comment_after(source_lines: Sequence[str], user_text: str, positions) -> bool:
+    """Whether an unquoted transform is followed by ' #' on its last line (YAML cut it there as a comment)."""
+    if not positions or not user_text.strip():
+        return False
+    line, column = positions[len(user_text.rstrip()) - 1]
+    rest = (_source_line(source_lines, line) or "")[column:]
+    return rest[:1] in (" ", "\t") and rest.lstrip().startswith("#")
+
+
+def _query_offset(text: str, line: int, column: int) -> int:
+    """0-based offset of a 1-based line:column in ``text`` (lines end at '\\n', as the KQL lexer counts them)."""
+    offset = 0
+    for _ in range(line - 1):
+        newline = text.find("\n", offset)
+        if newline < 0:
+            return len(text)
+        offset = newline + 1
+    return min(offset + column - 1, len(text))
+
+
+def _user_offset(flow: Flow, offset: int) -> tuple[str, int]:
+    """The user's own transform text and the offset in it (undoing the toguid() extend the tool inserted)."""
+    if not flow.transform_shift:
+        return flow.transform, offset
+    at, shift = flow.transform_insert_at, flow.transform_shift
+    user_text = flow.transform[:at] + flow.transform[at + shift:]
+    if offset >= at + shift:
+        return user_text, offset - shift
+    return user_text, max(at - 1, 0) if offset >= at else offset
+
+
+def _file_position(user_text: str, positions, offset: int) -> Position:
+    """File line:column of ``user_text[offset]``; past the end (or in trailing blanks): just after the last character."""
+    last = len(user_text.rstrip())
+    if offset < min(last, len(positions)):
+        return positions[offset]
+    if last == 0 or last > len(positions):
+        return positions[0] if positions else (1, 1)
+    line, column = positions[last - 1]
+    return line, column + 1
+
+
+def _file_excerpt(source_lines: Sequence[str], line: int, column: int) -> str | None:
+    """The file's line with a caret under ``column`` (tabs kept so the caret lines up)."""
+    src = _source_line(source_lines, line)
+    return None if src is None else caret_line(src, column)

@@ -10,13 +10,14 @@ Pure: no network, no Azure SDK. Transforms other than ``source`` go to
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import replace
 
 from provision import ids, kql
 from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.scenario import tables as catalogue
 from provision.scenario.load import PLANS, derived_stream_name
 from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
+from provision.scenario.positions import place_in_file
 from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, source_fits
 
 SRC_TABLE_NAME = "azure-contract.md §3.2 [DOC-TABLE] (custom tables end in _CL; tableName 4-63 chars)"
@@ -59,7 +60,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     ``kql_profile``: ``strict`` (only the documented KQL) or ``compat`` (the default: also
     what the service is known to accept), passed to ``kql.check_transform``.
     """
-    out = _Out(scenario.path)
+    out = _Out(scenario.path, scenario.source_lines)
     out.kql_profile = kql_profile
     check_scenario_name(scenario, out)
     for table in scenario.tables.values():
@@ -76,10 +77,10 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
 class _Out:
     """Collects diagnostics for one file."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, source_lines: tuple[str, ...] = ()):
         self.file = file
+        self.source_lines = source_lines  # the file's text as the loader read it (KQL positions point into it)
         self.items: list[Diagnostic] = []
-        self._text: list[str] | None = None
         self.kql_profile: str | None = None
 
     def error(self, code, message, line, fix, source):
@@ -87,14 +88,6 @@ class _Out:
 
     def warning(self, code, message, line, fix, source):
         self.items.append(Diagnostic(WARNING, code, message, fix=fix, file=self.file, line=line, source=source))
-
-    def file_line(self, line: int) -> str | None:
-        if self._text is None:
-            try:
-                self._text = Path(self.file).read_text(encoding="utf-8").splitlines()
-            except OSError:
-                self._text = []
-        return self._text[line - 1] if 0 < line <= len(self._text) else None
 
 
 SCENARIO_NAME = re.compile(r"^[\w][\w.()-]{0,63}$")
@@ -335,83 +328,8 @@ def _check_kql(flow: Flow, input_columns, table_columns, out: _Out) -> None:
     options = {"profile": out.kql_profile} if out.kql_profile else {}
     result = kql.check_transform(flow.transform, input_columns, table_columns, custom_table=flow.table.endswith("_CL"), **options)
     for diagnostic in result.diagnostics:
-        out.items.append(_shift(diagnostic, flow, out))
-
-
-def _shift(d: Diagnostic, flow: Flow, out: _Out) -> Diagnostic:
-    """Move a query-relative position (line:column inside the transform) to the scenario file.
-
-    Uses the per-character file positions of the transform text (spec/positions.py), so quoted
-    strings with escapes, folded ``>`` blocks and multi-line plain scalars land on the right
-    character. When those are unknown (e.g. the text was changed by ``${VAR}`` substitution), the
-    diagnostic is placed where the transform starts and says where inside the transform it is.
-    """
-    from dataclasses import replace
-
-    if flow.transform_line is None:
-        return replace(d, file=out.file, source=d.source or SRC_KQL)
-    q_line, q_column = d.line or 1, d.column or 1
-    user_text, offset = _user_offset(flow, _query_offset(flow.transform, q_line, q_column))
-    positions = flow.transform_positions
-    if positions:
-        line, column = _file_position(user_text, positions, offset)
-        fix = d.fix
-        if d.code == "SyntaxError" and _comment_after(out, user_text, positions):
-            fix = (fix + "; " if fix else "") + "YAML read the ' #...' after the transform as a comment: quote the transform or write it as a '|' block"
-        return replace(d, file=out.file, line=line, column=column, excerpt=_file_excerpt(out, line, column), fix=fix, source=d.source or SRC_KQL)
-    where = f" (at line {q_line}, column {q_column} of the transform text; its exact place in the file is not known: the text was changed by ${{VAR}} substitution or uses a YAML quoting the tool cannot trace)"
-    return replace(d, file=out.file, line=flow.transform_line, column=flow.transform_column, message=d.message + where, excerpt=d.excerpt, source=d.source or SRC_KQL)
-
-
-def _comment_after(out: _Out, user_text: str, positions) -> bool:
-    """Whether an unquoted transform is followed by ' #' on its last line (YAML cut it there as a comment)."""
-    if not positions or not user_text.strip():
-        return False
-    line, column = positions[len(user_text.rstrip()) - 1]
-    src = out.file_line(line) or ""
-    rest = src[column:]
-    return rest[:1] in (" ", "\t") and rest.lstrip().startswith("#")
-
-
-def _query_offset(text: str, line: int, column: int) -> int:
-    """0-based offset of a 1-based line:column in ``text`` (lines end at '\n', as the KQL lexer counts them)."""
-    offset = 0
-    for _ in range(line - 1):
-        newline = text.find("\n", offset)
-        if newline < 0:
-            return len(text)
-        offset = newline + 1
-    return min(offset + column - 1, len(text))
-
-
-def _user_offset(flow: Flow, offset: int) -> tuple[str, int]:
-    """The user's own transform text and the offset in it (undoing the toguid() extend the tool inserted)."""
-    if not flow.transform_shift:
-        return flow.transform, offset
-    at, shift = flow.transform_insert_at, flow.transform_shift
-    user_text = flow.transform[:at] + flow.transform[at + shift:]
-    if offset >= at + shift:
-        return user_text, offset - shift
-    return user_text, max(at - 1, 0) if offset >= at else offset
-
-
-def _file_position(user_text: str, positions, offset: int) -> tuple[int, int]:
-    """File line:column of ``user_text[offset]``; past the end (or in trailing blanks): just after the last character."""
-    last = len(user_text.rstrip())
-    if offset < min(last, len(positions)):
-        return positions[offset]
-    if last == 0 or last > len(positions):
-        return positions[0] if positions else (1, 1)
-    line, column = positions[last - 1]
-    return line, column + 1
-
-
-def _file_excerpt(out: _Out, line: int, column: int) -> str | None:
-    """The file's line with a caret under ``column`` (tabs kept so the caret lines up)."""
-    from provision.diagnostics import caret_line
-
-    src = out.file_line(line)
-    return None if src is None else caret_line(src, column)
+        placed = place_in_file(diagnostic, flow, out.file, out.source_lines)
+        out.items.append(replace(placed, source=placed.source or SRC_KQL))
 
 
 def _check_auxiliary_single_table(rule: Rule, scenario: Scenario, out: _Out) -> None:
