@@ -62,17 +62,19 @@ def _cached_environment(templates_dir: str | None):
     """One Jinja environment per template folder; it re-reads a template whose file changed (auto_reload)."""
     import jinja2
 
-    loaders = []
+    from provision.sandbox import BoundedEnvironment
+
+    loaders: list[jinja2.BaseLoader] = []
     if templates_dir is not None:
         loaders.append(jinja2.FileSystemLoader(templates_dir))
     loaders.append(jinja2.FileSystemLoader(str(_default_templates_dir())))
-    env = jinja2.Environment(
+    env = BoundedEnvironment(  # sandboxed: a --templates folder must not reach Python (sandbox.py)
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
     )
-    env.filters["tojson"] = _tojson  # plain JSON: Jinja's own escapes <, > and & for HTML
+    env.add_filters({"tojson": _tojson})  # plain JSON: Jinja's own escapes <, > and & for HTML
     return env
 
 
@@ -103,14 +105,20 @@ def _tojson(value, indent=None) -> str:
 def _render(env, name: str, **context) -> dict:
     import jinja2
 
+    from provision.sandbox import render_bounded
+
     template = None
     try:
         template = env.get_template(name)
-        text = template.render(**context)
+        text = render_bounded(template, context)
     except jinja2.TemplateNotFound as error:
         raise RenderError(f"template '{name}' not found", hint=f"missing file {error.name}; user templates override defaults of the same name") from None
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(f"template '{error.filename or name}' line {error.lineno}: {error.message}") from None
+    except jinja2.sandbox.SecurityError as error:  # reached outside the sandbox, or broke a bound (sandbox.py)
+        raise RenderError(f"template '{getattr(template, 'filename', None) or name}'{_template_line(error)} was stopped: {error}",
+                          hint="templates run sandboxed: they may format the values they are given, not reach Python, "
+                               "the environment or files, and must render within the sandbox's time and size bounds") from None
     except jinja2.UndefinedError as error:
         raise RenderError(f"template '{getattr(template, 'filename', None) or name}'{_template_line(error)} uses an undefined value: {error.message}", hint="check the names against the context documented at the top of the default template") from None
     except Exception as error:  # a filter or expression failed inside the template
