@@ -7,6 +7,7 @@ so a user sees every problem in one run.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 ERROR = "error"
@@ -38,13 +39,13 @@ class Diagnostic:
 
     def format(self) -> str:
         """Human text: ``file:line:col: error [code] message`` then excerpt and fix."""
-        head = f"{self.severity} [{self.code}] {self.message}"
+        head = f"{self.severity} [{self.code}] {printable(self.message)}"
         where = self.where()
         text = f"{where}: {head}" if where else head
         if self.excerpt:
-            text += "\n" + "\n".join("    " + ln for ln in self.excerpt.splitlines())
+            text += "\n" + "\n".join("    " + printable(ln) for ln in self.excerpt.splitlines())
         if self.fix:
-            text += f"\n    fix: {self.fix}"
+            text += f"\n    fix: {printable(self.fix)}"
         return text
 
     def to_dict(self) -> dict:
@@ -57,6 +58,18 @@ class Diagnostic:
             "line": self.line,
             "column": self.column,
         }
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters written as escapes (``\\n``, ``\\u202e``).
+
+    Messages quote what the user wrote; a newline there would start a line of its own, which CI
+    runners read as a command (``##vso[...]``, ``::error::``), and a bidirectional override would
+    make the message read differently from what it says (issue 12 item 4). Tabs stay (excerpts).
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch == "\t" or unicodedata.category(ch) not in ("Cc", "Cf") else ascii(ch)[1:-1] for ch in text)
 
 
 def has_errors(diagnostics) -> bool:

@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import uuid
 from dataclasses import dataclass, field
 
 from provision import ids
+from provision.diagnostics import printable
 from provision.errors import ProvisionError
 
 INGESTION_API_VERSION = "2023-01-01"
@@ -112,21 +116,55 @@ def format_outputs(outputs: Outputs, fmt: str = "text", environ=None) -> str:
     if fmt == "json":
         return json.dumps(outputs.to_dict(), indent=2)
     if fmt == "env":
-        return "\n".join(f"{k}={v}" for k, v in variables(outputs))
+        return "\n".join(f"{k}={_shell_value(k, v)}" for k, v in variables(outputs))
     if fmt == "azure-devops":
-        return "\n".join(f"##vso[task.setvariable variable={k};isOutput=true]{v}" for k, v in variables(outputs))
+        return "\n".join(f"##vso[task.setvariable variable={k};isOutput=true]{_devops_value(v)}" for k, v in variables(outputs))
     if fmt == "github":
         target = github_output_path(environ)
         pairs = variables(outputs)
         try:
             with open(target, "a", encoding="utf-8") as handle:
-                handle.write("".join(f"{k.lower()}={v}\n" for k, v in pairs))
+                handle.write("".join(_github_line(k.lower(), v) for k, v in pairs))
         except OSError as error:
             raise _unwritable(target, error) from None
         return f"wrote {len(pairs)} outputs to $GITHUB_OUTPUT"
     if fmt == "text":
         return _text(outputs)
     raise ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
+
+
+# Values are names and URLs the scenario chose; validate refuses control characters in names, and these
+# escapes keep a value on its own line even so (issue 12 item 4).
+_SHELL_SAFE = re.compile(r"[A-Za-z0-9_./:?=%@+,-]*")
+
+
+def _shell_value(key: str, value: str) -> str:
+    """``value`` as the right side of ``KEY=value`` in a file for ``set -a; . file`` (quoted when it needs it).
+
+    POSIX sh has no one-line escape for a line break, and a second line printed to a CI log is read
+    as a command there, so such a value is refused rather than written."""
+    if _SHELL_SAFE.fullmatch(value):
+        return value
+    if not value.isprintable():
+        raise ProvisionError(f"the value of {key} holds a line break or control character: {printable(value)}",
+                             hint="use --format json (or github / azure-devops, which escape it), and rename what holds it")
+    return shlex.quote(value)
+
+
+def _devops_value(value: str) -> str:
+    """Azure DevOps logging-command escapes for a value: % -> %AZP25, CR -> %0D, LF -> %0A
+    (learn.microsoft.com/azure/devops/pipelines/scripts/logging-commands, "Formatting commands")."""
+    return value.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_line(key: str, value: str) -> str:
+    """One ``$GITHUB_OUTPUT`` entry; a value with a line break uses the documented ``key<<DELIMITER`` form
+    with a delimiter that does not occur in it (docs.github.com/actions/reference/workflows-and-actions/
+    workflow-commands#multiline-strings)."""
+    if "\n" not in value and "\r" not in value:
+        return f"{key}={value}\n"
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
 def github_output_path(environ=None) -> str:

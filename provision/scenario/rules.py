@@ -17,6 +17,7 @@ from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.scenario import tables as catalogue
 from provision.scenario.load import PLANS, derived_stream_name
 from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
+from provision.scenario.names import check_names
 from provision.scenario.positions import place_in_file
 from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, source_fits
 
@@ -63,6 +64,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     out = _Out(scenario.path, scenario.source_lines)
     out.kql_profile = kql_profile
     check_scenario_name(scenario, out)
+    check_names(scenario, out.error)
     for table in scenario.tables.values():
         check_table(table, out)
     for rule in scenario.rules.values():
@@ -231,6 +233,10 @@ def _check_stream(rule: Rule, stream: str, columns, out: _Out) -> None:
     line = rule.lines.get(f"stream:{stream}", rule.line)
     if not stream.startswith("Custom-"):
         out.error("StreamName", f"stream '{stream}' in rule '{rule.name}' must begin with 'Custom-'", line, f"rename it 'Custom-{stream}'", SRC_STREAM_NAME)
+    elif BAD_NAME_CHARS.search(stream) or ".." in stream:
+        # the stream name is a path segment of the ingestion URL (.../streams/{stream}), azure-contract.md §7
+        out.error("StreamName", f"stream '{stream}' in rule '{rule.name}' cannot be a segment of the ingestion URL", line,
+                  "use letters, digits, '-', '_' or '.' after 'Custom-'", SRC_STREAM_NAME)
     if not columns and stream not in rule.derived_streams:
         out.error("StreamEmpty", f"stream '{stream}' declares no columns", line, "list the columns the sender posts, e.g. 'Time: datetime'", SRC_STREAM_NAME)
     for column in columns:  # (a column listed twice is a DuplicateKey in the YAML already)
