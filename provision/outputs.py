@@ -27,7 +27,7 @@ import shlex
 import uuid
 from dataclasses import dataclass, field
 
-from provision import ids
+from provision import ids, secrets
 from provision.diagnostics import printable
 from provision.errors import ProvisionError
 
@@ -112,7 +112,12 @@ def variables(outputs: Outputs) -> list[tuple[str, str]]:
 
 
 def format_outputs(outputs: Outputs, fmt: str = "text", environ=None) -> str:
-    """The outputs as text; for ``github`` also appends them to ``$GITHUB_OUTPUT``."""
+    """The outputs as text; for ``github`` also appends them to ``$GITHUB_OUTPUT``. Values of secret
+    variables (secrets.py) are written as ``***``."""
+    return secrets.redact(_format(outputs, fmt, environ))
+
+
+def _format(outputs: Outputs, fmt: str, environ) -> str:
     if fmt == "json":
         return json.dumps(outputs.to_dict(), indent=2)
     if fmt == "env":
@@ -124,7 +129,7 @@ def format_outputs(outputs: Outputs, fmt: str = "text", environ=None) -> str:
         pairs = variables(outputs)
         try:
             with open(target, "a", encoding="utf-8") as handle:
-                handle.write("".join(_github_line(k.lower(), v) for k, v in pairs))
+                handle.write(secrets.redact("".join(_github_line(k.lower(), v) for k, v in pairs)))
         except OSError as error:
             raise _unwritable(target, error) from None
         return f"wrote {len(pairs)} outputs to $GITHUB_OUTPUT"

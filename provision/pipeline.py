@@ -3,7 +3,8 @@
 ``plan_scenario`` is the one path from a scenario to a ``Plan``, used by ``plan``, ``apply``
 and anything that must know what apply would do:
 
-1. render the tables, the endpoint and the rules (template errors before any call);
+1. render the tables, the endpoint and the rules (template errors, and bodies holding the value
+   of a secret variable, stop here: before any call);
 2. in parallel: GET the workspace and each of those resources, and resolve the publishers
    through Microsoft Graph;
 3. render the role assignments with the resolved principals (their names derive from them),
@@ -16,11 +17,14 @@ reads, ``render`` only renders and ``plan`` only compares; this module is where 
 
 from __future__ import annotations
 
+import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from provision import live as reads
+from provision import secrets
 from provision.azure import Session
-from provision.errors import ProvisionError
+from provision.errors import ProvisionError, RenderError
 from provision.outputs import Outputs, outputs_from_live
 from provision.plan import LiveState, Plan, build_plan
 from provision.render import render_assignments, render_deployables, retired_assignments
@@ -31,6 +35,7 @@ def plan_scenario(session: Session, scenario, templates_dir=None,
                   parallelism: int = 8) -> tuple[list[Resource], LiveState, Plan]:
     """(resources, live state, plan) of ``scenario``. Writes nothing."""
     deployables = render_deployables(scenario, templates_dir)
+    refuse_secrets(session, deployables)  # before the first call to Azure
     session.warm_up()  # one token request, not one per thread
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         lookups = pool.submit(reads.resolve_principals, session, scenario, None)
@@ -39,11 +44,25 @@ def plan_scenario(session: Session, scenario, templates_dir=None,
         principals, missing = lookups.result()
         assignments = render_assignments(scenario, deployables, principals, templates_dir)
         assignments += retired_assignments(scenario, deployables, principals)
+        refuse_secrets(session, assignments)
         bodies.update(reads.read_assignments(session, assignments, bodies, pool))
     live = LiveState(workspace_id=scenario.workspace, workspace=workspace, resources=bodies,
                      missing_publishers=missing, problems=problems)
     resources = deployables + assignments
     return resources, live, build_plan(resources, live, scenario)
+
+
+def refuse_secrets(session: Session, resources: list[Resource]) -> None:
+    """Stop (RenderError) when a body holds the value of a secret variable (provision/secrets.py):
+    it would be printed in the plan and sent to Azure."""
+    environ = {**os.environ, **session.environ}
+    for resource in resources:
+        names = secrets.found_in(json.dumps(resource.body, ensure_ascii=False), environ) if resource.body else []
+        if names:
+            raise RenderError(f"the rendered body of {resource.kind.label} '{resource.name}' holds the value of "
+                              f"{', '.join('$' + n for n in names)}: nothing was sent to Azure",
+                              hint="keep secrets out of scenarios and templates; if the value is not a secret, "
+                                   "rename the variable that holds it")
 
 
 def collect_outputs(session: Session, scenario, templates_dir=None, parallelism: int = 8) -> Outputs:

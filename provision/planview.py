@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from provision import secrets
 from provision.plan import CREATE, DATA, DELETE, IDENTITY, IMPOSSIBLE, NOOP, REPLACE, SAFE, UPDATE, Plan
 
 PLAN_FORMATS = ("text", "json", "markdown")
@@ -127,8 +128,11 @@ def _md_text(text: str) -> str:
 
 
 def format_plan(plan: Plan, fmt: str = "text", title: str = "", colour: bool = False, extra: dict | None = None) -> str:
+    """The plan as ``text``, ``markdown`` or ``json``, values of secret variables shown as ``***`` (secrets.py)."""
     if fmt == "json":
-        return json.dumps({**(extra or {}), **plan.to_dict()}, indent=2)
-    if fmt == "markdown":
-        return format_markdown(plan, title)
-    return format_text(plan, title, colour)
+        text = json.dumps({**(extra or {}), **plan.to_dict()}, indent=2)
+    elif fmt == "markdown":
+        text = format_markdown(plan, title)
+    else:
+        text = format_text(plan, title, colour)
+    return secrets.redact(text)

@@ -27,6 +27,7 @@ from provision.scenario.positions import string_positions
 from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
 from provision.scenario.variables import VariableSyntax, chain_lookup, has_variables, substitute
 from provision.scenario.yamlsrc import YList, YMap, YStr, line_of, parse_yaml
+from provision.secrets import is_secret_variable, readable
 
 SRC_README = "README.md §Scenario file"
 SRC_ARM_RG = "azure-contract.md §1 [CT5] resourceGroupName"
@@ -60,7 +61,8 @@ class _Loader:
         self.file = str(path)
         self.env = env
         self.variables = dict(variables or {})
-        self.environ = environ
+        self.secret_names = {k for k in environ if is_secret_variable(k)}  # set, but not for scenarios (secrets.py)
+        self.environ = readable(environ)
         self.diagnostics: list[Diagnostic] = []
         self.notes: list[str] = []
         self.text_lines: list[str] = []
@@ -167,6 +169,11 @@ class _Loader:
                 self.error("VariableSyntax", f"bad variable reference in '{_short(value)}': {problem}", value.line, fix="write ${NAME} or ${NAME:-default}; use $${ for a literal '${'")
                 return value
             for name in dict.fromkeys(missing):
+                if name in self.secret_names:
+                    self.error("SecretVariable", f"${{{name}}} is a secret variable: scenarios cannot read it from the process environment",
+                               value.line, fix="keep secrets out of scenarios (they would be printed in plans and sent to Azure); "
+                               f"if {name} is not a secret, pass it explicitly with --var {name}=...", source="README.md §Variables (provision/secrets.py)")
+                    continue
                 self.error(
                     "UnresolvedVariable",
                     f"variable ${{{name}}} has no value",
