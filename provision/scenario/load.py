@@ -26,10 +26,11 @@ from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Pu
 from provision.scenario.positions import string_positions
 from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
 from provision.scenario.variables import VariableSyntax, chain_lookup, has_variables, substitute
-from provision.scenario.yamlsrc import YList, YMap, YStr, line_of, parse_yaml
+from provision.scenario.yamlsrc import SOURCE_YAML, YList, YMap, YStr, line_of, parse_yaml
 from provision.secrets import is_secret_variable, readable
 
 SRC_README = "README.md §Scenario file"
+MAX_FILE_BYTES = 1024 * 1024  # scenario files are kilobytes; a 1 MiB file already takes ~2.5 s and ~140 MB to check
 SRC_ARM_RG = "azure-contract.md §1 [CT5] resourceGroupName"
 
 TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "tables", "endpoint", "rules", "publishers", "environments")
@@ -75,6 +76,11 @@ class _Loader:
     # -- pipeline ----------------------------------------------------------
     def run(self):
         try:
+            size = self.path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.error("FileTooLarge", f"'{self.file}' is {size:,} bytes; scenario files are at most {MAX_FILE_BYTES:,}", None,
+                           fix="split it into one scenario per environment or workload (a 500-column table takes about 20 KB)")
+                return None, self.diagnostics
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             self.error("FileNotFound", f"scenario file '{self.file}' does not exist", None, fix="check the path")
@@ -153,8 +159,14 @@ class _Loader:
     def _resolve_value(self, value, lookup):
         if isinstance(value, YMap):
             result = YMap(line=value.line)
+            written: dict = {}  # resolved key -> the key as written
             for key, item in value.items():
                 new_key = self._resolve_value(key, lookup) if isinstance(key, YStr) else key
+                if new_key in written:  # two keys that differ as written become one after ${VAR} substitution
+                    self.error("DuplicateKey", f"keys '{written[new_key]}' (line {result.key_lines.get(new_key)}) and '{key}' are both "
+                               f"'{new_key}' after variable substitution", value.key_lines.get(key, value.line),
+                               fix="give them different names: only one of them would be kept", source=SOURCE_YAML)
+                written[new_key] = key
                 result[new_key] = self._resolve_value(item, lookup)
                 result.key_lines[new_key] = value.key_lines.get(key, value.line)
             return result

@@ -98,9 +98,19 @@ def parse_yaml(text: str, file: str | None = None) -> tuple[object, list[Diagnos
             )
         )
         return None, diagnostics
-    except yaml.YAMLError as error:  # e.g. a reader error on a control character
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow (NUL, other control characters)
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "\0")
+        source_line = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
+        diagnostics.append(Diagnostic(
+            ERROR, "YamlSyntax", f"the file holds the character U+{character:04X}, which YAML does not allow ({error.reason})",
+            fix="remove it (control characters other than tab and line breaks cannot be in a YAML file)", file=file,
+            line=line, column=column, excerpt=caret_line(source_line, column), source=SOURCE_YAML))
+        return None, diagnostics
+    except yaml.YAMLError as error:
         diagnostics.append(
-            Diagnostic(ERROR, "YamlSyntax", f"the file is not valid YAML: {error}", fix="remove the offending characters", file=file, source=SOURCE_YAML)
+            Diagnostic(ERROR, "YamlSyntax", f"the file is not valid YAML: {error}", fix="fix the YAML syntax", file=file, source=SOURCE_YAML)
         )
         return None, diagnostics
     if node is None:
@@ -130,13 +140,21 @@ class _Budget:
     def __init__(self):
         self.values = 0
         self.open: set[int] = set()  # nodes being built (an alias to one of them is a cycle)
+        self.seen: set[int] = set()
+        self.aliased = False  # a node was reached twice: the file uses *aliases
 
     def enter(self, node, depth: int) -> None:
         line = node.start_mark.line + 1
         self.values += 1
+        if id(node) in self.seen:
+            self.aliased = True
+        self.seen.add(id(node))
         if self.values > MAX_VALUES:
-            raise _TooBig(f"the file expands to more than {MAX_VALUES:,} values (YAML aliases repeating anchors?)", line,
-                          "write the values out, or use fewer nested &anchor/*alias references")
+            if self.aliased:
+                raise _TooBig(f"the file expands to more than {MAX_VALUES:,} values (YAML aliases repeating anchors)", line,
+                              "write the values out, or use fewer nested &anchor/*alias references")
+            raise _TooBig(f"the file holds more than {MAX_VALUES:,} values; a scenario holds a few thousand", line,
+                          "split it into smaller scenarios")
         if id(node) in self.open:
             raise _TooBig("a YAML alias refers to a mapping or list that contains it (an endless value)", line, "remove the *alias from inside its own &anchor")
         if depth > MAX_DEPTH:
@@ -168,12 +186,26 @@ def _build(node, constructor, diagnostics: list[Diagnostic], file: str | None, b
     return _build_collection(node, constructor, diagnostics, file, budget, depth)
 
 
+_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: str | None, budget: _Budget, depth: int):
     line = node.start_mark.line + 1
+    plain_tag = _PLAIN_TAGS.get(type(node))
+    if plain_tag is not None and node.tag != plain_tag:
+        # e.g. `tables: !!python/object/new:os.system` on a mapping: the safe loader would ignore it silently
+        diagnostics.append(Diagnostic(ERROR, "YamlTag", f"cannot read the {'mapping' if isinstance(node, yaml.MappingNode) else 'list'} "
+                                      f"tagged {node.tag.replace('tag:yaml.org,2002:', '!!')}",
+                                      fix="remove the tag: scenario files hold plain text, numbers, lists and mappings", file=file, line=line,
+                                      column=node.start_mark.column + 1, source=SOURCE_YAML))
     if isinstance(node, yaml.MappingNode):
         result = YMap(line=line)
-        _flatten(constructor, node, diagnostics, file)  # merge keys (<<: *anchor)
-        for key_node, value_node in node.value:
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
+        _flatten(constructor, node, diagnostics, file)  # merge keys (<<: *anchor): merged pairs first, then the explicit ones
+        first_explicit = len(node.value) - explicit
+        merged: set = set()  # keys that came from a merge: an explicit key (or a later merge) may override them
+        for index, (key_node, value_node) in enumerate(node.value):
             key_line = key_node.start_mark.line + 1
             if isinstance(key_node, yaml.ScalarNode):
                 # keys are names as written: a column called On, No or 1 stays a string (YAML 1.1 would make it a bool/int)
@@ -183,7 +215,9 @@ def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: st
             if isinstance(key, (YMap, YList)):
                 diagnostics.append(Diagnostic(ERROR, "YamlKey", "a mapping key must be a plain value", fix="use a string key", file=file, line=key_line, source=SOURCE_YAML))
                 continue
-            if key in result:
+            if key in merged:
+                merged.discard(key)  # YAML merge semantics: an explicit key overrides a merged one
+            elif key in result:
                 diagnostics.append(
                     Diagnostic(
                         ERROR,
@@ -195,6 +229,8 @@ def _build_collection(node, constructor, diagnostics: list[Diagnostic], file: st
                         source=SOURCE_YAML,
                     )
                 )
+            if index < first_explicit:
+                merged.add(key)
             result[key] = _build(value_node, constructor, diagnostics, file, budget, depth + 1)
             result.key_lines[key] = key_line
         return result
