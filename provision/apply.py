@@ -102,6 +102,11 @@ def _succeeded(body: dict | None) -> bool:
 # ------------------------------------------------------------ executor
 
 
+# How long a table PUT waits for an operation already running on the table (409 Conflict) before it
+# fails: a table's own operations take minutes at most (azure-contract.md §3, provisioningState).
+TABLE_BUSY_SECONDS = 600.0
+
+
 class _Runner:
     """Runs steps on a thread pool; LRO pollers report back through ``events``."""
 
@@ -143,9 +148,7 @@ class _Runner:
             self._delete(change, p)
         try:
             if change.kind == Kind.TABLE:
-                poller = s.loganalytics(p.subscription).tables.begin_create_or_update(
-                    p.resource_group, p.parent, p.name, body, cls=raw_json, **_polling(s))
-                return "poll", poller
+                return "poll", self._put_table(p, body, change)
             if change.kind == Kind.ENDPOINT:
                 return "done", s.monitor(p.subscription).data_collection_endpoints.create(
                     p.resource_group, p.name, _bytes(body), cls=raw_json)
@@ -159,6 +162,24 @@ class _Runner:
         except Exception as error:
             raise _as_azure_error(error, step) from None
         raise ValueError(f"unknown kind {change.kind}")
+
+    def _put_table(self, p: ResourceId, body: dict, change: Change):
+        """Start the table PUT; while another operation runs on the table (a lost response's, or a
+        concurrent apply's), the service answers 409 Conflict: wait for it as for our own, with a bound."""
+        from azure.core.exceptions import HttpResponseError
+
+        deadline = time.monotonic() + TABLE_BUSY_SECONDS
+        delay = 2.0
+        while True:
+            try:
+                return self.session.loganalytics(p.subscription).tables.begin_create_or_update(
+                    p.resource_group, p.parent, p.name, body, cls=raw_json, **_polling(self.session))
+            except HttpResponseError as error:
+                if error.status_code != 409 or error_code(error) != "Conflict" or time.monotonic() + delay > deadline:
+                    raise
+                self.progress("waiting", change, f"another operation is running on the table (409 Conflict): retrying in {delay:.0f} s")
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     def _assign(self, p: ResourceId, body: dict, change: Change | None = None) -> dict | None:
         from azure.core.exceptions import HttpResponseError

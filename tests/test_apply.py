@@ -415,3 +415,25 @@ def test_a_dependency_cycle_is_an_error_not_a_silent_success(session, emu):
     with pytest.raises(ApplyError, match="cannot order these changes"):
         apply_plan(session, plan, allow_destructive=True)
     assert emu.write_calls() == []
+
+
+def test_a_table_busy_with_another_operation_is_waited_for_not_a_failure(emu, azure, tmp_path):
+    # issue 12 item 12: a concurrent apply (or a lost response's operation) holds the table: 409 Conflict
+    with connect("local", emulator=emu, polling_interval=0.1, retry_total=0) as s:
+        apply_plan(s, plan_scenario(s, scenario(QUICKSTART, s))[2])
+        wider = tmp_path / "wider.yaml"
+        wider.write_text(QUICKSTART.read_text().replace("      Level: string\n", "      Level: string\n      Region: string\n", 1))
+        sc = scenario(wider, s)
+        plan = plan_scenario(s, sc)[2]
+        assert [c.kind for c in plan.changes if c.action == "update"][:1] == ["table"]
+        # another client starts an operation on the table (re-PUTting what is there), then our apply runs
+        emu.set_lro_seconds(1.0)
+        live = azure.loganalytics().tables.get(seed.RESOURCE_GROUP, seed.WORKSPACE_NAME, "AppEvents_CL")
+        same = {"properties": {"schema": {"name": "AppEvents_CL", "columns": [
+            {"name": c.name, "type": c.type} for c in live.schema.columns]}}}
+        azure.loganalytics().tables.begin_create_or_update(seed.RESOURCE_GROUP, seed.WORKSPACE_NAME, "AppEvents_CL", same)
+        waited: list[str] = []
+        apply_plan(s, plan, progress=lambda event, change, detail=None: waited.append(str(detail or "")))
+        assert any("409 Conflict" in w for w in waited), waited
+        assert emu.count("PUT", "Tables_CreateOrUpdate", 409) >= 1
+        assert not plan_scenario(s, sc)[2].has_changes
