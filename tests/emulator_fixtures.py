@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from provision.emulator import Emulator, seed
@@ -19,7 +21,7 @@ from provision.emulator import Emulator, seed
 class AzureClients:
     """Builds official SDK clients for one emulator. Identities: 'deployer', 'sender', 'nobody'."""
 
-    SECRETS = {
+    SECRETS: ClassVar[dict[str, tuple[str, str]]] = {
         "deployer": (seed.DEPLOYER_APP_ID, seed.DEPLOYER_SECRET),
         "sender": (seed.SENDER_APP_ID, seed.SENDER_SECRET),
         "nobody": (seed.NOBODY_APP_ID, seed.NOBODY_SECRET),

@@ -66,7 +66,7 @@ REGISTRY = Registry(retrieve=_retrieve)
 def _operation(spec: str, operation_id: str) -> dict:
     doc = json.loads((SPECS / spec).read_text())
     for ops in doc["paths"].values():
-        for method, op in ops.items():
+        for op in ops.values():
             if isinstance(op, dict) and op.get("operationId") == operation_id:
                 return op
     raise KeyError(operation_id)
@@ -295,7 +295,7 @@ def test_example_dce_create_and_get_replay(azure, emu):
 
 def test_example_dcr_get_shape(azure, emu):
     rule = deploy(azure)
-    status, data, _ = _call(azure.loganalytics(), emu, "GET", f"{rule.id}?api-version=2024-03-11")
+    _, data, _ = _call(azure.loganalytics(), emu, "GET", f"{rule.id}?api-version=2024-03-11")
     example = _example(EXAMPLES_DCR, "DataCollectionRulesGet.json")["responses"]["200"]["body"]
     _same_shape(data, example, ignore=("properties.dataSources",))  # an agent rule's sources; a Direct rule has none
 
@@ -324,10 +324,10 @@ def test_example_tables_upsert_replays(azure, emu):
 
 def test_example_workspace_and_operation_status_shapes(azure, emu):
     la = azure.loganalytics()
-    status, data, _ = _call(la, emu, "GET", f"{seed.WORKSPACE_ID}?api-version=2025-02-01")
+    _, data, _ = _call(la, emu, "GET", f"{seed.WORKSPACE_ID}?api-version=2025-02-01")
     _same_shape(data, _example(EXAMPLES_OI, "WorkspacesGet.json")["responses"]["200"]["body"])
-    status, _, headers = _call(la, emu, "PUT", f"{seed.WORKSPACE_ID}/tables/Op_CL?api-version=2025-02-01", table_body())
-    status, data, _ = _call(la, emu, "GET", headers["Azure-AsyncOperation"].removeprefix(emu.url))
+    _, _, headers = _call(la, emu, "PUT", f"{seed.WORKSPACE_ID}/tables/Op_CL?api-version=2025-02-01", table_body())
+    _, data, _ = _call(la, emu, "GET", headers["Azure-AsyncOperation"].removeprefix(emu.url))
     _same_shape(data, _example(EXAMPLES_OI, "OperationStatusesGet.json")["responses"]["200"]["body"])
 
 

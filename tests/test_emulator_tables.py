@@ -43,7 +43,7 @@ def test_create_get_list_update_delete(azure, emu):
 def test_put_is_202_with_async_operation_headers(azure, emu):
     la = azure.loganalytics()
     la.tables.begin_create_or_update(RG, WS, "Lro_CL", table_body()).result()
-    put = [c for c in emu.calls if c.operation == "Tables_CreateOrUpdate"][0]
+    put = next(c for c in emu.calls if c.operation == "Tables_CreateOrUpdate")
     assert put.status == 202
     assert emu.count(operation="OperationStatuses_Get") >= 1
 

@@ -9,14 +9,8 @@ request first completes the operations whose time has come.
 
 from __future__ import annotations
 
-import math
-import secrets
-import threading
-import time
-import uuid
-
-from provision.emulator import arm, errors, identity, ingest, rbac, seed, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id
+from provision.emulator import ingest, rbac
+from provision.emulator.base import WORKSPACES, Request, Response
 from provision.emulator.ops_arm import ArmOperations
 from provision.emulator.ops_identity import IdentityOperations
 from provision.emulator.ops_ingest import IngestOperations
@@ -34,25 +28,7 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
     """State and operations of one emulator instance."""
 
     def __init__(self, store: Store, *, lro_seconds: float = 0.0, role_propagation_seconds: float = 0.0):
-        self.store = store
-        self.lock = threading.RLock()
-        self.base_url = ""
-        self.lro_seconds = lro_seconds
-        self.role_propagation_seconds = role_propagation_seconds
-        secret = store.meta("signing-secret")
-        if secret is None:
-            secret = secrets.token_hex(32)
-            store.set_meta("signing-secret", secret)
-        self.tokens = identity.TokenService(bytes.fromhex(secret))
-        self.fail_next_lro = None  # callable(operation) -> bool, set by the server's fault injector
-        self._version = 0  # bumped on every write: invalidates compiled ingestion plans
-        self._plans: dict[str, tuple[int, ingest.RulePlan]] = {}
-        self.stats: dict[str, ingest.Stats] = {}
-        self.quota = ingest.Quota()
-        self._ingesting = threading.Condition()
-        self._in_flight = 0
-        self.warnings: list[str] = []
-        self.graph_roles: dict[str, tuple[str, ...]] = {}  # app id -> Graph permissions, overriding the seeded ones
+        super().__init__(store, lro_seconds=lro_seconds, role_propagation_seconds=role_propagation_seconds)
         if store.meta("seeded") is None:
             self.seed()
 
@@ -61,29 +37,6 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
         for ra in rbac.seeded_assignments():
             self.store.put(ra["id"], rbac.RA_TYPE, ra)
         self.store.set_meta("seeded", "1")
-
-    # ------------------------------------------------------------------ ingestion after the 204
-    def accepted(self, work):
-        """Wrap ``work`` (storing accepted rows) so that readers can wait for it; called once, after the response."""
-        with self._ingesting:
-            self._in_flight += 1
-
-        def run() -> None:
-            try:
-                work()
-            except Exception as error:  # a bug: keep serving, say what happened
-                self.warnings.append(f"storing accepted rows failed: {type(error).__name__}: {error}")
-            finally:
-                with self._ingesting:
-                    self._in_flight -= 1
-                    self._ingesting.notify_all()
-
-        return run
-
-    def wait_ingested(self, timeout: float = 30.0) -> None:
-        """Block until every accepted upload has been stored."""
-        with self._ingesting:
-            self._ingesting.wait_for(lambda: self._in_flight == 0, timeout)
 
     def reset(self) -> None:
         self.wait_ingested()
@@ -95,119 +48,6 @@ class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperat
             self.stats.clear()
             self.warnings.clear()
             self.quota = ingest.Quota()
-
-    def changed(self) -> None:
-        self._version += 1
-
-    # ------------------------------------------------------------------ lookups (dcr.Lookup)
-    def workspace(self, resource_id: str) -> dict | None:
-        return WORKSPACES.get(resource_id.rstrip("/").lower())
-
-    def table_state(self, workspace_id: str, name: str) -> dict | None:
-        state = self.store.get(tables_id(workspace_id, name))
-        if state is not None:
-            return state
-        if not tables.is_custom(name) and tables.azure_table(name) is not None:
-            return tables.azure_default_state(name)
-        return None
-
-    def dce(self, resource_id: str) -> dict | None:
-        return self.store.get(resource_id)
-
-    def resource_group_exists(self, subscription: str, resource_group: str) -> bool:
-        if subscription.lower() != seed.SUBSCRIPTION_ID:
-            raise errors.SubscriptionNotFound(f"The subscription '{subscription}' could not be found.")
-        if resource_group.lower() == seed.RESOURCE_GROUP.lower():
-            return True
-        return self.store.get(rg_id(subscription, resource_group)) is not None
-
-    def require_resource_group(self, subscription: str, resource_group: str) -> None:
-        if not self.resource_group_exists(subscription, resource_group):
-            raise errors.ResourceGroupNotFound(f"Resource group '{resource_group}' could not be found.")
-
-    # ------------------------------------------------------------------ auth
-    def authenticate(self, req: Request, audience: str, *, data_plane: bool = False) -> identity.Claims:
-        try:
-            req.claims = self.tokens.verify(req.headers.get("authorization"), audience)
-        except identity.TokenInvalid as problem:
-            cls = {"missing": errors.AuthenticationFailed, "expired": errors.ExpiredAuthenticationToken,
-                   "audience": errors.InvalidAuthenticationTokenAudience}.get(problem.reason, errors.InvalidAuthenticationToken)
-            if data_plane:
-                cls = errors.InvalidToken
-            challenge = (f'Bearer authorization_uri="{self.base_url}/{seed.TENANT_ID}", error="invalid_token", '
-                         f'error_description="{problem.message}"')
-            if problem.reason == "missing":
-                challenge = f'Bearer authorization_uri="{self.base_url}/{seed.TENANT_ID}", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."'
-            raise cls(problem.message, headers={"WWW-Authenticate": challenge}) from None
-        return req.claims
-
-    def authorize(self, req: Request, action: str, scope: str) -> None:
-        claims = req.claims
-        if not rbac.is_authorized(self.store.list(rbac.RA_TYPE), claims.oid, action, scope, data=False,
-                                  propagation_seconds=self.role_propagation_seconds):
-            raise rbac.authorization_failed(claims.appid, claims.oid, action, scope)
-
-    # ------------------------------------------------------------------ LRO settling
-    def settle(self) -> None:
-        """Complete the table operations whose duration has passed (lazy: called at the start of each request)."""
-        now = time.time()
-        for op in self.store.pending_operations():
-            if op["startedAt"] + self.lro_seconds > now:  # the knob applies to running operations too
-                continue
-            with self.lock:
-                op = self.store.get_operation(op["name"])
-                if op.get("settled"):
-                    continue
-                state = self.store.get(op["resourceKey"])
-                if op["fail"]:
-                    op["status"] = "Failed"
-                    op["error"] = {"code": "InternalServerError",
-                                   "message": "The operation failed (injected fault). Retry the request."}
-                    if op["previous"] is None:
-                        self.store.delete(op["resourceKey"])
-                    else:
-                        self.store.put(op["resourceKey"], TABLE_STATE, op["previous"])
-                elif op["kind"] == "delete":
-                    op["status"] = "Succeeded"
-                    self.store.delete(op["resourceKey"])
-                    self.store.drop_rows(op["rowsKey"])
-                else:
-                    op["status"] = "Succeeded"
-                    if state is not None:
-                        state["provisioningState"] = "Succeeded"
-                        self.store.put(op["resourceKey"], TABLE_STATE, state)
-                op["settled"] = True
-                op["endTime"] = arm.now_iso()
-                self.store.put_operation(op["name"], op)
-                self.changed()
-
-    def _start_operation(self, kind: str, resource_key: str, previous: dict | None, workspace: dict, table: str,
-                         api_version: str, table_id: str) -> Response:
-        op_id = str(uuid.uuid4())
-        fail = bool(self.fail_next_lro and self.fail_next_lro(f"{kind} {table_id}"))
-        location = workspace["location"]
-        op = {"name": op_id, "kind": kind, "resourceKey": resource_key, "previous": previous, "fail": fail,
-              "status": "InProgress", "startTime": arm.now_iso(), "startedAt": time.time(),
-              "location": location, "settled": False, "resourceId": table_id,
-              "rowsKey": ingest.table_key(workspace["customerId"], table)}
-        self.store.put_operation(op_id, op)
-        status_url = f"{self.base_url}{operation_status_id(seed.SUBSCRIPTION_ID, location, op_id)}?api-version={api_version}"
-        result_url = f"{self.base_url}{table_id}/operationresults/{op_id}?api-version={api_version}"
-        return Response(202, None, {"Azure-AsyncOperation": status_url, "Location": result_url,
-                                    **self.retry_after(op)})
-
-    def retry_after(self, op: dict) -> dict[str, str]:
-        """``Retry-After`` for a running table operation: the tables API sends it with Location and
-        Azure-AsyncOperation on its 202s (the OperationalInsights team, Azure/azure-cli#20903: "azure async
-        headers are mandatory: Retry-After, Location, Azure-AsyncOperation"), an integer number of seconds
-        (azure-contract.md §1.1). The emulator says when the operation will be done (at least 1 s). None when
-        operations finish at once (lro_seconds 0): 'Retry-After: 0' would make azure-core wait its 30 s default
-        (sdk-notes.md §4.3)."""
-        if self.lro_seconds <= 0:
-            return {}
-        remaining = op["startedAt"] + self.lro_seconds - time.time()
-        return {"Retry-After": str(max(1, math.ceil(remaining)))}
-
 
     # ================================================================== inspection
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:

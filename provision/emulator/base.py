@@ -23,6 +23,13 @@ class Request:
     body: bytes
     claims: identity.Claims | None = None
 
+    @property
+    def caller(self) -> identity.Claims:
+        """The authenticated caller: routes authenticate before an operation runs, so None here is a bug."""
+        if self.claims is None:
+            raise errors.AuthenticationFailed("The request was not authenticated.")
+        return self.claims
+
     def json(self):
         if not self.body:
             return {}

@@ -15,7 +15,7 @@ class ServiceError(Exception):
 
     code = "InternalServerError"
     status = 500
-    headers: dict[str, str] = {}
+    headers: dict[str, str]  # set per error in __init__ (e.g. Retry-After, WWW-Authenticate)
 
     def __init__(self, message: str, *, target: str | None = None, details: list[dict] | None = None,
                  headers: dict[str, str] | None = None):

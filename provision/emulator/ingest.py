@@ -111,7 +111,7 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
             destination = destinations.get(str(dest_name).lower())
             workspace = lookup.workspace(destination["workspaceResourceId"]) if destination else None
             table = lookup.table_state(workspace["id"], parsed[0]) if workspace and parsed else None
-            if table is None:
+            if workspace is None or table is None:
                 continue  # validated at PUT; the table may have been deleted since (rows are then lost, as in Azure)
             for stream in flow_streams:
                 transform = None
@@ -200,7 +200,7 @@ def check_auxiliary_window(flow: FlowPlan, rows: list) -> None:
         value = row.get("TimeGenerated") if type(row) is dict else None
         if isinstance(value, str):
             try:
-                stamps.append(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+                stamps.append(datetime.fromisoformat(value).timestamp())
             except ValueError:
                 continue
     if stamps and max(stamps) - min(stamps) >= AUXILIARY_WINDOW_SECONDS:

@@ -6,9 +6,10 @@ import time
 
 from provision.emulator import arm, errors, seed
 from provision.emulator.base import RG_TYPE, WORKSPACE_TYPE, WORKSPACES, Request, Response, rg_body, rg_id, workspace_body, workspace_id
+from provision.emulator.core import BackendCore
 
 
-class ArmOperations:
+class ArmOperations(BackendCore):
     """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
 
     # ================================================================== resource groups

@@ -6,9 +6,10 @@ from urllib.parse import parse_qsl
 
 from provision.emulator import errors, identity
 from provision.emulator.base import Request, Response
+from provision.emulator.core import BackendCore
 
 
-class IdentityOperations:
+class IdentityOperations(BackendCore):
     """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
 
     # ================================================================== Entra ID and Graph

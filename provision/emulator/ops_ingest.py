@@ -6,9 +6,10 @@ import time
 
 from provision.emulator import arm, dcr, errors, identity, ingest, rbac
 from provision.emulator.base import Request, Response
+from provision.emulator.core import BackendCore
 
 
-class IngestOperations:
+class IngestOperations(BackendCore):
     """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
 
     # ================================================================== ingestion

@@ -7,9 +7,10 @@ import time
 from provision import kql
 from provision.emulator import arm, dcr, errors, seed
 from provision.emulator.base import Request, Response, insights_id, rg_id
+from provision.emulator.core import BackendCore
 
 
-class InsightsOperations:
+class InsightsOperations(BackendCore):
     """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
 
     # ================================================================== DCR / DCE
@@ -38,13 +39,13 @@ class InsightsOperations:
             details = dcr.validate_dcr(body, existing, location, self, kql.check_transform)
             if details:
                 raise errors.InvalidPayload("Data collection rule is invalid", details=details)
-            return dcr.stored_dcr(resource_id, name, body, location, existing, self, req.claims.appid)
+            return dcr.stored_dcr(resource_id, name, body, location, existing, self, req.caller.appid)
 
         return self._insights_put(req, dcr.DCR_TYPE, sub, rg, name, build, dcr.render_dcr)
 
     def DataCollectionEndpoints_Create(self, req: Request, sub: str, rg: str, name: str) -> Response:
         def build(resource_id, body, existing, location):
-            return dcr.stored_dce(resource_id, name, body, location, existing, req.claims.appid)
+            return dcr.stored_dce(resource_id, name, body, location, existing, req.caller.appid)
 
         return self._insights_put(req, dcr.DCE_TYPE, sub, rg, name, build, dcr.render_dce)
 
@@ -84,7 +85,7 @@ class InsightsOperations:
                     if key in body:
                         state[key] = body[key]
             state["etag"] = arm.new_etag()
-            state["systemData"] = arm.system_data(req.claims.appid, state.get("systemData"))
+            state["systemData"] = arm.system_data(req.caller.appid, state.get("systemData"))
             self.store.put(resource_id, rtype, state)
             self.changed()
         return Response(200, render(state, self.base_url))

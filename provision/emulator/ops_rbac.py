@@ -7,9 +7,10 @@ import time
 
 from provision.emulator import arm, errors, rbac, seed
 from provision.emulator.base import Request, Response, _public
+from provision.emulator.core import BackendCore
 
 
-class RbacOperations:
+class RbacOperations(BackendCore):
     """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
 
     # ================================================================== role definitions and assignments
@@ -66,7 +67,7 @@ class RbacOperations:
                         and o["scope"].rstrip("/").lower() == (scope or "/").rstrip("/").lower()):
                     raise errors.RoleAssignmentExists(
                         f"The role assignment already exists. The ID of the existing role assignment is {other['name'].replace('-', '')}.")
-            assignment = rbac.public_assignment_body(scope, name, props, created_by=req.claims.oid, granted_at=time.time())
+            assignment = rbac.public_assignment_body(scope, name, props, created_by=req.caller.oid, granted_at=time.time())
             self.store.put(resource_id, rbac.RA_TYPE, assignment, time.time())
             self.changed()
         return Response(201, _public(assignment))

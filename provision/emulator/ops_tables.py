@@ -6,9 +6,10 @@ import time
 
 from provision.emulator import arm, errors, tables
 from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, operation_status_id, tables_id, workspace_id
+from provision.emulator.core import BackendCore
 
 
-class TableOperations:
+class TableOperations(BackendCore):
     """Mixed into ``Backend`` (backend.py), which provides the store, tokens, RBAC checks and LRO settling."""
 
     # ================================================================== tables
@@ -61,7 +62,7 @@ class TableOperations:
                 body = tables.merge_patch(current, body if isinstance(body, dict) else {})
             state = tables.validate_put(table, body, existing, api_version)
             state["provisioningState"] = "InProgress" if stored is None else "Updating"
-            state["systemData"] = arm.system_data(req.claims.appid, (stored or {}).get("systemData"))
+            state["systemData"] = arm.system_data(req.caller.appid, (stored or {}).get("systemData"))
             self.store.put(key, TABLE_STATE, state, time.time())
             self.changed()
             return self._start_operation("put", key, stored, workspace, state["name"], api_version,
@@ -105,7 +106,7 @@ class TableOperations:
             self._check_not_locked(stored, table)
             if stored.get("classic"):
                 stored["classic"] = False
-                stored["systemData"] = arm.system_data(req.claims.appid, stored.get("systemData"))
+                stored["systemData"] = arm.system_data(req.caller.appid, stored.get("systemData"))
                 self.store.put(key, TABLE_STATE, stored)
                 self.changed()
         return Response(200)

@@ -17,6 +17,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
 from provision.emulator import errors, routes, seed, tls
@@ -32,14 +33,24 @@ MAX_CALLS = 200_000
 class Call(tuple):
     """One answered request: a ``(method, path, status)`` tuple that also carries ``operation`` (the route's name)."""
 
+    operation: str
+
     def __new__(cls, method: str, path: str, status: int, operation: str):
         call = super().__new__(cls, (method, path, status))
         call.operation = operation
         return call
 
-    method = property(lambda self: self[0])
-    path = property(lambda self: self[1])
-    status = property(lambda self: self[2])
+    @property
+    def method(self) -> str:
+        return self[0]
+
+    @property
+    def path(self) -> str:
+        return self[1]
+
+    @property
+    def status(self) -> int:
+        return self[2]
 
     def __repr__(self):
         return f"Call({self.method} {self.path} -> {self.status}, {self.operation})"
@@ -73,6 +84,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's, written in one piece by _send
     protocol_version = "HTTP/1.1"
     server_version = "provision-local-azure"
     sys_version = ""
@@ -233,8 +245,15 @@ class Emulator:
         self._propagation = role_propagation_seconds
         self._graph_roles = {self._app(k): tuple(v) for k, v in (graph_roles or {}).items()}
 
+    @property
+    def running(self) -> Backend:
+        """The backend of a started emulator (``start()`` opens it; calling before that is a bug)."""
+        if self.backend is None:
+            raise RuntimeError("the emulator is not started: call start() first")
+        return self.backend
+
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> Emulator:
+    def start(self) -> Self:
         """Open the state dir (``StateDirError`` if it cannot be used) and serve (``OSError`` if the port is taken)."""
         if self._server is not None:
             return self
@@ -246,22 +265,22 @@ class Emulator:
             self.ca_path = tls.ensure_certificates(self.state_dir)
             store = Store(self.state_dir / DB_FILE)
             self.backend = Backend(store, lro_seconds=self._lro_seconds, role_propagation_seconds=self._propagation)
-            self.backend.store.set_meta("opened", str(time.time()))  # fails now, not mid-request, if read-only
+            self.running.store.set_meta("opened", str(time.time()))  # fails now, not mid-request, if read-only
         except (OSError, sqlite3.Error) as error:
             if store is not None:
                 store.close()
             reason = getattr(error, "strerror", None) or str(error)
             raise StateDirError(f"cannot use '{self.state_dir}' as the emulator's state directory: {reason}") from None
-        self.backend.graph_roles = dict(self._graph_roles)
-        self.backend.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
+        self.running.graph_roles = dict(self._graph_roles)
+        self.running.fail_next_lro = lambda line: self.faults.pick("lro", "arm", line, lro=True) is not None
         try:
             self._server = self._bind(tls.server_context(self.state_dir))
         except OSError:
-            self.backend.store.close()
+            self.running.store.close()
             raise
         self.port = self._server.server_address[1]
-        self.backend.store.set_meta("last-port", str(self.port))
-        self.backend.base_url = self.url
+        self.running.store.set_meta("last-port", str(self.port))
+        self.running.base_url = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"emulator-{self.port}", daemon=True)
         self._thread.start()
@@ -271,7 +290,7 @@ class Emulator:
         """Bind the requested port; with port 0, first the state dir's previous port, so endpoints stay the same
         across restarts (e.g. `--cloud local` runs), else any free port."""
         if self.port == 0:
-            last = self.backend.store.meta("last-port")
+            last = self.running.store.meta("last-port")
             if last:
                 try:
                     return _Server((LOOPBACK, int(last)), _Handler, context, self)
@@ -283,16 +302,17 @@ class Emulator:
         if self._server is None:
             return
         self._server.shutdown()
-        self.backend.wait_ingested()
+        self.running.wait_ingested()
         self._server.server_close()
-        self._thread.join(timeout=5)
-        self.backend.store.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.running.store.close()
         self._server = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -321,7 +341,7 @@ class Emulator:
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Back to the seeded state: resources, rows, call log, faults and knobs as constructed."""
-        self.backend.reset()
+        self.running.reset()
         self.calls.clear()
         self.faults.clear()
         self.faults.reseed(self._fault_seed)
@@ -329,30 +349,30 @@ class Emulator:
         self.latency.set(latency)
         self.set_lro_seconds(lro)
         self.set_role_propagation_seconds(propagation)
-        self.backend.graph_roles = dict(self._graph_roles)
+        self.running.graph_roles = dict(self._graph_roles)
 
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
         """Rows stored in ``table`` (any seeded workspace unless ``workspace`` names one), oldest first;
         with ``limit``, the most recent ``limit`` rows."""
-        return self.backend.rows(table, limit, workspace)
+        return self.running.rows(table, limit, workspace)
 
     def ingestion_stats(self, immutable_id: str | None = None) -> dict:
         """Per-DCR counters since start/reset: requests, received, stored, filtered (by where), dropped."""
-        self.backend.wait_ingested()
-        stats = {k: vars(v).copy() for k, v in self.backend.stats.items()}
+        self.running.wait_ingested()
+        stats = {k: vars(v).copy() for k, v in self.running.stats.items()}
         return stats.get(immutable_id.lower(), {}) if immutable_id else stats
 
     @property
     def warnings(self) -> list[str]:
         """Things the emulator could not do faithfully (e.g. a transform applied as the identity)."""
-        return list(self.backend.warnings)
+        return list(self.running.warnings)
 
     def issue_token(self, app_id: str, audience: str, lifetime: float = 3599) -> str:
         """A token signed by this emulator (tests: expired or wrong-audience tokens)."""
         from provision.emulator.identity import APPS
 
-        return self.backend.tokens.issue(APPS[app_id.lower()], audience, lifetime,
-                                         roles=self.backend.graph_roles_of(app_id))
+        return self.running.tokens.issue(APPS[app_id.lower()], audience, lifetime,
+                                         roles=self.running.graph_roles_of(app_id))
 
     # ------------------------------------------------------------------ knobs
     def set_latency(self, latency) -> None:
@@ -360,15 +380,15 @@ class Emulator:
 
     def set_lro_seconds(self, seconds: float) -> None:
         self._lro_seconds = seconds
-        self.backend.lro_seconds = seconds
+        self.running.lro_seconds = seconds
 
     def set_graph_roles(self, app_id: str, roles=None) -> None:
         """The Microsoft Graph application permissions of a seeded app from its next token on (None: as seeded).
         E.g. ``set_graph_roles(seed.DEPLOYER_APP_ID, ())``: Graph refuses it 403 Authorization_RequestDenied."""
         if roles is None:
-            self.backend.graph_roles.pop(self._app(app_id), None)
+            self.running.graph_roles.pop(self._app(app_id), None)
         else:
-            self.backend.graph_roles[self._app(app_id)] = tuple(roles)
+            self.running.graph_roles[self._app(app_id)] = tuple(roles)
 
     @staticmethod
     def _app(app_id: str) -> str:
@@ -381,7 +401,7 @@ class Emulator:
 
     def set_role_propagation_seconds(self, seconds: float) -> None:
         self._propagation = seconds
-        self.backend.role_propagation_seconds = seconds
+        self.running.role_propagation_seconds = seconds
 
     def inject_fault(self, kind, match: str = "", times: int | None = 1, rate: float = 1.0, retry_after: int = 1) -> Fault:
         fault = kind if isinstance(kind, Fault) else Fault(str(kind), match, times, rate, retry_after)
@@ -398,12 +418,12 @@ class Emulator:
             columns = {"TimeGenerated": "dateTime", "RawData": "string"}
         if isinstance(columns, dict):
             columns = [{"name": n, "type": t} for n, t in columns.items()]
-        self.backend.create_classic_table(workspace, name, list(columns))
+        self.running.create_classic_table(workspace, name, list(columns))
 
     def set_ingestion_limits(self, requests_per_minute: int = 12_000, bytes_per_minute: int = 2 * 10**9) -> None:
         """Per-DCR ingestion limits per minute (Azure's: 12,000 requests, 2 GB); beyond them: 429 with Retry-After."""
-        self.backend.quota.requests_per_minute = requests_per_minute
-        self.backend.quota.bytes_per_minute = bytes_per_minute
+        self.running.quota.requests_per_minute = requests_per_minute
+        self.running.quota.bytes_per_minute = bytes_per_minute
 
     # ------------------------------------------------------------------ call log
     def write_calls(self) -> list[Call]:

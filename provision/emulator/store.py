@@ -9,6 +9,7 @@ ingestion request, which keeps ingestion at one insert per call.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -73,7 +74,7 @@ class Store:
             cursor = self._db.execute("DELETE FROM resources WHERE key=?", (resource_id.lower(),))
         return cursor.rowcount > 0
 
-    def list(self, rtype: str, prefix: str = "") -> list[dict]:
+    def list(self, rtype: str, prefix: str = "") -> builtins.list[dict]:
         """Resources of ``rtype`` whose id starts with ``prefix`` (case-insensitive), oldest first."""
         pattern = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self._lock:
@@ -94,19 +95,19 @@ class Store:
             self._db.execute("INSERT OR REPLACE INTO lro(id, pending, body) VALUES (?, ?, ?)",
                              (op_id.lower(), 0 if body.get("settled") else 1, json.dumps(body)))
 
-    def pending_operations(self) -> list[dict]:
+    def pending_operations(self) -> builtins.list[dict]:
         with self._lock:
             rows = self._db.execute("SELECT body FROM lro WHERE pending=1").fetchall()
         return [json.loads(r[0]) for r in rows]
 
     # --- rows ---
-    def add_rows(self, table_key: str, rows: list[dict], text: bytes | None = None) -> None:
+    def add_rows(self, table_key: str, rows: builtins.list[dict], text: bytes | None = None) -> None:
         """Store a batch; ``text`` is the rows' JSON array as received, when it can be kept verbatim."""
         data = text if text is not None else json.dumps(rows, separators=(",", ":"))
         with self._lock:
             self._db.execute("INSERT INTO batches(table_key, count, data) VALUES (?, ?, ?)", (table_key, len(rows), data))
 
-    def rows(self, table_keys: list[str], limit: int | None = None) -> list[dict]:
+    def rows(self, table_keys: builtins.list[str], limit: int | None = None) -> builtins.list[dict]:
         """Rows of the given tables in arrival order; with ``limit``, the most recent ``limit`` rows."""
         if not table_keys:
             return []
@@ -137,7 +138,7 @@ class Store:
         with self._lock:
             self._db.execute("DELETE FROM batches WHERE table_key=?", (table_key,))
 
-    def table_keys(self) -> list[str]:
+    def table_keys(self) -> builtins.list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT DISTINCT table_key FROM batches").fetchall()]
 
@@ -146,7 +147,7 @@ class Store:
         with self._lock:
             self._db.execute("INSERT INTO events(kind, data) VALUES (?, ?)", (kind, json.dumps(data)))
 
-    def events(self, kind: str | None = None) -> list[dict]:
+    def events(self, kind: str | None = None) -> builtins.list[dict]:
         with self._lock:
             if kind is None:
                 rows = self._db.execute("SELECT kind, data FROM events ORDER BY seq").fetchall()

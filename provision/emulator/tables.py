@@ -48,6 +48,14 @@ def azure_table(name: str) -> dict | None:
     return catalogue().get(name.lower())
 
 
+def known_azure_table(name: str) -> dict:
+    """The catalogue entry of a table stored as an Azure table (it was looked up when it was stored)."""
+    entry = azure_table(name)
+    if entry is None:
+        raise KeyError(f"'{name}' is not in the Azure table catalogue")
+    return entry
+
+
 def is_custom(name: str) -> bool:
     return name.endswith("_CL")
 
@@ -179,17 +187,17 @@ def render(workspace_id: str, state: dict) -> dict:
     """The Table resource as the Tables API returns it (TablesGet.json shape)."""
     retention = state.get("retentionInDays")
     retention_default = retention in (None, -1)
-    retention_value = DEFAULT_RETENTION if retention_default else retention
+    retention_value: int = DEFAULT_RETENTION if retention is None or retention == -1 else int(retention)
     total = state.get("totalRetentionInDays")
     total_default = total in (None, -1)
-    total_value = retention_value if total_default else total
+    total_value: int = retention_value if total is None or total == -1 else int(total)
     azure = state.get("azure")
     columns = [{**c, "isDefaultDisplay": False, "isHidden": False} for c in state.get("columns", [])]
     schema = {"name": state["name"], "tableType": "Microsoft" if azure else "CustomLog", "tableSubType": "Classic" if state.get("classic") else "DataCollectionRuleBased",
               "columns": columns, "source": "microsoft" if azure else "customer", "solutions": ["LogManagement"],
               "categories": [], "labels": []}
     if azure:
-        entry = azure_table(state["name"])
+        entry = known_azure_table(state["name"])
         schema["standardColumns"] = [{"name": n, "type": t, "isDefaultDisplay": False, "isHidden": False} for n, t in entry["columns"]]
     else:
         schema["standardColumns"] = CUSTOM_STANDARD_COLUMNS
@@ -220,7 +228,7 @@ def classic_state(name: str, columns: list[dict]) -> dict:
 
 
 def azure_default_state(name: str) -> dict:
-    entry = azure_table(name)
+    entry = known_azure_table(name)
     return {"name": entry["name"], "plan": "Analytics", "retentionInDays": None, "totalRetentionInDays": None,
             "columns": [], "azure": True, "provisioningState": "Succeeded"}
 
@@ -229,7 +237,7 @@ def destination_columns(state: dict) -> list[tuple[str, str]]:
     """Every column a row may carry in this table: the declared ones plus an Azure table's standard columns."""
     columns = [(c["name"], c["type"]) for c in state.get("columns", [])]
     if state.get("azure"):
-        columns = list(azure_table(state["name"])["columns"]) + columns
+        columns = list(known_azure_table(state["name"])["columns"]) + columns
     return columns
 
 
