@@ -268,7 +268,7 @@ def test_sigint_during_a_table_operation_then_rerun(emu):
     env = {**os.environ, **emu.env(), "PROVISION_CLOUD": "local", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([sys.executable, "-m", "provision", "apply", QUICKSTART, "--yes"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509 - the child must take SIGINT as a user's Ctrl-C; nothing else runs between fork and exec
     deadline = time.monotonic() + 30
     for line in process.stdout:
         if "waiting for table AppEvents_CL" in line or time.monotonic() > deadline:

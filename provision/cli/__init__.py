@@ -82,7 +82,11 @@ def main() -> None:
         typer.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except TyperException as error:  # usage errors: exit 1, not 2 (2 means "changes" for plan)
-        error.show()
+        show = getattr(error, "show", None)  # Click's usage errors print themselves; others have only a message
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {error}", err=True)
         sys.exit(1)
     except Exception as error:  # a bug: say so clearly, traceback only on request
         if debug_enabled():

@@ -91,10 +91,10 @@ def check(
         raise SpecError(f"--profile '{profile}' is not one of strict, compat")
     if output_format not in ("text", "json"):
         raise SpecError(f"--format '{output_format}' is not one of text, json")
-    if (query is None) == (query_file is None):
-        raise SpecError("give the query with exactly one of --query or --query-file")
-    if query_file is not None:
+    if query_file is not None and query is None:
         query = read_text(query_file, "--query-file")
+    elif query is None or query_file is not None:
+        raise SpecError("give the query with exactly one of --query or --query-file")
     inputs = _parse_columns(columns, "--columns", stream=True)
     table_cols, custom = _table_columns(table, table_columns)
     result = kql.check_transform(query, inputs, table_cols, profile=profile, custom_table=custom)

@@ -43,7 +43,7 @@ __all__ = [
 class CheckResult:
     """What the checker found. ``output_columns`` is None when the output schema is unknown."""
 
-    output_columns: list[tuple[str, str]] | None
+    output_columns: list[tuple[str, str | None]] | None  # (name, KQL type; None when unknown)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property

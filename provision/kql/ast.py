@@ -7,9 +7,18 @@ printer (printer.py) turns any node back into canonical KQL text.
 
 from __future__ import annotations
 
+from typing import Any, dataclass_transform
+
+# A field holding another node (an expression, an operator, a pipeline): the node families are open sets
+# the checker and compiler dispatch on by class, so the field is typed as any node.
+Node = Any
+
 _PENDING: list = []
 
 
+# dataclass_transform: the type checker reads the node classes as frozen dataclasses (their fields,
+# __init__ and immutability), which is what _finish makes them at run time.
+@dataclass_transform(frozen_default=True)
 def dataclass(frozen: bool = True, slots: bool = True):
     """A light stand-in for ``dataclasses.dataclass(frozen=True, slots=True)``, for startup speed.
 
@@ -20,7 +29,8 @@ def dataclass(frozen: bool = True, slots: bool = True):
     """
 
     def wrap(cls):
-        fields = tuple(cls.__dict__.get("__annotations__", {}))
+        # the class's own annotations (not inherited ones), without importing inspect (start-up cost)
+        fields = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
         namespace = {k: v for k, v in cls.__dict__.items() if k not in fields and k not in ("__dict__", "__weakref__")}
         namespace["__slots__"] = fields
         namespace["_fields"] = fields
@@ -97,7 +107,7 @@ class Name:
 
 @dataclass(frozen=True, slots=True)
 class Member:  # x.y
-    target: object
+    target: Node
     name: str
     pos: int = 0
     quoted: bool = False
@@ -105,8 +115,8 @@ class Member:  # x.y
 
 @dataclass(frozen=True, slots=True)
 class Index:  # x[0], x['y']
-    target: object
-    index: object
+    target: Node
+    index: Node
     pos: int = 0
 
 
@@ -120,28 +130,28 @@ class Call:
 @dataclass(frozen=True, slots=True)
 class Binary:
     op: str  # canonical lower-case operator text ('==', 'and', 'contains', '!has_cs', 'matches regex', ...)
-    left: object
-    right: object
+    left: Node
+    right: Node
     pos: int = 0  # position of the operator
 
 
 @dataclass(frozen=True, slots=True)
 class Unary:
     op: str  # '-' or '+'
-    operand: object
+    operand: Node
     pos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Paren:
-    expr: object
+    expr: Node
     pos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class InList:  # x in (a, b), x !in~ (...)
     op: str
-    left: object
+    left: Node
     items: tuple
     pos: int = 0
 
@@ -149,9 +159,9 @@ class InList:  # x in (a, b), x !in~ (...)
 @dataclass(frozen=True, slots=True)
 class Between:  # x between (a .. b)
     op: str  # 'between' or '!between'
-    left: object
-    low: object
-    high: object
+    left: Node
+    low: Node
+    high: Node
     pos: int = 0
 
 
@@ -167,7 +177,7 @@ class DynamicLiteral:  # dynamic({...}) / dynamic([...]) / dynamic(null)
 @dataclass(frozen=True, slots=True)
 class Assign:
     name: str | None  # None: name derived from the expression
-    expr: object
+    expr: Node
     pos: int = 0
     quoted: bool = False
 
@@ -225,7 +235,7 @@ class ProjectRename:
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    predicate: object
+    predicate: Node
     pos: int = 0
 
 
@@ -233,7 +243,7 @@ class Where:
 class ParseOp:
     kind: str  # simple | regex | relaxed
     flags: str  # regex flags ('' when none)
-    expr: object
+    expr: Node
     pattern: tuple  # items: str (literal), '*' wildcard marker via Wildcard, ColumnDecl
     pos: int = 0
     explicit_kind: bool = False
@@ -255,7 +265,7 @@ class OtherOperator:
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
-    source: object  # TableRef | Print | DataTable
+    source: Node  # TableRef | Print | DataTable
     operators: tuple
     pos: int = 0
 
@@ -266,7 +276,7 @@ class Pipeline:
 class Param:
     name: str
     type: str
-    default: object = None
+    default: Node = None
     pos: int = 0
     tabular: bool = False
 
@@ -275,14 +285,14 @@ class Param:
 class FunctionDef:
     params: tuple
     lets: tuple  # Let statements inside the body
-    body: object  # expression (scalar UDF) or Pipeline
+    body: Node  # expression (scalar UDF) or Pipeline
     pos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Let:
     name: str
-    value: object  # expression | Pipeline | FunctionDef
+    value: Node  # expression | Pipeline | FunctionDef
     pos: int = 0
     quoted: bool = False
 
@@ -290,7 +300,7 @@ class Let:
 @dataclass(frozen=True, slots=True)
 class Query:
     lets: tuple
-    body: object  # Pipeline (the tabular expression statement) or None
+    body: Node  # Pipeline (the tabular expression statement) or None
     pos: int = 0
 
 

@@ -416,7 +416,7 @@ class _Checker:
             from provision.kql.functions import translate_regex
 
             try:
-                re.compile(translate_regex(node.right.value))
+                re.compile(translate_regex(str(node.right.value)))
             except re.error as exc:
                 self.error("InvalidRegex", f"invalid regular expression: {exc}", _pos(node.right), "fix the pattern")
 
@@ -610,10 +610,10 @@ class _Checker:
         if table_columns is None:
             return
         table = {name: normalize_type(ctype) for name, ctype in table_columns}
-        lowered = {name.lower(): name for name in table}
+        by_lower = {name.lower(): name for name in table}
         for name, (t, _) in output.items():
             if name not in table:
-                hint = f"did you mean '{lowered[name.lower()]}'? column names are case-sensitive" if name.lower() in lowered else \
+                hint = f"did you mean '{by_lower[name.lower()]}'? column names are case-sensitive" if name.lower() in by_lower else \
                     f"add it to the table, or drop it with '| project-away {name}'"
                 # kql-subset.md §1: columns not in the table are "accepted without error, but you pay for ingesting data that isn't stored".
                 self.report(WARNING, "ExtraColumn", f"output column '{name}' is not in the destination table: it is billed, then dropped",
@@ -623,7 +623,7 @@ class _Checker:
                 continue
             if not output_compatible(t, table[name]):
                 self.error("InvalidTransformOutput", f"column '{name}' is {t} in the transform output but {table[name]} in the table",
-                           pos_of(name), f"convert it: {name} = {CONVERSION_FOR.get(table[name], 'tostring')}(...)",
+                           pos_of(name), f"convert it: {name} = {CONVERSION_FOR.get(table[name] or '', 'tostring')}(...)",
                            "azure-contract.md §5.3 InvalidTransformOutput (output type must match the destination column)")
 
 
@@ -674,9 +674,7 @@ def _comparable(lt, rt, ordered) -> bool:
         return True
     if lt in NUMERIC and rt in NUMERIC:
         return True
-    if not ordered and {lt, rt} == {"string", "guid"}:
-        return True
-    return False
+    return not ordered and {lt, rt} == {"string", "guid"}
 
 
 def _constant(node, row) -> bool:

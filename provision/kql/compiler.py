@@ -21,6 +21,7 @@ import math
 import operator
 import re
 import uuid
+from typing import Any
 
 from provision.kql import ast as A
 from provision.kql.checker import Analysis, _derived_name
@@ -43,6 +44,8 @@ class _Ctx:
 def compile_analysis(query_text: str, analysis: Analysis, input_columns):
     ctx = _Ctx(analysis)
     query = analysis.query
+    if query is None:
+        raise ValueError("compile_analysis needs the analysis of a query that parsed")
     columns = [(name, normalize_type(t)) for name, t in input_columns]
     for let in query.lets:
         _compile_let(let, ctx, [n for n, _ in columns])
@@ -79,11 +82,11 @@ def _compile_pipeline(pipe: A.Pipeline, ctx: _Ctx, input_names):
             return out
     else:
         head, names = _datatable(src, ctx)
-    steps = []
+    compiled_steps = []
     for op in pipe.operators:
         step, names = _compile_operator(op, ctx, names)
-        steps.append(step)
-    steps = tuple(steps)
+        compiled_steps.append(step)
+    steps = tuple(compiled_steps)
     if not steps:
         return head, names
 
@@ -142,7 +145,7 @@ def _compile_operator(op, ctx: _Ctx, names):
         project = _generate("project", [f"    return {{{items}}}"], {f"f{i}": f for i, (_, f) in enumerate(fns)})
         return project, new_names
     if isinstance(op, A.ProjectAway):
-        drop = set()
+        drop: set[str] = set()
         for n in op.names:
             if "*" in n.name and not n.quoted:
                 drop.update(c for c in names if fnmatch.fnmatchcase(c, n.name))
@@ -639,7 +642,7 @@ def _call(node: A.Call, ctx: _Ctx, columns):
     name = node.name
     if name in ctx.functions:
         return _call_udf(node, ctx.functions[name], ctx, columns)
-    args = [_expr(a, ctx, columns) if not (name == "columnifexists" and i == 0) and not
+    args: list[Any] = [_expr(a, ctx, columns) if not (name == "columnifexists" and i == 0) and not
             (isinstance(a, A.Call) and a.name == "typeof") else None for i, a in enumerate(node.args)]
     if name in ("iif", "iff"):
         pred, a, b = args
@@ -679,11 +682,11 @@ def _call(node: A.Call, ctx: _Ctx, columns):
     for i, a in enumerate(node.args):
         expected = fn.args[i] if i < len(fn.args) else fn.rest
         if expected == "string" and ctx.types.get(id(a)) not in ("string", None) and args[i] is not None:
-            args[i] = (lambda f: lambda row: (lambda v: v if v is None or type(v) is str else to_string(v))(f(row)))(args[i])
-    args = tuple(args)
+            args[i] = _as_string(args[i])
+    compiled = tuple(args)  # the argument closures, fixed from here on
     null_safe = fn.null_safe
-    if len(args) == 1:
-        a0 = args[0]
+    if len(compiled) == 1:
+        a0 = compiled[0]
         if null_safe:
             def call1_safe(row):
                 try:
@@ -707,7 +710,7 @@ def _call(node: A.Call, ctx: _Ctx, columns):
         return call1
 
     def call(row):
-        values = [a(row) for a in args]
+        values = [a(row) for a in compiled]
         if not null_safe and None in values:
             return None
         try:
@@ -725,10 +728,24 @@ def _runtime(name, exc):
     return TransformRuntimeError(f"{name}(): {exc}")
 
 
+def _as_string(argument):
+    """``argument``'s closure, its non-string values converted to string (a string parameter given dynamic)."""
+    def as_string(row):
+        value = argument(row)
+        return value if value is None or type(value) is str else to_string(value)
+    return as_string
+
+
+def _default_argument(default):
+    """A UDF parameter's default, evaluated without a row (defaults are constants)."""
+    return lambda row: default({})
+
+
 def _call_udf(node: A.Call, fdef: A.FunctionDef, ctx: _Ctx, columns):
     args = [_expr(a, ctx, columns) for a in node.args]
     params = [p.name for p in fdef.params]
-    defaults = [(_expr(p.default, ctx, set()) if p.default is not None else None) for p in fdef.params]
+    # None for a parameter without a default: the checker refused calls that leave one out
+    defaults: list[Any] = [(_expr(p.default, ctx, set()) if p.default is not None else None) for p in fdef.params]
     inner = _Ctx.__new__(_Ctx)
     inner.types, inner.names = ctx.types, ctx.names
     inner.scalars = dict(ctx.scalars)
@@ -738,7 +755,7 @@ def _call_udf(node: A.Call, fdef: A.FunctionDef, ctx: _Ctx, columns):
     for let in fdef.lets:
         _compile_let(let, inner, [])
     body = _expr(fdef.body, inner, set(params))
-    bound = tuple(zip(params, [args[i] if i < len(args) else (lambda d: (lambda row: d({})))(defaults[i])
+    bound = tuple(zip(params, [args[i] if i < len(args) else _default_argument(defaults[i])
                                for i in range(len(params))]))
 
     def udf(row):

@@ -337,7 +337,7 @@ def _end_of(unit):
 def make_datetime(year, month, day, hour=0, minute=0, second=0.0):
     try:
         whole = int(second)
-        return _dt.datetime(int(year), int(month), int(day), int(hour), int(minute), whole, int(round((second - whole) * 1e6)))
+        return _dt.datetime(int(year), int(month), int(day), int(hour), int(minute), whole, round((second - whole) * 1e6))
     except (ValueError, OverflowError, TypeError):
         return None
 
@@ -710,7 +710,9 @@ def _cef_split_header(text: str):
     idx = text.find("CEF:")
     if idx < 0:
         return None, text
-    fields, current, i = [], [], idx + 4
+    fields: list[str] = []
+    current: list[str] = []
+    i = idx + 4
     while i < len(text) and len(fields) < 7:
         ch = text[i]
         if ch == "\\" and i + 1 < len(text):

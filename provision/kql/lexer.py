@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from typing import Any
 
 IDENT = "ident"
 QIDENT = "qident"  # ['name'] / ["name"]
@@ -56,7 +57,7 @@ class Token:
     kind: str
     text: str  # the exact source text
     pos: int  # 0-based offset of the first character
-    value: object = None
+    value: Any = None  # the literal's value: str, int, float, ticks, or (keyword, body) for typed literals
     space_before: bool = False  # whitespace/comment precedes (for 'project-away' joining)
 
     @property
@@ -93,7 +94,7 @@ def _read_string(text: str, pos: int) -> tuple[str, int]:
         if end < 0:
             raise LexError("unterminated ``` string literal", pos, "close the multi-line string with ```")
         return text[pos + 3:end], end + 3
-    out = []
+    out: list[str] = []
     i = pos + 1
     n = len(text)
     while i < n:
@@ -175,6 +176,14 @@ def _name_at(text: str, pos: int) -> str:
     return text[start:end]
 
 
+
+def _must_match(pattern: re.Pattern[str], text: str, pos: int) -> re.Match[str]:
+    """``pattern`` at ``pos``; the caller checked the first character, so no match is a lexer bug."""
+    match = pattern.match(text, pos)
+    if match is None:
+        raise LexError(f"unexpected character {text[pos:pos + 1]!r}", pos, "remove it")
+    return match
+
 def tokenize(text: str) -> list[Token]:
     """Tokens of ``text``; raises LexError at the first character it cannot read."""
     tokens: list[Token] = []
@@ -208,7 +217,8 @@ def tokenize(text: str) -> list[Token]:
         elif ch == "[" and text[i + 1:i + 2] in ("'", '"'):
             # ['quoted name']
             value, j = _read_string(text, i + 1)
-            k = _WS_RE.match(text, j).end() if _WS_RE.match(text, j) else j
+            blank = _WS_RE.match(text, j)
+            k = blank.end() if blank else j
             if text[k:k + 1] != "]":
                 # Not a quoted name: a bracket followed by a string (index or list).
                 tokens.append(Token(OP, "[", i, None, space))
@@ -217,7 +227,7 @@ def tokenize(text: str) -> list[Token]:
                 i = k + 1
                 tokens.append(Token(QIDENT, text[start:i], start, value, space))
         elif ch in _DIGITS or (ch == "." and text[i + 1:i + 2] in _DIGITS and i + 1 < n):
-            m = _NUMBER_RE.match(text, i)
+            m = _must_match(_NUMBER_RE, text, i)
             num_text = m.group(0)
             # '1..5' is a range: keep '..' out of the number.
             if num_text.endswith(".") and text[m.end():m.end() + 1] == ".":
@@ -231,16 +241,17 @@ def tokenize(text: str) -> list[Token]:
             elif unit:
                 raise LexError(f"unknown timespan unit '{unit.group(0)}'", i, "use d, h, m, s, ms, microsecond or tick")
             else:
+                number: int | float
                 if num_text.lower().startswith("0x"):
-                    value = int(num_text, 16)
+                    number = int(num_text, 16)
                 elif num_text.isascii() and num_text.isdigit():
-                    value = int(num_text)
+                    number = int(num_text)
                 else:
-                    value = float(num_text)
-                tokens.append(Token(NUMBER, num_text, start, value, space))
+                    number = float(num_text)
+                tokens.append(Token(NUMBER, num_text, start, number, space))
         elif ch.isascii() and (ch.isalpha() or ch in "_$"):
             # Kusto.Language reads only ASCII letters in names ("Unexpected: Ü"): others fall to the error below.
-            m = _IDENT_RE.match(text, i)
+            m = _must_match(_IDENT_RE, text, i)
             word = m.group(0)
             i = m.end()
             lower = word.lower()
@@ -254,7 +265,7 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token(IDENT, text[start:i], start, text[start:i], space))
         elif ch == "!" and text[i + 1:i + 2].isascii() and text[i + 1:i + 2].isalpha():
             # Negated string operators: !contains, !has, !in, !in~, !startswith ...
-            m = _IDENT_RE.match(text, i + 1)
+            m = _must_match(_IDENT_RE, text, i + 1)
             i = m.end()
             if m.group(0).lower() == "in" and text[i:i + 1] == "~":
                 i += 1

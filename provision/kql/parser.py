@@ -18,6 +18,7 @@ import datetime as _dt
 import json
 import math
 import uuid
+from typing import Any
 
 from provision.kql import ast as A
 from provision.kql.keywords import DECLARATION_OK, RESERVED
@@ -161,10 +162,9 @@ class _Parser:
                     raise ParseError("only one tabular expression statement is allowed", self.tok.pos,
                                      "bind earlier pipelines with 'let' or remove them")
                 body = self.tabular()
-            if self.tok.kind != EOF:
-                if not self.at_op(";"):
-                    raise ParseError(f"extraneous input {_describe(self.tok)} expecting ';' or '|'", self.tok.pos,
-                                     "separate statements with ';' and operators with '|'")
+            if self.tok.kind != EOF and not self.at_op(";"):
+                raise ParseError(f"extraneous input {_describe(self.tok)} expecting ';' or '|'", self.tok.pos,
+                                 "separate statements with ';' and operators with '|'")
         if body is None:
             raise ParseError("the query has no tabular expression (e.g. 'source')", len(self.text),
                              "end the query with a pipeline such as 'source | ...'")
@@ -174,6 +174,7 @@ class _Parser:
         start = self.advance().pos
         name, quoted, _ = self.name_token("name after 'let'")
         self.expect_op("=", "after the let name")
+        value: A.Node
         if self.at_op("(") and self._looks_like_function():
             value = self.function_def()
             self.function_names.add(name)
@@ -264,6 +265,7 @@ class _Parser:
     # ---- tabular ----
     def tabular(self) -> A.Pipeline:
         start = self.tok.pos
+        source: A.Print | A.DataTable | A.TableRef
         if self.at_word("print"):
             self.advance()
             source = A.Print(self.assign_list(), start)
@@ -680,6 +682,7 @@ def _dynamic_text(value) -> str:
 def typed_literal(token: Token) -> A.Literal:
     keyword, body = token.value
     raw = body.strip()
+    value: Any  # each branch's Python value of the literal
     kw = keyword.lower()
     kind = {"date": "datetime", "time": "timespan", "double": "real", "bool": "boolean", "decimal": "real",
             "int": "int", "long": "long", "real": "real", "boolean": "boolean", "datetime": "datetime",

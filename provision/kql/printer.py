@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from provision.kql import ast as A
 from provision.kql.keywords import RESERVED
@@ -84,7 +86,7 @@ def _member(m: A.Member) -> str:
     return f"{_fmt(m.target)}[{json.dumps(m.name, ensure_ascii=False)}]"
 
 
-_DISPATCH = {
+_DISPATCH: dict[type, Callable[[Any], str]] = {
     A.Literal: lambda n: n.text,
     A.DynamicLiteral: lambda n: n.text,
     A.Name: lambda n: format_name(n.name),

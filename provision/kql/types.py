@@ -8,8 +8,6 @@ KQL types used by the checker: the stream spellings plus ``guid`` and ``timespan
 
 from __future__ import annotations
 
-KQL_TYPES = ("string", "int", "long", "real", "boolean", "datetime", "timespan", "guid", "dynamic")
-
 _ALIASES = {
     "string": "string", "int": "int", "long": "long", "real": "real", "double": "real", "decimal": "real",
     "bool": "boolean", "boolean": "boolean", "datetime": "datetime", "date": "datetime", "timespan": "timespan",
