@@ -1,8 +1,8 @@
 """Errors the library raises; the CLI turns each into one clear paragraph and exit 1.
 
 Every error a user can cause is a ``ProvisionError``. Anything else reaching the
-CLI is a bug and is reported as such (traceback only with ``--debug`` or
-``PROVISION_DEBUG=1``).
+CLI is a bug and is reported as such (a traceback only with ``PROVISION_DEBUG=1``;
+there is no ``--debug`` flag). The one place that reports both is ``provision.cli.core.report``.
 """
 
 from __future__ import annotations

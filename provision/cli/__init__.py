@@ -3,23 +3,27 @@
 Each command group lives in its own module and registers itself on ``app``:
 ``scenario`` (validate, render), ``transform`` (transform check/run),
 ``emulator`` (emulator serve/rows), ``deploy`` (plan, apply, outputs, send).
-Command bodies parse options, make one library call, print, and exit; no
-Azure SDK is imported at module level anywhere under ``provision.cli`` so that
-``provision --help`` and ``provision validate`` stay fast.
+Shared options and choices are in ``options``; the one error path (every
+command, the console script and ``CliRunner`` alike) is ``core.report``.
+Command bodies parse options, make one library call, print, and exit; they
+raise ``ProvisionError`` for what the user can fix. No Azure SDK is imported at
+module level anywhere under ``provision.cli`` so that ``provision --help`` and
+``provision validate`` stay fast.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from typing import Annotated
 
 import typer
-from typer.exceptions import TyperException
 
-from provision.errors import ProvisionError
+from provision.cli.core import INTERRUPTED, RootGroup, debug_enabled
+
+__all__ = ["INTERRUPTED", "app", "debug_enabled", "main"]
 
 app = typer.Typer(
     name="provision",
+    cls=RootGroup,
     help="Provision tables, DCRs, a DCE and roles for the Azure Monitor Logs Ingestion API.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # never print locals: they may hold secrets
@@ -35,9 +39,9 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(epilog="Examples:\n\n  provision validate scenarios/quickstart.yaml\n  provision plan --help")
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_show_version, is_eager=True),
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_show_version, is_eager=True)] = False,
 ) -> None:
     """Provision tables, DCRs, a DCE and roles for the Azure Monitor Logs Ingestion API."""
 
@@ -52,44 +56,6 @@ def _register_all() -> None:
 _register_all()
 
 
-INTERRUPTED = "Interrupted. What finished stays in place; run the command again to complete it."
-
-
-def debug_enabled() -> bool:
-    return os.environ.get("PROVISION_DEBUG", "") not in ("", "0")
-
-
-def fail(error: ProvisionError) -> None:
-    """Print a user error on stderr and exit with its code (never a traceback)."""
-    typer.echo(error.format(), err=True)
-    raise typer.Exit(code=error.exit_code)
-
-
 def main() -> None:
-    """Entry point of the console script: maps exceptions to exit codes."""
-    try:
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except ProvisionError as error:
-        typer.echo(error.format(), err=True)
-        sys.exit(error.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo(INTERRUPTED, err=True)
-        sys.exit(130)
-    except TyperException as error:  # usage errors: exit 1, not 2 (2 means "changes" for plan)
-        show = getattr(error, "show", None)  # Click's usage errors print themselves; others have only a message
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {error}", err=True)
-        sys.exit(1)
-    except Exception as error:  # a bug: say so clearly, traceback only on request
-        if debug_enabled():
-            raise
-        typer.echo(f"internal error: {type(error).__name__}: {error}\n(set PROVISION_DEBUG=1 for a traceback)", err=True)
-        sys.exit(1)
+    """Entry point of the console script: ``RootGroup.main`` reports errors and exits with the code."""
+    app()

@@ -16,68 +16,15 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from provision.cli.core import Command
+from provision.cli.options import Cloud, Env, OutputFormat, Parallelism, PlanFormat, ScenarioFile, State, Templates, Var, examples
 from provision.errors import ProvisionError
 
-FILE_ARG = typer.Argument(..., help="Scenario file (YAML).", exists=False)
-
-
-def _opt_env():
-    return typer.Option(None, "--env", "-e", help="Environment overlay from the scenario's `environments`.")
-
-
-def _opt_var():
-    return typer.Option(None, "--var", help="Variable K=V (repeatable); wins over the environment and process.")
-
-
-def _opt_cloud():
-    return typer.Option(None, "--cloud", help="public | usgov | china | local (default: $PROVISION_CLOUD or public).")
-
-
-def _opt_state():
-    return typer.Option(None, "--state", help="State directory of the in-process local emulator "
-                                              "(default .provision/local).")
-
-
-def _opt_templates():
-    return typer.Option(None, "--templates", help="Directory of templates that override the defaults.")
-
-
-def _opt_parallelism():
-    return typer.Option(8, "--parallelism", min=1, max=64, help="Requests in flight at once.")
-
-
 # --------------------------------------------------------------- helpers
-
-
-def _fail(error: ProvisionError):
-    from provision.cli import fail
-
-    fail(error)
-
-
-@contextmanager
-def _errors():
-    """Turn library and SDK errors into one clear paragraph and exit 1 (never a traceback)."""
-    try:
-        yield
-    except ProvisionError as error:
-        _fail(error)
-    except KeyboardInterrupt:
-        from provision.cli import INTERRUPTED
-
-        typer.echo(INTERRUPTED, err=True)
-        raise typer.Exit(130)
-    except typer.Exit:
-        raise
-    except Exception as error:
-        if type(error).__module__.startswith("azure."):
-            from provision.azure import azure_error
-
-            _fail(azure_error(error, "talking to Azure"))
-        raise
 
 
 @contextmanager
@@ -111,7 +58,7 @@ def _quiet_sdk_logs() -> None:
     """The SDKs log warnings (e.g. 'get_token failed') that our own error paragraph already says."""
     import logging
 
-    from provision.cli import debug_enabled
+    from provision.cli.core import debug_enabled
 
     if not debug_enabled():
         logging.getLogger("azure").setLevel(logging.CRITICAL)
@@ -131,29 +78,30 @@ def _printer(to_stderr: bool):
 # --------------------------------------------------------------- commands
 
 
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print the outputs (github appends to $GITHUB_OUTPUT).")]
+
+
 def plan_command(
-    file: Path = FILE_ARG,
-    env: str = _opt_env(),
-    var: list[str] = _opt_var(),
-    cloud: str = _opt_cloud(),
-    state: Path = _opt_state(),
-    templates: Path = _opt_templates(),
-    fmt: str = typer.Option("text", "--format", "-f", help="text | json | markdown"),
-    detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
-                                           help="Exit 2 when there are changes (0 none, 1 error)."),
-    parallelism: int = _opt_parallelism(),
+    file: ScenarioFile,
+    env: Env = None,
+    var: Var = None,
+    cloud: Cloud = None,
+    state: State = None,
+    templates: Templates = None,
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f", help="Text for people, JSON for programs, Markdown for pull requests.")]
+    = PlanFormat.text,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes (0 none, 1 error).")] = False,
+    parallelism: Parallelism = 8,
 ) -> None:
     """Read live state and show what apply would change (writes nothing)."""
-    from provision.planview import PLAN_FORMATS, format_plan
+    from provision.planview import format_plan
 
-    if fmt not in PLAN_FORMATS:
-        _fail(ProvisionError(f"unknown plan format '{fmt}'", hint=f"use one of: {', '.join(PLAN_FORMATS)}"))
-    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
         from provision.pipeline import plan_scenario
 
         _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
         title = f"Plan for {file} (cloud {session.cloud.name}{', env ' + env if env else ''})"
-        typer.echo(format_plan(plan, fmt, title=title, colour=_colour(sys.stdout),
+        typer.echo(format_plan(plan, fmt.value, title=title, colour=_colour(sys.stdout),
                                extra={"scenario": str(file), "cloud": session.cloud.name, "environment": env}))
     if plan.refusal(allow_destructive=True) is not None:
         raise typer.Exit(1)  # apply would refuse whatever its flags: an error for CI, not "changes to apply"
@@ -162,24 +110,25 @@ def plan_command(
 
 
 def apply_command(
-    file: Path = FILE_ARG,
-    env: str = _opt_env(),
-    var: list[str] = _opt_var(),
-    cloud: str = _opt_cloud(),
-    state: Path = _opt_state(),
-    templates: Path = _opt_templates(),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal)."),
-    allow_destructive: bool = typer.Option(False, "--allow-destructive",
-                                           help="Allow deletes, dropped columns/streams and DCR recreation."),
-    parallelism: int = _opt_parallelism(),
-    fmt: str = typer.Option("text", "--format", "-f", help="Outputs as text | json | env | github | azure-devops."),
+    file: ScenarioFile,
+    env: Env = None,
+    var: Var = None,
+    cloud: Cloud = None,
+    state: State = None,
+    templates: Templates = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")] = False,
+    allow_destructive: Annotated[bool, typer.Option("--allow-destructive", help="Allow deletes, dropped columns/streams and DCR recreation.")]
+    = False,
+    parallelism: Parallelism = 8,
+    fmt: FormatOption = OutputFormat.text,
 ) -> None:
     """Apply the scenario: tables -> DCE -> DCRs -> role assignments, then print the outputs."""
 
-    _check_output_format(fmt)
-    echo = _printer(to_stderr=fmt != "text")
-    colour = _colour(sys.stderr if fmt != "text" else sys.stdout)
-    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    _check_github_output(fmt)
+    text = fmt is OutputFormat.text
+    echo = _printer(to_stderr=not text)
+    colour = _colour(sys.stdout if text else sys.stderr)
+    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
         from provision.apply import apply_plan, check_allowed
         from provision.outputs import format_outputs, outputs_from_live
         from provision.pipeline import plan_scenario
@@ -197,20 +146,15 @@ def apply_command(
             echo(f"Applied {len(result.done)} change(s) in {result.seconds:.1f} s; verified.")
         outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
         echo("")
-        typer.echo(format_outputs(outputs, fmt))
+        typer.echo(format_outputs(outputs, fmt.value))
 
 
-def _check_output_format(fmt: str) -> None:
-    """Before any call to Azure: a known format, and for ``github`` a writable ``$GITHUB_OUTPUT``."""
-    from provision.outputs import FORMATS, github_output_path
+def _check_github_output(fmt: OutputFormat) -> None:
+    """Before any call to Azure: for ``github`` a writable ``$GITHUB_OUTPUT`` (raises its ProvisionError)."""
+    if fmt is OutputFormat.github:
+        from provision.outputs import github_output_path
 
-    if fmt not in FORMATS:
-        _fail(ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}"))
-    if fmt == "github":
-        try:
-            github_output_path()
-        except ProvisionError as error:
-            _fail(error)
+        github_output_path()
 
 
 def _confirm(yes: bool) -> None:
@@ -252,45 +196,44 @@ def _progress(echo):
 
 
 def outputs_command(
-    file: Path = FILE_ARG,
-    env: str = _opt_env(),
-    var: list[str] = _opt_var(),
-    cloud: str = _opt_cloud(),
-    state: Path = _opt_state(),
-    templates: Path = _opt_templates(),
-    fmt: str = typer.Option("text", "--format", "-f", help="text | json | env | github | azure-devops"),
+    file: ScenarioFile,
+    env: Env = None,
+    var: Var = None,
+    cloud: Cloud = None,
+    state: State = None,
+    templates: Templates = None,
+    fmt: FormatOption = OutputFormat.text,
 ) -> None:
     """Print what senders need (reads live state, changes nothing)."""
 
-    _check_output_format(fmt)
-    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    _check_github_output(fmt)
+    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
         from provision.outputs import format_outputs
         from provision.pipeline import collect_outputs
 
-        typer.echo(format_outputs(collect_outputs(session, scenario, templates_dir=templates), fmt))
+        typer.echo(format_outputs(collect_outputs(session, scenario, templates_dir=templates), fmt.value))
 
 
 def send_command(
-    file: Path = FILE_ARG,
-    stream: str = typer.Option(..., "--stream", "-s", help="Stream name, e.g. Custom-OrdersRaw."),
-    rows_file: Path = typer.Option(None, "--file", help="JSON file holding an array of rows."),
-    sample: int = typer.Option(None, "--sample", min=1, max=10000, help="Send N generated rows instead."),
-    wait: float = typer.Option(0.0, "--wait", min=0, help="Keep retrying rows refused with 403 for up to this many "
-                                                          "seconds (a new role takes time to propagate)."),
-    env: str = _opt_env(),
-    var: list[str] = _opt_var(),
-    cloud: str = _opt_cloud(),
-    state: Path = _opt_state(),
-    templates: Path = _opt_templates(),
+    file: ScenarioFile,
+    stream: Annotated[str, typer.Option("--stream", "-s", help="Stream name, e.g. Custom-OrdersRaw.")],
+    rows_file: Annotated[Path | None, typer.Option("--file", help="JSON file holding an array of rows.")] = None,
+    sample: Annotated[int | None, typer.Option("--sample", min=1, max=10000, help="Send N generated rows instead.")] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Keep retrying rows refused with 403 for up to this many "
+                                                              "seconds (a new role takes time to propagate).")] = 0.0,
+    env: Env = None,
+    var: Var = None,
+    cloud: Cloud = None,
+    state: State = None,
+    templates: Templates = None,
 ) -> None:
     """Send rows through the real ingestion endpoint as the sending identity (a smoke test)."""
     if (rows_file is None) == (sample is None):
-        _fail(ProvisionError("give exactly one of --file rows.json or --sample N"))
-    with _errors():
-        from provision.rows import read_rows
+        raise ProvisionError("give exactly one of --file rows.json or --sample N")
+    from provision.rows import read_rows
 
-        rows = read_rows(rows_file) if rows_file else None  # before connecting: a bad file costs no call
-    with _errors(), _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    rows = read_rows(rows_file) if rows_file else None  # before connecting: a bad file costs no call
+    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
         from provision.pipeline import collect_outputs
         from provision.sender import send_rows
 
@@ -306,7 +249,19 @@ def send_command(
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
-    app.command("plan")(plan_command)
-    app.command("apply")(apply_command)
-    app.command("outputs")(outputs_command)
-    app.command("send")(send_command)
+    app.command("plan", cls=Command, epilog=examples(
+        "provision plan scenarios/quickstart.yaml --cloud local",
+        "provision plan scenarios/multi-env.yaml --env prod --detailed-exitcode --format markdown",
+    ))(plan_command)
+    app.command("apply", cls=Command, epilog=examples(
+        "provision apply scenarios/quickstart.yaml --cloud local --yes",
+        "provision apply scenarios/quickstart.yaml --yes --allow-destructive --format github",
+    ))(apply_command)
+    app.command("outputs", cls=Command, epilog=examples(
+        "provision outputs scenarios/quickstart.yaml --cloud local --format env",
+        "provision outputs scenarios/quickstart.yaml --format json",
+    ))(outputs_command)
+    app.command("send", cls=Command, epilog=examples(
+        "provision send scenarios/quickstart.yaml --cloud local --stream Custom-AppEventsRaw --sample 10",
+        "provision send scenarios/quickstart.yaml --stream Custom-AppEventsRaw --file rows.json --wait 300",
+    ))(send_command)

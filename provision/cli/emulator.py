@@ -15,18 +15,25 @@ from pathlib import Path
 
 import typer
 
+from provision.cli.core import Command, Group
+from provision.cli.options import examples
+from provision.errors import ProvisionError
+
 DEFAULT_STATE = Path(".provision/local")
 
-group = typer.Typer(name="emulator", help="The local Azure emulator (Entra ID, ARM, Graph, Logs Ingestion) on 127.0.0.1.",
+group = typer.Typer(name="emulator", cls=Group, help="The local Azure emulator (Entra ID, ARM, Graph, Logs Ingestion) on 127.0.0.1.",
                     no_args_is_help=True)
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
+def _fail(message: str, hint: str = ""):
+    """The emulator's errors take the one error path (provision.cli.core.report), like every command's."""
+    return ProvisionError(message, hint=hint)
 
 
-@group.command()
+@group.command(cls=Command, epilog=examples(
+    "provision emulator serve --env-file .provision/local.env",
+    "provision emulator serve --port 8443 --lro-seconds 2 --fault 429,match=Tables_CreateOrUpdate,times=1",
+))
 def serve(
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: a free port)."),
     state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory (SQLite, CA); reused across restarts."),
@@ -47,7 +54,7 @@ def serve(
     from provision.emulator.knobs import Fault, Latency
 
     if bind not in ("127.0.0.1", "localhost"):
-        _fail(f"refusing to bind {bind!r}: the emulator listens on 127.0.0.1 only (it hands out credentials and accepts writes).")
+        raise _fail(f"refusing to bind {bind!r}: the emulator listens on 127.0.0.1 only (it hands out credentials and accepts writes).")
     try:
         faults = [Fault.parse(f) for f in fault]
         latency_spec = Latency.parse(latency)
@@ -56,13 +63,13 @@ def serve(
                        role_propagation_seconds=role_propagation_seconds, faults=faults, fault_seed=seed,
                        graph_roles=graph)
     except ValueError as error:
-        _fail(str(error))
+        raise _fail(str(error)) from None
     try:
         emu.start()
     except StateDirError as error:
-        _fail(f"{error}; pass --state DIR with a directory you can write.")
+        raise _fail(f"{error}; pass --state DIR with a directory you can write.")
     except OSError as error:
-        _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
+        raise _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
     env = emu.env()
     lines = [f"{key}={value}" for key, value in env.items()]
     if env_file is not None:
@@ -71,7 +78,7 @@ def serve(
             env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         except OSError as error:
             emu.stop()
-            _fail(f"cannot write --env-file {env_file}: {error.strerror or error}; pass a path in a directory you can write.")
+            raise _fail(f"cannot write --env-file {env_file}: {error.strerror or error}; pass a path in a directory you can write.")
     typer.echo("\n".join(lines))
     typer.echo(f"# local Azure listening on {emu.url} (state: {state}); Ctrl+C to stop", err=True)
     stop = threading.Event()
@@ -93,7 +100,10 @@ def _graph_roles(pairs: list[str]) -> dict[str, list[str]]:
     return out
 
 
-@group.command()
+@group.command(cls=Command, epilog=examples(
+    "provision emulator rows AppEvents_CL --limit 10",
+    "provision emulator rows AppEvents_CL --state .provision/local",
+))
 def rows(
     table: str = typer.Argument(..., help="Table name, e.g. MyApp_CL."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the most recent N rows."),
@@ -104,13 +114,13 @@ def rows(
     from provision.emulator.reader import read_rows
 
     if not (state / "state.sqlite3").exists():
-        _fail(f"no emulator state in '{state}': start one with 'provision emulator serve --state {state}' or pass --state DIR.")
+        raise _fail(f"no emulator state in '{state}': start one with 'provision emulator serve --state {state}' or pass --state DIR.")
     import sqlite3
 
     try:
         found = read_rows(state, table, limit, workspace)
     except sqlite3.Error as error:
-        _fail(f"cannot read the emulator state in '{state}': {error}; pass --state DIR of a `provision emulator serve`.")
+        raise _fail(f"cannot read the emulator state in '{state}': {error}; pass --state DIR of a `provision emulator serve`.")
     for row in found:
         typer.echo(json.dumps(row, ensure_ascii=False))
     if not found:  # say so on stderr: stdout stays one JSON object per row (none here)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-ENV_HELP = "Environment from the file's 'environments:' to overlay."
-VAR_HELP = "Set a variable, K=V (repeatable); wins over the environment's vars and the process environment."
+from provision.cli.core import Command
+from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ReportFormat, ScenarioFile, Templates, Var, examples
 
 
 def parse_vars(items: list[str] | None) -> dict[str, str]:
@@ -28,40 +29,20 @@ def parse_vars(items: list[str] | None) -> dict[str, str]:
     return result
 
 
-def _user_errors(command):
-    """Report a ProvisionError as one clear paragraph and exit 1, also when the app runs without ``main``."""
-    import functools
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from provision.cli import fail
-        from provision.errors import ProvisionError
-
-        try:
-            return command(*args, **kwargs)
-        except ProvisionError as error:
-            fail(error)
-
-    return wrapper
-
-
 def validate(
-    file: Path = typer.Argument(..., help="Scenario file (YAML)."),
-    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
-    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
-    output_format: str = typer.Option("text", "--format", help="text or json."),
-    kql_profile: str = typer.Option("compat", "--kql-profile", help="transformKql check: compat (what the service accepts) or strict (only the documented KQL)."),
+    file: ScenarioFile,
+    env: Env = None,
+    var: Var = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="A report for people (text) or programs (json).")] = ReportFormat.text,
+    kql_profile: Annotated[KqlProfile, typer.Option("--kql-profile", help=KQL_PROFILE_HELP)] = KqlProfile.compat,
 ) -> None:
     """Check a scenario offline: every problem at once, each with file:line, rule and fix."""
     from provision.diagnostics import has_errors
-    from provision.errors import SpecError
     from provision.scenario import validate_scenario
 
-    if kql_profile not in ("compat", "strict"):
-        raise SpecError(f"--kql-profile '{kql_profile}' is not one of compat, strict")
-    scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var), kql_profile=kql_profile)
+    scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var), kql_profile=kql_profile.value)
     failed = scenario is None or has_errors(diagnostics)
-    if output_format == "json":
+    if output_format is ReportFormat.json:
         payload = {
             "file": str(file),
             "valid": not failed,
@@ -69,7 +50,7 @@ def validate(
             "notes": list(scenario.notes) if scenario else [],
         }
         typer.echo(json.dumps(payload, indent=2))
-    elif output_format == "text":
+    else:
         for diagnostic in diagnostics:
             typer.echo(diagnostic.format() + (f"\n    source: {diagnostic.source}" if diagnostic.source else ""))
         for note in scenario.notes if scenario else ():
@@ -80,28 +61,22 @@ def validate(
             typer.echo(f"{file}: {errors} error(s), {warnings} warning(s)")
         else:
             typer.echo(f"{file}: valid ({_summary(scenario)}{f', {warnings} warning(s)' if warnings else ''})")
-    else:
-        from provision.errors import SpecError
-
-        raise SpecError(f"--format '{output_format}' is not one of text, json")
     raise typer.Exit(code=1 if failed else 0)
 
 
 def render(
-    file: Path = typer.Argument(..., help="Scenario file (YAML)."),
-    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
-    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write files into this folder instead of printing."),
-    output_format: str = typer.Option("json", "--format", help="json (one body per resource) or arm (one deployment template)."),
-    templates: Path | None = typer.Option(None, "--templates", help="Folder of templates that override the defaults of the same name."),
+    file: ScenarioFile,
+    env: Env = None,
+    var: Var = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write files into this folder instead of printing.")] = None,
+    output_format: Annotated[RenderFormat, typer.Option("--format", help="json (one body per resource) or arm (one deployment template).")]
+    = RenderFormat.json,
+    templates: Templates = None,
 ) -> None:
     """Render the request bodies (or one ARM template) a valid scenario deploys."""
     from provision import render as renderer
-    from provision.errors import SpecError
     from provision.scenario import require_valid
 
-    if output_format not in ("json", "arm"):
-        raise SpecError(f"--format '{output_format}' is not one of json, arm")
     if out is not None and out.exists() and not out.is_dir():
         from provision.errors import RenderError
 
@@ -110,7 +85,7 @@ def render(
     for note in scenario.notes:
         typer.echo(f"{file}: info: {note}", err=True)
     try:
-        _render_to(renderer, scenario, file, out, output_format, templates)
+        _render_to(renderer, scenario, file, out, output_format.value, templates)
     except OSError as error:
         from provision.errors import RenderError
 
@@ -159,5 +134,12 @@ def _summary(scenario) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
-    app.command("validate")(_user_errors(validate))
-    app.command("render")(_user_errors(render))
+    app.command("validate", cls=Command, epilog=examples(
+        "provision validate scenarios/quickstart.yaml",
+        "provision validate scenarios/multi-env.yaml --env prod --var PROD_SUBSCRIPTION=11111111-1111-4111-8111-111111111111",
+        "provision validate scenarios/quickstart.yaml --format json --kql-profile strict",
+    ))(validate)
+    app.command("render", cls=Command, epilog=examples(
+        "provision render scenarios/quickstart.yaml",
+        "provision render scenarios/with-dce.yaml --format arm --out build/",
+    ))(render)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from provision.cli.scenario import ENV_HELP, VAR_HELP, _user_errors, parse_vars
+from provision.cli.core import Command, Group
+from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, ReportFormat, RowsFormat, ScenarioFile, Var, examples
+from provision.cli.scenario import parse_vars
 from provision.rows import read_rows, read_text
 
-transform_app = typer.Typer(name="transform", help="Check and run transformKql queries offline.", no_args_is_help=True)
+transform_app = typer.Typer(name="transform", cls=Group, help="Check and run transformKql queries offline.", no_args_is_help=True)
 
 
 def _parse_columns(text: str, option: str, stream: bool = False) -> list[tuple[str, str]]:
@@ -75,29 +78,26 @@ def _table_columns(table: str | None, table_columns: str | None):
 
 
 def check(
-    columns: str = typer.Option(..., "--columns", help="Input columns, e.g. \"Time:datetime,Msg:string\"."),
-    query: str | None = typer.Option(None, "--query", "-q", help="The transformKql query."),
-    query_file: Path | None = typer.Option(None, "--query-file", help="Read the query from this file instead."),
-    table: str | None = typer.Option(None, "--table", help="Destination table: an Azure table name (its schema is known)."),
-    table_columns: str | None = typer.Option(None, "--table-columns", help="Destination table columns, e.g. \"TimeGenerated:dateTime,Msg:string\"."),
-    profile: str = typer.Option("compat", "--profile", help="strict (only documented KQL) or compat (also what the service is known to accept)."),
-    output_format: str = typer.Option("text", "--format", help="text or json."),
+    columns: Annotated[str, typer.Option("--columns", help="Input columns, e.g. \"Time:datetime,Msg:string\".")],
+    query: Annotated[str | None, typer.Option("--query", "-q", help="The transformKql query.")] = None,
+    query_file: Annotated[Path | None, typer.Option("--query-file", help="Read the query from this file instead.")] = None,
+    table: Annotated[str | None, typer.Option("--table", help="Destination table: an Azure table name (its schema is known).")] = None,
+    table_columns: Annotated[str | None, typer.Option("--table-columns", help="Destination table columns, e.g. "
+                                                                             "\"TimeGenerated:dateTime,Msg:string\".")] = None,
+    profile: Annotated[KqlProfile, typer.Option("--profile", help=KQL_PROFILE_HELP)] = KqlProfile.compat,
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="A report for people (text) or programs (json).")] = ReportFormat.text,
 ) -> None:
     """Check one transformKql query: exit 0 and its output schema, or exit 1 and every problem."""
     from provision import kql
     from provision.errors import SpecError
 
-    if profile not in kql.PROFILES:
-        raise SpecError(f"--profile '{profile}' is not one of strict, compat")
-    if output_format not in ("text", "json"):
-        raise SpecError(f"--format '{output_format}' is not one of text, json")
     if query_file is not None and query is None:
         query = read_text(query_file, "--query-file")
     elif query is None or query_file is not None:
         raise SpecError("give the query with exactly one of --query or --query-file")
     inputs = _parse_columns(columns, "--columns", stream=True)
     table_cols, custom = _table_columns(table, table_columns)
-    result = kql.check_transform(query, inputs, table_cols, profile=profile, custom_table=custom)
+    result = kql.check_transform(query, inputs, table_cols, profile=profile.value, custom_table=custom)
     if len(query) > kql.MAX_QUERY_LENGTH:  # a DCR rule, checked by validate and the service before any KQL parsing
         from provision.diagnostics import ERROR, Diagnostic
 
@@ -105,7 +105,7 @@ def check(
                               fix="shorten it (move constant tables out, simplify expressions)", line=1, column=1,
                               source="azure-contract.md §8 [DOC-LIMITS-DCR]")
         result = kql.CheckResult(result.output_columns, [too_long, *result.diagnostics])
-    if output_format == "json":
+    if output_format is ReportFormat.json:
         payload = {
             "valid": result.valid,
             "output_columns": [{"name": n, "type": t} for n, t in (result.output_columns or [])],
@@ -144,20 +144,19 @@ def _select_flow(scenario, flow_ref: str):
 
 
 def run(
-    file: Path = typer.Argument(..., help="Scenario file (YAML)."),
-    flow: str = typer.Option(..., "--flow", help="RULE:N, the N-th flow (from 1) of rule RULE; RULE alone when it has one flow."),
-    rows_file: Path = typer.Option(..., "--file", help="Sample rows: a JSON array (.json) or one object per line (.jsonl)."),
-    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
-    var: list[str] | None = typer.Option(None, "--var", help=VAR_HELP),
-    output_format: str = typer.Option("jsonl", "--format", help="jsonl (rows on stdout, summary on stderr) or json (one document)."),
+    file: ScenarioFile,
+    flow: Annotated[str, typer.Option("--flow", help="RULE:N, the N-th flow (from 1) of rule RULE; RULE alone when it has one flow.")],
+    rows_file: Annotated[Path, typer.Option("--file", help="Sample rows: a JSON array (.json) or one object per line (.jsonl).")],
+    env: Env = None,
+    var: Var = None,
+    output_format: Annotated[RowsFormat, typer.Option("--format", help="jsonl (rows on stdout, summary on stderr) or json (one document).")]
+    = RowsFormat.jsonl,
 ) -> None:
     """Run a scenario flow's transformKql on sample rows: prints the output rows and what was dropped and why."""
     from provision import kql
     from provision.errors import SpecError
     from provision.scenario import require_valid
 
-    if output_format not in ("jsonl", "json"):
-        raise SpecError(f"--format '{output_format}' is not one of jsonl, json")
     scenario = require_valid(file, env=env, variables=parse_vars(var))
     rule, selected = _select_flow(scenario, flow)
     columns: dict[str, str] = {}
@@ -171,7 +170,7 @@ def run(
         raise SpecError(f"the transform of {flow} does not compile", error.diagnostics) from None
     rows, filtered, dropped = transform.run_many(records)
     schema = [{"name": n, "type": t} for n, t in (transform.output_columns or [])]
-    if output_format == "json":
+    if output_format is RowsFormat.json:
         typer.echo(json.dumps({"flow": flow, "table": selected.table, "output_columns": schema, "rows": rows,
                                "filtered": filtered, "dropped": [{"index": i, "reason": r} for i, r in dropped]}, indent=2))
         return
@@ -186,6 +185,12 @@ def run(
 
 def register(app: typer.Typer) -> None:
     """Add the 'transform' group to ``app``."""
-    transform_app.command("check")(_user_errors(check))
-    transform_app.command("run")(_user_errors(run))
+    transform_app.command("check", cls=Command, epilog=examples(
+        "provision transform check --columns Time:datetime,Msg:string --query 'source | extend TimeGenerated = Time'",
+        "provision transform check --columns Time:datetime --query-file flow.kql --table Syslog --profile strict",
+    ))(check)
+    transform_app.command("run", cls=Command, epilog=examples(
+        "provision transform run scenarios/quickstart.yaml --flow dcr-quickstart:1 --file rows.json",
+        "provision transform run scenarios/quickstart.yaml --flow dcr-quickstart --file rows.jsonl --format json",
+    ))(run)
     app.add_typer(transform_app, name="transform")

@@ -1,0 +1,68 @@
+"""Options shared by several commands, declared once, and the closed choices of ``--format`` and the KQL profile.
+
+Each choice is an ``Enum``, so ``--help`` lists the values and Typer rejects any other
+(a usage error: exit 1). The values repeat the library's (``planview.PLAN_FORMATS``,
+``outputs.FORMATS``, ``kql.PROFILES``) rather than import them: those modules are not
+needed for ``provision --help``; tests/test_cli_options.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    env = "env"
+    github = "github"
+    azure_devops = "azure-devops"
+
+
+class ReportFormat(str, Enum):
+    """``validate`` and ``transform check``: a report for people or for programs."""
+
+    text = "text"
+    json = "json"
+
+
+class RenderFormat(str, Enum):
+    json = "json"
+    arm = "arm"
+
+
+class RowsFormat(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+
+
+class KqlProfile(str, Enum):
+    compat = "compat"
+    strict = "strict"
+
+
+KQL_PROFILE_HELP = "transformKql check: compat (also what the service is known to accept) or strict (only the documented KQL)."
+
+ScenarioFile = Annotated[Path, typer.Argument(help="Scenario file (YAML).")]
+Env = Annotated[str | None, typer.Option("--env", "-e", help="Environment from the file's 'environments:' to overlay.")]
+Var = Annotated[list[str] | None, typer.Option("--var", help="Set a variable, K=V (repeatable); wins over the environment's vars "
+                                                             "and the process environment.")]
+Templates = Annotated[Path | None, typer.Option("--templates", help="Folder of templates that override the defaults of the same name.")]
+Cloud = Annotated[str | None, typer.Option("--cloud", help="public | usgov | china | local (default: $PROVISION_CLOUD or public).")]
+State = Annotated[Path | None, typer.Option("--state", help="State directory of the in-process local emulator (default .provision/local).")]
+Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="Requests in flight at once.")]
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: one runnable example per line (no square brackets: rich reads them as markup)."""
+    return "Examples:\n\n" + "\n".join(f"  {line}" for line in lines)
