@@ -166,42 +166,36 @@ class _Runner:
     def _put_table(self, p: ResourceId, body: dict, change: Change):
         """Start the table PUT; while another operation runs on the table (a lost response's, or a
         concurrent apply's), the service answers 409 Conflict: wait for it as for our own, with a bound."""
-        from azure.core.exceptions import HttpResponseError
+        def busy(error) -> bool:
+            return error.status_code == 409 and error_code(error) == "Conflict"
 
-        deadline = time.monotonic() + TABLE_BUSY_SECONDS
-        delay = 2.0
-        while True:
-            try:
-                return self.session.loganalytics(p.subscription).tables.begin_create_or_update(
-                    p.resource_group, p.parent, p.name, body, cls=raw_json, **_polling(self.session))
-            except HttpResponseError as error:
-                if error.status_code != 409 or error_code(error) != "Conflict" or time.monotonic() + delay > deadline:
-                    raise
-                self.progress("waiting", change, f"another operation is running on the table (409 Conflict): retrying in {delay:.0f} s")
-                time.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        def say(delay: float) -> None:
+            self.progress("waiting", change, f"another operation is running on the table (409 Conflict): retrying in {delay:.0f} s")
+
+        return _with_backoff(lambda: self.session.loganalytics(p.subscription).tables.begin_create_or_update(
+            p.resource_group, p.parent, p.name, body, cls=raw_json, **_polling(self.session)),
+            busy, TABLE_BUSY_SECONDS, 2.0, 30.0, say)
 
     def _assign(self, p: ResourceId, body: dict, change: Change | None = None) -> dict | None:
         from azure.core.exceptions import HttpResponseError
 
-        deadline = time.monotonic() + self.principal_retry_seconds
-        delay = 1.0
-        while True:
+        def create():
             try:
                 return self.session.authorization(p.subscription).role_assignments.create(
                     p.scope, p.name, io.BytesIO(_bytes(body)), content_type="application/json", cls=raw_json)
             except HttpResponseError as error:
-                code = error_code(error)
-                if code == "RoleAssignmentExists":  # the same triple exists under another name: done
+                if error_code(error) == "RoleAssignmentExists":  # the same triple exists under another name: done
                     return None
-                if code == "PrincipalNotFound" and time.monotonic() < deadline:
-                    if change is not None and delay == 1.0:
-                        self.progress("waiting", change, "principal not found yet: retrying for up to "
-                                      f"{self.principal_retry_seconds:g} s while it replicates")
-                    time.sleep(delay)  # a new service principal replicates slowly (azure-contract.md §6.1)
-                    delay = min(delay * 2, 15.0)
-                    continue
                 raise
+
+        def say(delay: float) -> None:
+            if change is not None and delay == 1.0:  # once, on the first wait
+                self.progress("waiting", change, "principal not found yet: retrying for up to "
+                              f"{self.principal_retry_seconds:g} s while it replicates")
+
+        # a new service principal replicates slowly (azure-contract.md §6.1)
+        return _with_backoff(create, lambda error: error_code(error) == "PrincipalNotFound",
+                             self.principal_retry_seconds, 1.0, 15.0, say)
 
     def _delete(self, change: Change, p: ResourceId):
         s = self.session
@@ -232,6 +226,24 @@ class _Runner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _with_backoff(call, retryable, seconds: float, first_delay: float, max_delay: float, on_wait):
+    """``call()``, retried with doubling waits (``on_wait(delay)`` before each) while it raises an
+    ``HttpResponseError`` that ``retryable`` accepts and ``seconds`` have not passed."""
+    from azure.core.exceptions import HttpResponseError
+
+    deadline = time.monotonic() + seconds
+    delay = first_delay
+    while True:
+        try:
+            return call()
+        except HttpResponseError as error:
+            if not retryable(error) or time.monotonic() >= deadline:
+                raise
+            on_wait(delay)
+            time.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
 
 def _polling(session: Session) -> dict:
