@@ -60,6 +60,14 @@ class Diagnostic:
         }
 
 
+UNSAFE_CATEGORIES = ("Cc", "Cf")  # control and format characters (newlines, NUL, bidirectional overrides, ...)
+
+
+def is_unsafe(ch: str) -> bool:
+    """Whether ``ch`` is a control or format character: never shown raw, never allowed in a name."""
+    return unicodedata.category(ch) in UNSAFE_CATEGORIES
+
+
 def printable(text: str) -> str:
     """``text`` with control and format characters written as escapes (``\\n``, ``\\u202e``).
 
@@ -69,7 +77,7 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return "".join(ch if ch == "\t" or unicodedata.category(ch) not in ("Cc", "Cf") else ascii(ch)[1:-1] for ch in text)
+    return "".join(ch if ch == "\t" or not is_unsafe(ch) else ascii(ch)[1:-1] for ch in text)
 
 
 def has_errors(diagnostics) -> bool:

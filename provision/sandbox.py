@@ -75,10 +75,9 @@ def _bounded_filter(name: str, function: Callable) -> Callable:
                 raise TemplateBoundError(f"the filter '{name}' was given {value}, more than a template may build ({MAX_OUTPUT})")
         return function(*args, **kwargs)
 
-    # Jinja passes the context or environment to filters marked for it; keep those marks.
-    for mark in ("jinja_pass_arg",):
-        if hasattr(function, mark):
-            setattr(bounded, mark, getattr(function, mark))
+    # Jinja passes the context or environment to filters marked for it; keep the mark.
+    if hasattr(function, "jinja_pass_arg"):
+        bounded.jinja_pass_arg = function.jinja_pass_arg  # type: ignore[attr-defined]
     bounded._bounded = True  # type: ignore[attr-defined]
     return bounded
 

@@ -20,8 +20,7 @@ from typing import Annotated
 
 import typer
 
-from provision.cli.core import Command
-from provision.cli.options import Cloud, Env, OutputFormat, Parallelism, PlanFormat, ScenarioFile, State, Templates, Var, examples
+from provision.cli.options import Cloud, Env, OutputFormat, Parallelism, PlanFormat, ScenarioFile, State, Templates, Var, command
 from provision.errors import ProvisionError
 
 # --------------------------------------------------------------- helpers
@@ -249,19 +248,19 @@ def send_command(
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
-    app.command("plan", cls=Command, epilog=examples(
+    command(app, "plan",
         "provision plan scenarios/quickstart.yaml --cloud local",
         "provision plan scenarios/multi-env.yaml --env prod --detailed-exitcode --format markdown",
-    ))(plan_command)
-    app.command("apply", cls=Command, epilog=examples(
+    )(plan_command)
+    command(app, "apply",
         "provision apply scenarios/quickstart.yaml --cloud local --yes",
         "provision apply scenarios/quickstart.yaml --yes --allow-destructive --format github",
-    ))(apply_command)
-    app.command("outputs", cls=Command, epilog=examples(
+    )(apply_command)
+    command(app, "outputs",
         "provision outputs scenarios/quickstart.yaml --cloud local --format env",
         "provision outputs scenarios/quickstart.yaml --format json",
-    ))(outputs_command)
-    app.command("send", cls=Command, epilog=examples(
+    )(outputs_command)
+    command(app, "send",
         "provision send scenarios/quickstart.yaml --cloud local --stream Custom-AppEventsRaw --sample 10",
         "provision send scenarios/quickstart.yaml --stream Custom-AppEventsRaw --file rows.json --wait 300",
-    ))(send_command)
+    )(send_command)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import typer
 
-from provision.cli.core import Command, Group
-from provision.cli.options import examples
+from provision.cli.core import Group
+from provision.cli.options import command
 from provision.errors import ProvisionError
 
 DEFAULT_STATE = Path(".provision/local")
@@ -30,10 +30,10 @@ def _fail(message: str, hint: str = ""):
     return ProvisionError(message, hint=hint)
 
 
-@group.command(cls=Command, epilog=examples(
+@command(group, None,
     "provision emulator serve --env-file .provision/local.env",
     "provision emulator serve --port 8443 --lro-seconds 2 --fault 429,match=Tables_CreateOrUpdate,times=1",
-))
+)
 def serve(
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: a free port)."),
     state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory (SQLite, CA); reused across restarts."),
@@ -100,10 +100,10 @@ def _graph_roles(pairs: list[str]) -> dict[str, list[str]]:
     return out
 
 
-@group.command(cls=Command, epilog=examples(
+@command(group, None,
     "provision emulator rows AppEvents_CL --limit 10",
     "provision emulator rows AppEvents_CL --state .provision/local",
-))
+)
 def rows(
     table: str = typer.Argument(..., help="Table name, e.g. MyApp_CL."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the most recent N rows."),

@@ -66,3 +66,11 @@ Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="
 def examples(*lines: str) -> str:
     """A command's help epilog: one runnable example per line (no square brackets: rich reads them as markup)."""
     return "Examples:\n\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def command(group: typer.Typer, name: str | None, *example_lines: str):
+    """``group.command(name)`` with the project's error path (``core.Command``) and its examples as the epilog."""
+    from provision.cli.core import Command
+
+    return group.command(name, cls=Command, epilog=examples(*example_lines))
+

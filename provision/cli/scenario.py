@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from provision.cli.core import Command
-from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ReportFormat, ScenarioFile, Templates, Var, examples
+from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ReportFormat, ScenarioFile, Templates, Var, command
 
 
 def parse_vars(items: list[str] | None) -> dict[str, str]:
@@ -134,12 +133,12 @@ def _summary(scenario) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
-    app.command("validate", cls=Command, epilog=examples(
+    command(app, "validate",
         "provision validate scenarios/quickstart.yaml",
         "provision validate scenarios/multi-env.yaml --env prod --var PROD_SUBSCRIPTION=11111111-1111-4111-8111-111111111111",
         "provision validate scenarios/quickstart.yaml --format json --kql-profile strict",
-    ))(validate)
-    app.command("render", cls=Command, epilog=examples(
+    )(validate)
+    command(app, "render",
         "provision render scenarios/quickstart.yaml",
         "provision render scenarios/with-dce.yaml --format arm --out build/",
-    ))(render)
+    )(render)

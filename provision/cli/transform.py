@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from provision.cli.core import Command, Group
-from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, ReportFormat, RowsFormat, ScenarioFile, Var, examples
+from provision.cli.core import Group
+from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, ReportFormat, RowsFormat, ScenarioFile, Var, command
 from provision.cli.scenario import parse_vars
 from provision.rows import read_rows, read_text
 
@@ -185,12 +185,12 @@ def run(
 
 def register(app: typer.Typer) -> None:
     """Add the 'transform' group to ``app``."""
-    transform_app.command("check", cls=Command, epilog=examples(
+    command(transform_app, "check",
         "provision transform check --columns Time:datetime,Msg:string --query 'source | extend TimeGenerated = Time'",
         "provision transform check --columns Time:datetime --query-file flow.kql --table Syslog --profile strict",
-    ))(check)
-    transform_app.command("run", cls=Command, epilog=examples(
+    )(check)
+    command(transform_app, "run",
         "provision transform run scenarios/quickstart.yaml --flow dcr-quickstart:1 --file rows.json",
         "provision transform run scenarios/quickstart.yaml --flow dcr-quickstart --file rows.jsonl --format json",
-    ))(run)
+    )(run)
     app.add_typer(transform_app, name="transform")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 
+from provision.diagnostics import is_unsafe
 from provision.scenario.model import Scenario
 
 SRC_CASE = ("learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules (names are case-insensitive); "
@@ -32,7 +33,7 @@ Report = Callable[[str, str, int | None, str, str], None]  # (code, message, lin
 def unsafe_character(text: str) -> str | None:
     """The first control or format character of ``text`` as ``U+XXXX NAME``, or None."""
     for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf"):
+        if is_unsafe(ch):
             return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
     return None
 
