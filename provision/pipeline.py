@@ -55,9 +55,11 @@ def plan_scenario(session: Session, scenario, templates_dir=None,
 def refuse_secrets(session: Session, resources: list[Resource]) -> None:
     """Stop (RenderError) when a body holds the value of a secret variable (provision/secrets.py):
     it would be printed in the plan and sent to Azure."""
-    environ = {**os.environ, **session.environ}
+    values = secrets.secret_values({**os.environ, **session.environ})  # once, not per body
+    if not values:
+        return
     for resource in resources:
-        names = secrets.found_in(json.dumps(resource.body, ensure_ascii=False), environ) if resource.body else []
+        names = secrets.found_in(json.dumps(resource.body, ensure_ascii=False), values) if resource.body else []
         if names:
             raise RenderError(f"the rendered body of {resource.kind.label} '{resource.name}' holds the value of "
                               f"{', '.join('$' + n for n in names)}: nothing was sent to Azure",

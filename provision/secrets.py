@@ -48,9 +48,9 @@ def secret_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return {v: k for k, v in environ.items() if is_secret_variable(k) and v and len(v) >= MIN_SECRET_LENGTH}
 
 
-def found_in(text: str, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Names of the secret variables whose value occurs in ``text``."""
-    return sorted({name for value, name in secret_values(environ).items() if value in text})
+def found_in(text: str, values: Mapping[str, str]) -> list[str]:
+    """Names of the secret variables whose value occurs in ``text`` (``values``: from ``secret_values``)."""
+    return sorted({name for value, name in values.items() if value in text})
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
