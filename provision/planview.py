@@ -86,12 +86,12 @@ def format_text(plan: Plan, title: str = "", colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _consequences(plan: Plan) -> list[tuple[str, str]]:
+def _consequences(plan: Plan, options_are: str = "above") -> list[tuple[str, str]]:
     """What apply will do with this plan: refuse impossible changes, want --allow-destructive for the others."""
     out = []
     if plan.impossible:
         out.append(((f"{len(plan.impossible)} change(s) Azure cannot make (impossible): apply refuses this plan; "
-                     "see the options above."), IMPOSSIBLE))
+                     f"see the options {options_are}."), IMPOSSIBLE))
     destructive = [c for c in plan.destructive if c.cls != IMPOSSIBLE]
     if destructive:
         cls = IDENTITY if any(c.cls == IDENTITY for c in destructive) else DATA
@@ -102,7 +102,7 @@ def _consequences(plan: Plan) -> list[tuple[str, str]]:
 
 def format_markdown(plan: Plan, title: str = "") -> str:
     lines = [f"### {title or 'provision plan'}", "", f"**{summary_line(plan)}**", ""]
-    consequences = _consequences(plan) if plan.has_changes else []
+    consequences = _consequences(plan, options_are="in the table below") if plan.has_changes else []
     if consequences:
         lines += [f"> ⚠ {text}" for text, _ in consequences] + [""]
     if plan.problems:
@@ -111,16 +111,20 @@ def format_markdown(plan: Plan, title: str = "") -> str:
     if plan.has_changes:
         lines += ["| action | kind | name | class | details |", "|---|---|---|---|---|"]
         for c in plan.pending:
-            details = "<br>".join(
-                f"`{d.path}` {d.op}" + (": {} → {}".format(*map(_md_text, _change(d.before, d.after)))
-                                        if d.op == "change" else "")
-                for d in c.diffs)
+            details = "<br>".join(f"`{d.path}` {d.op}: {_md_diff(d)}" for d in c.diffs)
             if c.explanations:
                 details += ("<br>" if details else "") + "<br>".join(f"⚠ {e}" for e in c.explanations)
             lines.append(f"| {c.action} | {c.kind} | `{c.name}` | {c.cls} | {details or c.label} |")
     else:
         lines.append("No changes.")
     return "\n".join(lines)
+
+
+def _md_diff(d) -> str:
+    """The value a reviewer must see: both sides of a change, the value added or removed (a removal is a loss)."""
+    if d.op == "change":
+        return "{} → {}".format(*map(_md_text, _change(d.before, d.after)))
+    return _md_text(_value(d.after if d.op == "add" else d.before))
 
 
 def _md_text(text: str) -> str:
