@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
-from provision.emulator import errors, routes, seed, tls
+from provision.emulator import errors, framing, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
 from provision.emulator.knobs import Fault, FaultInjector, Latency
 from provision.emulator.store import Store
@@ -28,6 +28,9 @@ from provision.emulator.store import Store
 LOOPBACK = "127.0.0.1"
 DB_FILE = "state.sqlite3"
 MAX_CALLS = 200_000
+LINGER_SECONDS = 2.0  # how long an unread body is drained after an early answer (a thread is held that long at most)
+LINGER_IDLE = 0.25  # the drain also ends when the client sends nothing for this long (loopback only: it has read the answer)
+LINGER_BYTES = 16 * 1024 * 1024  # and at most this much of it; then the connection is closed regardless
 
 
 class Call(tuple):
@@ -58,6 +61,20 @@ class Call(tuple):
 
 class StateDirError(Exception):
     """The state directory cannot be used: not a directory, not writable, or not an emulator's SQLite file."""
+
+
+def _framing_error(problem: framing.FramingError) -> errors.ServiceError:
+    if problem.status == 501:
+        return errors.TransferCodingNotImplemented(problem.message)
+    return errors.BadRequest(problem.message)
+
+
+def _too_large(group: str, limit: int) -> errors.ServiceError:
+    """413 in the words of the route's service: ingestion's documented text, else the emulator's."""
+    if group == "ingest":
+        return errors.ContentLengthLimitExceeded(ingest.TOO_LARGE)
+    return errors.RequestEntityTooLarge(f"The request content is over the {limit // (1024 * 1024)} MB this endpoint "
+                                        "accepts.")
 
 
 class _Reset(Exception):
@@ -114,24 +131,31 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # the call log replaces stderr logging
         pass
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+    def _framing(self) -> framing.Framing:
+        """The body's framing from the headers alone (400/501 when they cannot delimit it), and the one
+        header that must not repeat: with two Authorization headers, which one a server honours is a guess
+        (RFC 9110 §5.3: a field that is not a list may not be sent twice), so neither is."""
+        try:
+            declared = framing.body_framing(self.headers)
+        except framing.FramingError as problem:
+            raise _framing_error(problem) from None
+        authorizations = self.headers.get_all("Authorization") or []
+        if len(authorizations) > 1:
+            raise errors.BadRequest(f"The request has {len(authorizations)} 'Authorization' headers; send exactly one "
+                                    "(RFC 9110 §5.3).")
+        return declared
+
+    def _read_body(self, declared: framing.Framing, group: str) -> bytes:
+        limit = routes.body_limit(group)
+        try:
+            return framing.read_body(self.rfile, declared, limit)
+        except framing.FramingError as problem:
+            raise _framing_error(problem) from None
+        except framing.BodyTooLarge:
+            raise _too_large(group, limit) from None
 
     def _dispatch(self):
         emulator: Emulator = self.server.emulator
-        body = self._read_body()
         split = urlsplit(self.path)
         path = "/" + "/".join(p for p in split.path.split("/") if p)  # ARM collapses '//' (sdk-notes.md §2.3)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -140,15 +164,25 @@ class _Handler(BaseHTTPRequestHandler):
         route, params, known = routes.match(self.command, path)
         operation = route.operation if route else "Unknown"
         group = route.group if route else "arm"
+        request = Request(self.command, path, query, headers, b"")
+        declared: framing.Framing | None = None
+        unread = True  # until the body is read, an answer leaves it in the stream: the connection is then closed
         try:
+            # Everything that can refuse a request without its body does so before reading it: framing, the
+            # token (401 first, so an anonymous client cannot make the server hold its upload), the length.
+            declared = self._framing()
+            audience, data_plane = routes.token_audience(route)
+            if audience:
+                emulator.running.authenticate(request, audience, data_plane=data_plane)
+            if declared.length > routes.body_limit(group):
+                raise _too_large(group, routes.body_limit(group))
+            request.body = self._read_body(declared, group)
+            unread = False
             emulator._before(operation, group, f"{self.command} {path}")
             if route is None:
                 if known:
                     raise errors.MethodNotAllowed(f"The requested resource does not support http method '{self.command}'.")
                 raise errors.NotFound(f"No HTTP resource was found that matches the request URI '{path}'.")
-            request = Request(self.command, path, query, headers, body)
-            if route.audience:
-                emulator.backend.authenticate(request, route.audience)
             # ARM writes take the backend lock inside; ingestion runs concurrently (the store locks itself).
             response = getattr(emulator.backend, route.operation)(request, **params)
         except _Reset:
@@ -168,12 +202,38 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a bug in the emulator: answer like Azure would, keep serving
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": f"emulator error: {type(error).__name__}: {error}"}})
+        linger = unread and (declared is None or declared.has_body)
+        if linger:
+            response.headers["Connection"] = "close"  # send_header sets close_connection too
         emulator._log(self.command, path, response.status, operation)  # before answering: the client may read the log next
         try:
             self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
+            if linger:
+                self._discard_unread()
         finally:
             if response.after is not None:
                 response.after()
+
+    def _discard_unread(self) -> None:
+        """After answering a request whose body was not read: read and drop what the client is still sending, for
+        a bounded time and size, before closing. Closing with unread data makes the kernel send a reset, which
+        can reach the client before it has read the answer (the "lingering close" of RFC 9112 §9.6). Memory
+        stays constant: each block is dropped as soon as it is read."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        dropped = 0
+        try:
+            while dropped < LINGER_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.connection.settimeout(min(remaining, LINGER_IDLE))
+                block = self.rfile.read1(65536)
+                if not block:
+                    break
+                dropped += len(block)
+        except (OSError, ValueError):
+            pass
+        self.close_connection = True
 
     def _send(self, response: Response, request_id: str, client_request_id: str | None, correlation_id: str | None = None):
         if response.body is None:
