@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
-from provision.emulator import errors, framing, ingest, routes, seed, tls
+from provision.emulator import errors, framing, identity, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
+from provision.emulator.base import token_refusal
 from provision.emulator.knobs import Fault, FaultInjector, Latency
 from provision.emulator.store import Store
 
@@ -173,7 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
             declared = self._framing()
             audience, data_plane = routes.token_audience(route)
             if audience:
-                emulator.running.authenticate(request, audience, data_plane=data_plane)
+                try:
+                    request.claims = emulator.running.tokens.verify(headers.get("authorization"), audience)
+                except identity.TokenInvalid as problem:
+                    raise token_refusal(problem, emulator.running.base_url, data_plane=data_plane) from None
             if declared.length > routes.body_limit(group):
                 raise _too_large(group, routes.body_limit(group))
             request.body = self._read_body(declared, group)
@@ -341,6 +345,7 @@ class Emulator:
         self.port = self._server.server_address[1]
         self.running.store.set_meta("last-port", str(self.port))
         self.running.base_url = self.url
+        self.running.tokens.issuer_base = self.url  # the authority a wrong-tenant 401 points at
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"emulator-{self.port}", daemon=True)
         self._thread.start()
@@ -427,12 +432,13 @@ class Emulator:
         """Things the emulator could not do faithfully (e.g. a transform applied as the identity)."""
         return list(self.running.warnings)
 
-    def issue_token(self, app_id: str, audience: str, lifetime: float = 3599) -> str:
-        """A token signed by this emulator (tests: expired or wrong-audience tokens)."""
+    def issue_token(self, app_id: str, audience: str, lifetime: float = 3599, *, tenant: str = seed.TENANT_ID,
+                    not_before: float | None = None) -> str:
+        """A token signed by this emulator (tests: expired, wrong-audience, other-tenant or not-yet-valid tokens)."""
         from provision.emulator.identity import APPS
 
-        return self.running.tokens.issue(APPS[app_id.lower()], audience, lifetime,
-                                         roles=self.running.graph_roles_of(app_id))
+        return self.running.tokens.issue(APPS[app_id.lower()], audience, lifetime, tenant=tenant,
+                                         roles=self.running.graph_roles_of(app_id), not_before=not_before)
 
     # ------------------------------------------------------------------ knobs
     def set_latency(self, latency) -> None:
