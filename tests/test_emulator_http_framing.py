@@ -214,3 +214,29 @@ def test_keep_alive_survives_a_read_body(emu):
     assert status == 401 and headers.get("connection") != "close"
     status, _, _, _ = _exchange(sock, _request("GET", f"/{seed.TENANT_ID}/v2.0/.well-known/openid-configuration", []))
     assert status == 200
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process, which runs the in-process emulator's server threads too."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) * 1024
+
+
+def test_streaming_200_mib_without_a_token_does_not_grow_server_memory(emu):
+    """The upload is refused by its headers and cut off after a bounded drain; nothing of it is kept."""
+    sock = _connect(emu)
+    sock.settimeout(10)
+    block = b"x" * MIB
+    before = _rss_bytes()
+    sent = 0
+    try:
+        sock.sendall(_request("POST", INGEST, [("Content-Length", str(200 * MIB))]))
+        while sent < 200 * MIB:
+            sock.sendall(block)
+            sent += len(block)
+    except (ConnectionError, ssl.SSLError, TimeoutError):
+        pass
+    grown = _rss_bytes() - before
+    assert sent < 200 * MIB  # the server closed the connection instead of reading the whole body
+    assert grown < 64 * MIB, f"server memory grew by {grown // MIB} MiB"
