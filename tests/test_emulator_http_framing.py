@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import ssl
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from provision.emulator import seed
 from tests.emulator_helpers import RG, deploy
@@ -240,3 +243,31 @@ def test_streaming_200_mib_without_a_token_does_not_grow_server_memory(emu):
     grown = _rss_bytes() - before
     assert sent < 200 * MIB  # the server closed the connection instead of reading the whole body
     assert grown < 64 * MIB, f"server memory grew by {grown // MIB} MiB"
+
+
+_LENGTHS = st.sampled_from(["0", "2", "-1", "abc", "", " 2", "2 ", "+2", "0x2", "2, 2", "2, 3", "99999999999999999999",
+                            "1048577", "4194305", "\u0662"])
+_CODINGS = st.sampled_from(["chunked", "Chunked", "gzip", "chunked, chunked", "gzip, chunked", "chunked, gzip", "identity"])
+_CHUNKS = st.lists(st.sampled_from([b"2\r\n[]\r\n", b"0\r\n\r\n", b"zz\r\n", b"2;ext=1\r\n[]\r\n", b"2\r\n[]XX",
+                                    b"fffff\r\n", b"\r\n", b"-1\r\n"]), max_size=4).map(b"".join)
+
+
+@settings(max_examples=int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "60")), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lengths=st.lists(_LENGTHS, max_size=2), codings=st.lists(_CODINGS, max_size=2), body=_CHUNKS,
+       authorized=st.booleans())
+def test_any_framing_is_answered_promptly_and_never_500(emu, lengths, codings, body, authorized):
+    headers = [("Content-Length", v) for v in lengths] + [("Transfer-Encoding", v) for v in codings]
+    if authorized:
+        headers.append(("Authorization", _token(emu, seed.SENDER_APP_ID, "https://monitor.azure.com")))
+    sock = _connect(emu)
+    sock.settimeout(0.5)  # refusals come in milliseconds; only a body still owed may keep the server waiting
+    try:
+        status, _, _, elapsed = _exchange(sock, _request("POST", INGEST, headers, body))
+    except TimeoutError:
+        # Only a well-framed body the client did not finish sending may wait; the server waits for its bytes.
+        assert not codings or not lengths
+        return
+    finally:
+        sock.close()
+    assert status in (400, 401, 404, 413, 501) and elapsed < PROMPT

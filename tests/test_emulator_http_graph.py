@@ -7,9 +7,12 @@ Before, any service principal whose app id appeared anywhere in the filter text 
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from provision.emulator import seed
 from tests.test_emulator_identity import _raw
@@ -86,3 +89,21 @@ def test_no_filter_lists_every_seeded_principal(graph, emu, azure):
     token = azure.credential("deployer").get_token("https://graph.microsoft.com/.default").token
     status, _, body = _raw(emu, "/v1.0/servicePrincipals", headers={"Authorization": f"Bearer {token}"})
     assert status == 200 and _app_ids(json.loads(body)) == sorted([SENDER, DEPLOYER, NOBODY])
+
+
+# Words and symbols of the filter language, so generated text is often almost valid (the parser's edge cases).
+_PIECES = st.sampled_from(["appId", "id", "displayName", "servicePrincipalNames", "accountEnabled", "eq", "ne", "in",
+                           "and", "or", "not", "any", "startswith", "(", ")", ",", ":", "/", "c", "'", "''",
+                           f"'{SENDER}'", "'x'", "true", "42", " ", "  ", "\t", ";", "-", "é"])
+
+
+@settings(max_examples=int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "150")), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=14).map(" ".join) | st.text(max_size=40))
+def test_any_filter_text_is_answered_200_or_400_never_500(graph, expression):
+    status, body = graph(expression)
+    assert status in (200, 400), body
+    if status == 400:
+        assert body["error"]["code"] in ("BadRequest", "Request_UnsupportedQuery")
+    else:
+        assert set(_app_ids(body)) <= {SENDER, DEPLOYER, NOBODY}
