@@ -202,9 +202,10 @@ def test_two_authorization_headers_are_refused(emu, order):
     pair = [valid, forged] if order == "valid-first" else [forged, valid]
     sock = _connect(emu)
     raw = _request("GET", f"{seed.WORKSPACE_ID}?api-version=2025-02-01", [("Authorization", a) for a in pair])
-    status, _, body, _ = _exchange(sock, raw)
+    status, headers, body, _ = _exchange(sock, raw)
     assert status == 400 and body["error"]["code"] == "BadRequest"
     assert "2 'Authorization' headers" in body["error"]["message"]
+    assert headers.get("connection") != "close"  # no body was declared: the connection stays usable
 
 
 def test_keep_alive_survives_a_read_body(emu):

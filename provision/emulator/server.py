@@ -2,7 +2,10 @@
 
 Stdlib only: ``ThreadingHTTPServer`` + ``ssl`` (TLS 1.2 minimum), bound to
 127.0.0.1 and nothing else. Every response carries ``Content-Length`` (requests
-keeps connections alive, sdk-notes.md §4.1) and ``x-ms-request-id``.
+keeps connections alive, sdk-notes.md §4.1) and ``x-ms-request-id``. A request is judged by its headers
+before its body is read (framing, a repeated Authorization header, the token, the declared length; see
+framing.py and docs/emulator.md "HTTP framing, tokens and Graph queries"), and the body is read within the
+route's limit.
 """
 
 from __future__ import annotations
@@ -133,18 +136,19 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _framing(self) -> framing.Framing:
-        """The body's framing from the headers alone (400/501 when they cannot delimit it), and the one
-        header that must not repeat: with two Authorization headers, which one a server honours is a guess
-        (RFC 9110 §5.3: a field that is not a list may not be sent twice), so neither is."""
+        """The body's framing from the headers alone (400/501 when they cannot delimit it)."""
         try:
-            declared = framing.body_framing(self.headers)
+            return framing.body_framing(self.headers)
         except framing.FramingError as problem:
             raise _framing_error(problem) from None
+
+    def _refuse_repeated_authorization(self) -> None:
+        """With two Authorization headers, which one a server honours is a guess (RFC 9110 §5.3: a field that
+        is not a list may not be sent twice), so neither is: 400."""
         authorizations = self.headers.get_all("Authorization") or []
         if len(authorizations) > 1:
             raise errors.BadRequest(f"The request has {len(authorizations)} 'Authorization' headers; send exactly one "
                                     "(RFC 9110 §5.3).")
-        return declared
 
     def _read_body(self, declared: framing.Framing, group: str) -> bytes:
         limit = routes.body_limit(group)
@@ -170,8 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
         unread = True  # until the body is read, an answer leaves it in the stream: the connection is then closed
         try:
             # Everything that can refuse a request without its body does so before reading it: framing, the
-            # token (401 first, so an anonymous client cannot make the server hold its upload), the length.
+            # Authorization header, the token (401 first, so an anonymous client cannot make the server hold its
+            # upload), the declared length.
             declared = self._framing()
+            self._refuse_repeated_authorization()
             audience, data_plane = routes.token_audience(route)
             if audience:
                 try:
