@@ -2,7 +2,9 @@
 
 Tokens are JWTs signed with HMAC-SHA256 and a secret kept in the state dir, so an
 altered token fails its signature check. They carry what Azure's do and what the
-routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``.
+routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``. Verification requires
+``tid`` to be the emulator's tenant and ``nbf`` not more than the 5-minute clock skew ahead; the token
+endpoint and discovery know that one tenant only (by id or verified domain), else AADSTS90002.
 Graph tokens also carry ``roles``: the Microsoft Graph application permissions
 consented for the app (Entra omits the claim when there are none). Graph
 routes check it as Graph does: reading service principals needs
