@@ -47,6 +47,22 @@ class Response:
     after: Callable[[], None] | None = None  # work done after the response is sent
 
 
+def token_refusal(problem: identity.TokenInvalid, base_url: str, *, data_plane: bool = False) -> errors.ServiceError:
+    """The 401 for a refused bearer token, with ARM's code per reason (azure-contract.md §1; the data plane
+    answers InvalidToken for every reason) and the WWW-Authenticate challenge naming the emulator's tenant."""
+    cls = {"missing": errors.AuthenticationFailed, "expired": errors.ExpiredAuthenticationToken,
+           "audience": errors.InvalidAuthenticationTokenAudience,
+           "tenant": errors.InvalidAuthenticationTokenTenant}.get(problem.reason, errors.InvalidAuthenticationToken)
+    if data_plane:
+        cls = errors.InvalidToken
+    description = problem.message
+    if problem.reason == "missing":
+        description = "The authentication failed because of missing 'Authorization' header."
+    challenge = (f'Bearer authorization_uri="{base_url}/{seed.TENANT_ID}", error="invalid_token", '
+                 f'error_description="{description}"')
+    return cls(problem.message, headers={"WWW-Authenticate": challenge})
+
+
 def workspace_body(ws: dict) -> dict:
     """WorkspacesGet.json shape."""
     return {

@@ -55,10 +55,21 @@ InvalidResourceLocation = _error("InvalidResourceLocation", 409, doc="ARM: locat
 InvalidResourceName = _error("InvalidResourceName", 400, doc="ARM: name does not match the type's pattern")
 PreconditionFailed = _error("PreconditionFailed", 412, doc="azure-contract.md §1 ETag table")
 
+# --- HTTP framing, before any route runs (framing.py; the codes are the emulator's, see docs/emulator.md) ---
+BadRequest = _error("BadRequest", 400, doc="malformed framing (RFC 9112 §6.3) or a repeated Authorization header; "
+                                           "also Graph's code for a $filter it cannot parse")
+TransferCodingNotImplemented = _error("TransferCodingNotImplemented", 501, code="NotImplemented",
+                                      doc="a transfer coding other than chunked (RFC 9112 §6.1: 501)")
+RequestEntityTooLarge = _error("RequestEntityTooLarge", 413,
+                               doc="ARM body over 4 MB (the template and parameter file limit, learn.microsoft.com "
+                                   "azure-resource-manager/templates/template-best-practices); ARM's code is undocumented")
+
 # --- authentication and authorization (ARM) ---
 AuthenticationFailed = _error("AuthenticationFailed", 401, doc="ARM: missing Authorization header")
 InvalidAuthenticationToken = _error("InvalidAuthenticationToken", 401, doc="ARM: token not valid (signature, format)")
 ExpiredAuthenticationToken = _error("ExpiredAuthenticationToken", 401, doc="ARM: token expired")
+InvalidAuthenticationTokenTenant = _error("InvalidAuthenticationTokenTenant", 401,
+                                          doc="ARM: token from another tenant (observed: Azure/azure-sdk-for-net#49391)")
 InvalidAuthenticationTokenAudience = _error("InvalidAuthenticationTokenAudience", 401, doc="ARM: wrong audience")
 AuthorizationFailed = _error("AuthorizationFailed", 403, doc="ARM: caller lacks the action at the scope")
 
@@ -93,6 +104,8 @@ MissingProperty = _error("MissingProperty", 400, doc="required body property abs
 GraphNotFound = _error("GraphNotFound", 404, code="Request_ResourceNotFound", doc="Graph: unknown object")
 GraphAuthorizationDenied = _error("GraphAuthorizationDenied", 403, code="Authorization_RequestDenied",
                                   doc="Graph: the app lacks the permission ('Insufficient privileges to complete the operation.')")
+GraphUnsupportedQuery = _error("GraphUnsupportedQuery", 400, code="Request_UnsupportedQuery",
+                               doc="Graph: a $filter clause it does not support (observed: microsoftgraph/microsoft-graph-docs#18795)")
 
 # --- Logs Ingestion data plane (azure-contract.md §7) ---
 OperationFailed = _error("OperationFailed", 403, doc="azure-contract.md §7: 403 text")

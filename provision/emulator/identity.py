@@ -2,7 +2,9 @@
 
 Tokens are JWTs signed with HMAC-SHA256 and a secret kept in the state dir, so an
 altered token fails its signature check. They carry what Azure's do and what the
-routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``.
+routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``. Verification requires
+``tid`` to be the emulator's tenant and ``nbf`` not more than the 5-minute clock skew ahead; the token
+endpoint and discovery know that one tenant only (by id or verified domain), else AADSTS90002.
 Graph tokens also carry ``roles``: the Microsoft Graph application permissions
 consented for the app (Entra omits the claim when there are none). Graph
 routes check it as Graph does: reading service principals needs
@@ -35,6 +37,18 @@ GRAPH_READ_SP_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Dir
                        "Directory.ReadWrite.All")
 KNOWN_RESOURCES = (ARM_AUDIENCE, MONITOR_AUDIENCE, GRAPH_AUDIENCE, "https://management.core.windows.net")
 TOKEN_LIFETIME_SECONDS = 3599
+# How far in the future a token's nbf may be: Microsoft.IdentityModel's TokenValidationParameters.DefaultClockSkew,
+# "300 seconds (5 minutes)" (learn.microsoft.com/dotnet/api/microsoft.identitymodel.tokens.tokenvalidationparameters
+# .defaultclockskew), which Microsoft's services validating Entra tokens use by default. Expiry gets no allowance:
+# the emulator issues and checks with one clock, and a token 5 s past exp must fail as ARM's does.
+CLOCK_SKEW_SECONDS = 300
+# Entra's text for a tenant it does not know (AADSTS90002, learn.microsoft.com/entra/identity-platform/
+# reference-error-codes: "InvalidTenantName - The tenant name wasn't found in the data store"); the wording is
+# observed in Azure/azure-cli#22145 (discovery: error invalid_tenant) and microsoftarchive/BatchAI#31 (token
+# endpoint: invalid_request).
+TENANT_NOT_FOUND = ("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into "
+                    "the correct cloud. Check with your subscription administrator, this may happen if there are no "
+                    "active subscriptions for the tenant.")
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,23 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def tenant_id(tenant: str) -> str | None:
+    """The emulator's tenant id when ``tenant`` names it (its id or verified domain, any case), else None."""
+    return seed.TENANT_ID if tenant.lower() in (seed.TENANT_ID, seed.TENANT_DOMAIN) else None
+
+
+def unknown_tenant(tenant: str, error: str) -> TokenError:
+    """AADSTS90002 as Entra answers it: ``invalid_tenant`` from discovery, ``invalid_request`` from the token endpoint."""
+    return TokenError(400, error, 90002, TENANT_NOT_FOUND.format(tenant=tenant))
+
+
+def _utc(stamp: float) -> str:
+    return time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(stamp))
+
+
 class TokenInvalid(Exception):
-    """Why a bearer token was refused: ``reason`` is missing, malformed, signature, expired or audience."""
+    """Why a bearer token was refused: ``reason`` is missing, malformed, signature, expired, not-yet-valid,
+    tenant or audience."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -102,11 +131,13 @@ class TokenService:
         return f"{header}.{payload}.{signature}"
 
     def issue(self, app: App, audience: str, lifetime: float = TOKEN_LIFETIME_SECONDS, tenant: str = seed.TENANT_ID,
-              roles: tuple[str, ...] | None = None) -> str:
-        """A signed token; a Graph token carries ``roles`` (default: the app's seeded Graph permissions)."""
+              roles: tuple[str, ...] | None = None, not_before: float | None = None) -> str:
+        """A signed token; a Graph token carries ``roles`` (default: the app's seeded Graph permissions).
+        ``not_before``: the nbf time (default: a second ago)."""
         now = int(time.time())
         claims = {
-            "aud": audience, "iss": f"https://sts.windows.net/{tenant}/", "iat": now, "nbf": now - 1,
+            "aud": audience, "iss": f"https://sts.windows.net/{tenant}/", "iat": now,
+            "nbf": now - 1 if not_before is None else int(not_before),
             "exp": int(now + lifetime), "appid": app.app_id, "oid": app.object_id, "sub": app.object_id,
             "tid": tenant, "idtyp": "app", "ver": "1.0",
         }
@@ -128,16 +159,24 @@ class TokenService:
             raise TokenInvalid("signature", "The access token is invalid: its signature does not verify.")
         try:
             claims = json.loads(_unb64(payload))
-            aud, exp = str(claims["aud"]), float(claims["exp"])
-            parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), str(claims["tid"]), exp,
+            aud, exp, nbf, tid = str(claims["aud"]), float(claims["exp"]), float(claims["nbf"]), str(claims["tid"])
+            parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), tid, exp,
                             tuple(str(r) for r in claims.get("roles") or ()))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise TokenInvalid("malformed", "The access token is invalid.") from None
         now = time.time()
         if exp <= now:
-            stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(exp))
-            current = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(now))
-            raise TokenInvalid("expired", f"The access token expiry UTC time '{stamp}' is earlier than current UTC time '{current}'.")
+            raise TokenInvalid("expired", f"The access token expiry UTC time '{_utc(exp)}' is earlier than current UTC "
+                                          f"time '{_utc(now)}'.")
+        if nbf > now + CLOCK_SKEW_SECONDS:
+            raise TokenInvalid("not-yet-valid", f"The access token is not yet valid: its not-before UTC time '{_utc(nbf)}' "
+                                                f"is later than current UTC time '{_utc(now)}' (allowed clock skew: "
+                                                f"{CLOCK_SKEW_SECONDS} seconds).")
+        if tid.lower() != seed.TENANT_ID:
+            issuer, expected = f"https://sts.windows.net/{tid}/", f"https://sts.windows.net/{seed.TENANT_ID}/"
+            raise TokenInvalid("tenant", f"The access token is from the wrong issuer '{issuer}'. It must match the tenant "
+                                         f"'{expected}' associated with this subscription. Please use the authority (URL) "
+                                         f"'{self.issuer_base}/{seed.TENANT_ID}' to get the token.")
         if aud.rstrip("/") != audience:
             raise TokenInvalid(
                 "audience",
@@ -151,6 +190,9 @@ def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, 
     """The token endpoint: validate a client_credentials request and answer Entra's JSON (raises TokenError).
 
     ``graph_roles(app_id)`` gives the app's current Graph permissions (the emulator's knob); default: seeded."""
+    tid = tenant_id(tenant)
+    if tid is None:  # Entra resolves the tenant before it looks at the client or the grant
+        raise unknown_tenant(tenant, "invalid_request")
     grant = form.get("grant_type", "")
     if grant != "client_credentials":
         raise TokenError(400, "unsupported_grant_type", 70003,
@@ -174,13 +216,18 @@ def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, 
                          "This can happen if the application has not been installed by the administrator of the tenant.")
     # Entra's v2 endpoint issues the resource as asked, e.g. 'https://management.azure.com' for '.../.default'.
     roles = graph_roles(app.app_id) if graph_roles is not None else None
-    token = tokens.issue(app, resource, tenant=tenant, roles=roles)
+    token = tokens.issue(app, resource, tenant=tid, roles=roles)  # tid is the id even when asked by domain
     return {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS, "ext_expires_in": TOKEN_LIFETIME_SECONDS,
             "access_token": token}
 
 
 def openid_configuration(base_url: str, tenant: str) -> dict:
-    """OIDC discovery: MSAL needs token_endpoint and authorization_endpoint (sdk-notes.md §4.1)."""
+    """OIDC discovery: MSAL needs token_endpoint and authorization_endpoint (sdk-notes.md §4.1). An unknown tenant
+    is AADSTS90002 ``invalid_tenant``; a known one is named by its id in every endpoint, as Entra does."""
+    tid = tenant_id(tenant)
+    if tid is None:
+        raise unknown_tenant(tenant, "invalid_tenant")
+    tenant = tid
     root = f"{base_url}/{tenant}"
     return {
         "token_endpoint": f"{root}/oauth2/v2.0/token",

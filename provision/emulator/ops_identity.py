@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from provision.emulator import errors, identity
+from provision.emulator import errors, graph_filter, identity
 from provision.emulator.base import Request, Response
 from provision.emulator.core import BackendCore
 
@@ -47,8 +47,14 @@ class IdentityOperations(BackendCore):
         return self._service_principal(req, identity.PRINCIPALS, object_id)
 
     def ServicePrincipals_List(self, req: Request) -> Response:
+        """GET /v1.0/servicePrincipals[?$filter=...]: the filter parsed (graph_filter.py), never substring-matched."""
         self._require_graph_read(req)
-        wanted = req.query.get("$filter", "")
-        apps = [a for a in identity.APPS.values() if not wanted or a.app_id in wanted.lower()]
+        text = req.query.get("$filter", "")
+        principals = [identity.service_principal(a) for a in identity.APPS.values()]
+        if text.strip():
+            keep = graph_filter.parse(text)
+            principals = [p for p in principals if keep(p)]
+        for principal in principals:  # a list's items carry no @odata.context of their own
+            principal.pop("@odata.context", None)
         return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
-                              "value": [identity.service_principal(a) for a in apps]})
+                              "value": principals})

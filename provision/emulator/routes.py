@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from provision.emulator import identity
+from provision.emulator import identity, ingest
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
@@ -82,6 +82,33 @@ ROUTES: list[Route] = [
     _r("DELETE", SCOPE + r"/providers/microsoft\.authorization/roleAssignments/" + NAME, "RoleAssignments_Delete", ARM),
     _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleAssignments", "RoleAssignments_List", ARM),
 ]
+
+
+# What a request body may weigh, by route group, checked against Content-Length before it is read (and counted
+# while de-chunking). Ingestion: "The maximum message size is currently 1 MB per call" (ingest.MAX_BODY,
+# azure-contract.md §7). Everything else (ARM, Graph, Entra, unknown paths): 4 MB, ARM's documented limit for a
+# template and for a parameter file (learn.microsoft.com, azure-resource-manager/templates/template-best-practices,
+# "Template limits"); the largest body the toolkit sends (a DCR) is far below it.
+INGEST_MAX_BODY = ingest.MAX_BODY
+MAX_BODY = 4 * 1024 * 1024
+
+
+def body_limit(group: str) -> int:
+    return INGEST_MAX_BODY if group == "ingest" else MAX_BODY
+
+
+def token_audience(route: Route | None) -> tuple[str | None, bool]:
+    """(audience, data plane?) the bearer token is checked for before the body is read; (None, False): no token.
+
+    ARM routes name theirs; ingestion and Graph operations check theirs again inside (with their own RBAC or
+    Graph permission checks), but an unauthenticated body must never be read (issue 12, item 8)."""
+    if route is None:
+        return None, False
+    if route.group == "ingest":
+        return identity.MONITOR_AUDIENCE, True
+    if route.group == "graph":
+        return identity.GRAPH_AUDIENCE, False
+    return route.audience, False
 
 
 def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:

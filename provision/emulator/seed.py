@@ -41,3 +41,7 @@ NOBODY_SECRET = "local-nobody-secret"
 
 OWNER_ROLE_ID = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb"
+
+# The tenant's verified domain: Entra accepts it in place of the tenant id in authority URLs
+# (login.microsoftonline.com/{tenant}: "the tenant ID or one of its domain names"); tokens carry the id as tid.
+TENANT_DOMAIN = "provisionlocal.onmicrosoft.com"

@@ -2,7 +2,10 @@
 
 Stdlib only: ``ThreadingHTTPServer`` + ``ssl`` (TLS 1.2 minimum), bound to
 127.0.0.1 and nothing else. Every response carries ``Content-Length`` (requests
-keeps connections alive, sdk-notes.md §4.1) and ``x-ms-request-id``.
+keeps connections alive, sdk-notes.md §4.1) and ``x-ms-request-id``. A request is judged by its headers
+before its body is read (framing, a repeated Authorization header, the token, the declared length; see
+framing.py and docs/emulator.md "HTTP framing, tokens and Graph queries"), and the body is read within the
+route's limit.
 """
 
 from __future__ import annotations
@@ -20,14 +23,18 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
-from provision.emulator import errors, routes, seed, tls
+from provision.emulator import errors, framing, identity, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
+from provision.emulator.base import token_refusal
 from provision.emulator.knobs import Fault, FaultInjector, Latency
 from provision.emulator.store import Store
 
 LOOPBACK = "127.0.0.1"
 DB_FILE = "state.sqlite3"
 MAX_CALLS = 200_000
+LINGER_SECONDS = 2.0  # how long an unread body is drained after an early answer (a thread is held that long at most)
+LINGER_IDLE = 0.25  # the drain also ends when the client sends nothing for this long (loopback only: it has read the answer)
+LINGER_BYTES = 16 * 1024 * 1024  # and at most this much of it; then the connection is closed regardless
 
 
 class Call(tuple):
@@ -58,6 +65,20 @@ class Call(tuple):
 
 class StateDirError(Exception):
     """The state directory cannot be used: not a directory, not writable, or not an emulator's SQLite file."""
+
+
+def _framing_error(problem: framing.FramingError) -> errors.ServiceError:
+    if problem.status == 501:
+        return errors.TransferCodingNotImplemented(problem.message)
+    return errors.BadRequest(problem.message)
+
+
+def _too_large(group: str, limit: int) -> errors.ServiceError:
+    """413 in the words of the route's service: ingestion's documented text, else the emulator's."""
+    if group == "ingest":
+        return errors.ContentLengthLimitExceeded(ingest.TOO_LARGE)
+    return errors.RequestEntityTooLarge(f"The request content is over the {limit // (1024 * 1024)} MB this endpoint "
+                                        "accepts.")
 
 
 class _Reset(Exception):
@@ -114,24 +135,32 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # the call log replaces stderr logging
         pass
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+    def _framing(self) -> framing.Framing:
+        """The body's framing from the headers alone (400/501 when they cannot delimit it)."""
+        try:
+            return framing.body_framing(self.headers)
+        except framing.FramingError as problem:
+            raise _framing_error(problem) from None
+
+    def _refuse_repeated_authorization(self) -> None:
+        """With two Authorization headers, which one a server honours is a guess (RFC 9110 §5.3: a field that
+        is not a list may not be sent twice), so neither is: 400."""
+        authorizations = self.headers.get_all("Authorization") or []
+        if len(authorizations) > 1:
+            raise errors.BadRequest(f"The request has {len(authorizations)} 'Authorization' headers; send exactly one "
+                                    "(RFC 9110 §5.3).")
+
+    def _read_body(self, declared: framing.Framing, group: str) -> bytes:
+        limit = routes.body_limit(group)
+        try:
+            return framing.read_body(self.rfile, declared, limit)
+        except framing.FramingError as problem:
+            raise _framing_error(problem) from None
+        except framing.BodyTooLarge:
+            raise _too_large(group, limit) from None
 
     def _dispatch(self):
         emulator: Emulator = self.server.emulator
-        body = self._read_body()
         split = urlsplit(self.path)
         path = "/" + "/".join(p for p in split.path.split("/") if p)  # ARM collapses '//' (sdk-notes.md §2.3)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -140,15 +169,30 @@ class _Handler(BaseHTTPRequestHandler):
         route, params, known = routes.match(self.command, path)
         operation = route.operation if route else "Unknown"
         group = route.group if route else "arm"
+        request = Request(self.command, path, query, headers, b"")
+        declared: framing.Framing | None = None
+        unread = True  # until the body is read, an answer leaves it in the stream: the connection is then closed
         try:
+            # Everything that can refuse a request without its body does so before reading it: framing, the
+            # Authorization header, the token (401 first, so an anonymous client cannot make the server hold its
+            # upload), the declared length.
+            declared = self._framing()
+            self._refuse_repeated_authorization()
+            audience, data_plane = routes.token_audience(route)
+            if audience:
+                try:
+                    request.claims = emulator.running.tokens.verify(headers.get("authorization"), audience)
+                except identity.TokenInvalid as problem:
+                    raise token_refusal(problem, emulator.running.base_url, data_plane=data_plane) from None
+            if declared.length > routes.body_limit(group):
+                raise _too_large(group, routes.body_limit(group))
+            request.body = self._read_body(declared, group)
+            unread = False
             emulator._before(operation, group, f"{self.command} {path}")
             if route is None:
                 if known:
                     raise errors.MethodNotAllowed(f"The requested resource does not support http method '{self.command}'.")
                 raise errors.NotFound(f"No HTTP resource was found that matches the request URI '{path}'.")
-            request = Request(self.command, path, query, headers, body)
-            if route.audience:
-                emulator.backend.authenticate(request, route.audience)
             # ARM writes take the backend lock inside; ingestion runs concurrently (the store locks itself).
             response = getattr(emulator.backend, route.operation)(request, **params)
         except _Reset:
@@ -168,12 +212,38 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a bug in the emulator: answer like Azure would, keep serving
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": f"emulator error: {type(error).__name__}: {error}"}})
+        linger = unread and (declared is None or declared.has_body)
+        if linger:
+            response.headers["Connection"] = "close"  # send_header sets close_connection too
         emulator._log(self.command, path, response.status, operation)  # before answering: the client may read the log next
         try:
             self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
+            if linger:
+                self._discard_unread()
         finally:
             if response.after is not None:
                 response.after()
+
+    def _discard_unread(self) -> None:
+        """After answering a request whose body was not read: read and drop what the client is still sending, for
+        a bounded time and size, before closing. Closing with unread data makes the kernel send a reset, which
+        can reach the client before it has read the answer (the "lingering close" of RFC 9112 §9.6). Memory
+        stays constant: each block is dropped as soon as it is read."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        dropped = 0
+        try:
+            while dropped < LINGER_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.connection.settimeout(min(remaining, LINGER_IDLE))
+                block = self.rfile.read1(65536)
+                if not block:
+                    break
+                dropped += len(block)
+        except (OSError, ValueError):
+            pass
+        self.close_connection = True
 
     def _send(self, response: Response, request_id: str, client_request_id: str | None, correlation_id: str | None = None):
         if response.body is None:
@@ -281,6 +351,7 @@ class Emulator:
         self.port = self._server.server_address[1]
         self.running.store.set_meta("last-port", str(self.port))
         self.running.base_url = self.url
+        self.running.tokens.issuer_base = self.url  # the authority a wrong-tenant 401 points at
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"emulator-{self.port}", daemon=True)
         self._thread.start()
@@ -367,12 +438,13 @@ class Emulator:
         """Things the emulator could not do faithfully (e.g. a transform applied as the identity)."""
         return list(self.running.warnings)
 
-    def issue_token(self, app_id: str, audience: str, lifetime: float = 3599) -> str:
-        """A token signed by this emulator (tests: expired or wrong-audience tokens)."""
+    def issue_token(self, app_id: str, audience: str, lifetime: float = 3599, *, tenant: str = seed.TENANT_ID,
+                    not_before: float | None = None) -> str:
+        """A token signed by this emulator (tests: expired, wrong-audience, other-tenant or not-yet-valid tokens)."""
         from provision.emulator.identity import APPS
 
-        return self.running.tokens.issue(APPS[app_id.lower()], audience, lifetime,
-                                         roles=self.running.graph_roles_of(app_id))
+        return self.running.tokens.issue(APPS[app_id.lower()], audience, lifetime, tenant=tenant,
+                                         roles=self.running.graph_roles_of(app_id), not_before=not_before)
 
     # ------------------------------------------------------------------ knobs
     def set_latency(self, latency) -> None:
