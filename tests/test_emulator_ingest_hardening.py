@@ -170,6 +170,9 @@ GOOD = {"TimeGenerated": T0, "Count": 2 ** 62, "Level": -5, "Flag": True, "Ratio
     ({"Level": 1.5}, "column 'Level' is int"),
     ({"Flag": "yes"}, "column 'Flag' is boolean"),
     ({"Ratio": "lots"}, "column 'Ratio' is real"),
+    ({"Ratio": "NaN"}, "column 'Ratio' is real"),  # Python's float() reads these three; JSON and Kusto numbers do not
+    ({"Ratio": "inf"}, "column 'Ratio' is real"),
+    ({"Ratio": "1_0"}, "column 'Ratio' is real"),
     ({"Ref": "not-a-guid"}, "column 'Ref' is guid"),
     ({"TimeGenerated": "not a date"}, "TimeGenerated is not a valid datetime"),
     ({"TimeGenerated": None}, "TimeGenerated is missing"),

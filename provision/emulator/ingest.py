@@ -42,6 +42,7 @@ TOO_LARGE = "The message is too large. The maximum message size is currently 1 M
 MAX_DEPTH = 64
 
 _INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+_DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")  # not Python's extras: '1_0', 'nan', 'inf'
 
 
 def _integer_check(bits: int) -> Callable[[object], bool]:
@@ -62,11 +63,8 @@ def _integer_check(bits: int) -> Callable[[object], bool]:
 def _real(value: object) -> bool:
     if type(value) is int or type(value) is float:
         return math.isfinite(value)
-    if type(value) is str:
-        try:
-            return math.isfinite(float(value))
-        except ValueError:
-            return False
+    if type(value) is str and _DECIMAL.fullmatch(value):
+        return math.isfinite(float(value))
     return False
 
 
