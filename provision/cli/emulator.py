@@ -9,6 +9,7 @@ arrived in a table, from the state dir.
 from __future__ import annotations
 
 import json
+import math
 import signal
 import threading
 from pathlib import Path
@@ -122,9 +123,35 @@ def rows(
     except sqlite3.Error as error:
         raise _fail(f"cannot read the emulator state in '{state}': {error}; pass --state DIR of a `provision emulator serve`.")
     for row in found:
-        typer.echo(json.dumps(row, ensure_ascii=False))
+        typer.echo(_row_json(row))
     if not found:  # say so on stderr: stdout stays one JSON object per row (none here)
         typer.echo(f"# no rows in {table} (state: {state}); table names are case-insensitive, e.g. MyApp_CL", err=True)
+
+
+def _finite(value):
+    """``value`` with NaN/Infinity replaced by null: JSON has no such numbers (RFC 8259 §6). Ingestion refuses them
+    now; a state dir written by an older emulator may still hold some."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _row_json(row: dict) -> str:
+    """One row as one line of valid JSON: UTF-8 as is, except a lone surrogate (valid in a JSON string escape, not
+    encodable as UTF-8), which is written as its \\uXXXX escape so that the line reads back to the same row."""
+    try:
+        text = json.dumps(row, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(row), ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(_finite(row), ensure_ascii=True, allow_nan=False)
+    return text
 
 
 def register(app: typer.Typer) -> None:

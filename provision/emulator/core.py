@@ -12,7 +12,8 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from provision.emulator import arm, errors, identity, ingest, rbac, seed, tables
 from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id
@@ -43,26 +44,22 @@ class BackendCore:
         self.warnings: list[str] = []
         self.graph_roles: dict[str, tuple[str, ...]] = {}  # app id -> Graph permissions, overriding the seeded ones
 
-    # ------------------------------------------------------------------ ingestion after the 204
-    def accepted(self, work):
-        """Wrap ``work`` (storing accepted rows) so that readers can wait for it; called once, after the response."""
+    # ------------------------------------------------------------------ uploads being stored
+    @contextmanager
+    def storing(self) -> Iterator[None]:
+        """Mark an upload whose rows are being stored (before its 204 is sent), so ``wait_ingested`` (reset, stop)
+        does not clear or close the store under it."""
         with self._ingesting:
             self._in_flight += 1
-
-        def run() -> None:
-            try:
-                work()
-            except Exception as error:  # a bug: keep serving, say what happened
-                self.warnings.append(f"storing accepted rows failed: {type(error).__name__}: {error}")
-            finally:
-                with self._ingesting:
-                    self._in_flight -= 1
-                    self._ingesting.notify_all()
-
-        return run
+        try:
+            yield
+        finally:
+            with self._ingesting:
+                self._in_flight -= 1
+                self._ingesting.notify_all()
 
     def wait_ingested(self, timeout: float = 30.0) -> None:
-        """Block until every accepted upload has been stored."""
+        """Block until no upload is being stored (each is stored before it is answered)."""
         with self._ingesting:
             self._ingesting.wait_for(lambda: self._in_flight == 0, timeout)
 
@@ -114,7 +111,7 @@ class BackendCore:
 
     def authorize(self, req: Request, action: str, scope: str) -> None:
         claims = req.caller
-        if not rbac.is_authorized(self.store.list(rbac.RA_TYPE), claims.oid, action, scope, data=False,
+        if not rbac.is_authorized(self.store.find(rbac.RA_TYPE, claims.oid), claims.oid, action, scope, data=False,
                                   propagation_seconds=self.role_propagation_seconds):
             raise rbac.authorization_failed(claims.appid, claims.oid, action, scope)
 

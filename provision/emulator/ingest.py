@@ -6,13 +6,24 @@ columns not declared in the stream are dropped; each flow's ``transformKql``
 runs per record (``None`` = filtered by ``where``; a runtime error drops the
 record and counts it); the output keeps only the destination table's columns;
 string values longer than 64 KB are truncated.
+
+What a call may hold, and what happens otherwise (docs/emulator.md, "What ingestion stores, refuses or
+drops"): the whole call is refused with 400 ``InvalidContent`` for a body that is not strict JSON
+(RFC 8259: no NaN/Infinity, nothing after the gzip stream), an element that is not an object, or nesting
+deeper than ``MAX_DEPTH``; on flows without a transform, a record whose values do not fit the table's
+column types, or without a valid ``TimeGenerated``, is dropped and counted in ``Stats`` with its reason
+(the service validates records after accepting the call and reports them in DCRLogErrors).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
+import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +36,89 @@ MAX_FIELD = 64 * 1024   # azure-contract.md §8: longer field values are truncat
 TOO_LARGE = "The message is too large. The maximum message size is currently 1 MB per call."
 
 
+# Nesting limit of a body, counting its array as level 1 (a row object is level 2). The service's limit is not
+# documented; 64 is the default maximum depth of both .NET JSON readers (System.Text.Json JsonReaderOptions.MaxDepth,
+# Json.NET 13 JsonSerializerSettings.MaxDepth), so a deeper body is one the service's parser refuses too.
+MAX_DEPTH = 64
+
+_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+_DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")  # not Python's extras: '1_0', 'nan', 'inf'
+
+
+def _integer_check(bits: int) -> Callable[[object], bool]:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def accepts(value: object) -> bool:
+        if type(value) is int:
+            return low <= value <= high
+        if type(value) is float:  # 3.0 is a whole number; 3.5 is not an integer
+            return value.is_integer() and low <= value <= high
+        if type(value) is str and _INTEGER.fullmatch(value):  # Kusto converts numeric strings on ingestion
+            return low <= int(value) <= high
+        return False
+
+    return accepts
+
+
+def _real(value: object) -> bool:
+    if type(value) is int or type(value) is float:
+        return math.isfinite(value)
+    if type(value) is str and _DECIMAL.fullmatch(value):
+        return math.isfinite(float(value))
+    return False
+
+
+def _boolean(value: object) -> bool:
+    if type(value) is bool:
+        return True
+    if type(value) is int:
+        return value in (0, 1)
+    return type(value) is str and value.strip().lower() in ("true", "false")
+
+
+def _datetime(value: object) -> bool:
+    if type(value) is not str:
+        return False
+    try:
+        datetime.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _guid(value: object) -> bool:
+    if type(value) is not str:
+        return False
+    try:
+        uuid.UUID(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+# Table column type -> does a JSON value fit it (Kusto scalar types: int 32-bit, long 64-bit, real a finite double,
+# bool, datetime, guid). string and dynamic columns take any value, as Kusto converts it.
+VALUE_CHECKS: dict[str, Callable[[object], bool]] = {
+    "int": _integer_check(32), "long": _integer_check(64), "real": _real, "boolean": _boolean,
+    "dateTime": _datetime, "guid": _guid,
+}
+
+
+def record_problem(flow: FlowPlan, record: dict) -> str | None:
+    """Why the service would not store ``record`` (a flow without a transform) in ``flow``'s table, or None."""
+    for name, ctype, accepts in flow.checks:
+        value = record.get(name)
+        if value is None:
+            if name == "TimeGenerated":
+                return "TimeGenerated is missing or null (every record needs a valid datetime TimeGenerated)"
+            continue
+        if not accepts(value):
+            if name == "TimeGenerated":
+                return "TimeGenerated is not a valid datetime (ISO 8601 expected)"
+            return f"column '{name}' is {ctype} and the value does not convert to {ctype}"
+    return None
+
+
 @dataclass
 class FlowPlan:
     """One data flow of a rule, compiled: the transform and where its output goes."""
@@ -34,6 +128,8 @@ class FlowPlan:
     table_name: str
     columns: frozenset[str]
     auxiliary: bool = False  # Auxiliary plan: the 30-minute TimeGenerated window applies without a transform
+    # Columns whose values are checked on flows without a transform: (name, table type, accepts(value)).
+    checks: tuple[tuple[str, str, Callable[[object], bool]], ...] = ()
 
 
 @dataclass
@@ -56,6 +152,11 @@ class Stats:
     stored: int = 0
     filtered: int = 0
     dropped: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # why records were dropped -> how many
+
+    def drop(self, reason: str) -> None:
+        self.dropped += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 class _Unrunnable:
@@ -127,27 +228,47 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
                     if getattr(transform, "identity_fallback", False):
                         plan.warnings.append(f"dataFlows[{index}]: transformKql is applied as the identity (the KQL engine "
                                              "cannot run it yet)")
+                columns = tables.destination_columns(table)
                 plan.flows.setdefault(stream, []).append(FlowPlan(
                     transform, table_key(workspace["customerId"], table["name"]), table["name"],
-                    frozenset(n for n, _ in tables.destination_columns(table)), table.get("plan") == "Auxiliary"))
+                    frozenset(n for n, _ in columns), table.get("plan") == "Auxiliary",
+                    tuple((n, t, VALUE_CHECKS[t]) for n, t in columns if t in VALUE_CHECKS)))
     return plan
 
 
+def _gunzip(raw: bytes) -> bytes:
+    """Every member of a gzip body (RFC 1952 §2.2: a file is a series of members), strictly: 400 for a truncated
+    stream or bytes after it that are not another member; 413 beyond the decompressed limit."""
+    # The SDK counts 1 MiB of records without the '[', ',' separators (sdk-notes.md §4.5): allow that slack.
+    budget = 2 * MAX_BODY
+    out: list[bytes] = []
+    rest = raw
+    try:
+        while True:
+            decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            part = decoder.decompress(rest, budget + 1)
+            if decoder.unconsumed_tail or len(part) > budget:
+                raise errors.ContentLengthLimitExceeded(TOO_LARGE)
+            if not decoder.eof:
+                raise errors.InvalidContent("The request body is not valid gzip: the compressed stream is truncated.")
+            out.append(part)
+            budget -= len(part)
+            rest = decoder.unused_data
+            if not rest:
+                return b"".join(out)
+            if not rest.startswith(b"\x1f\x8b"):
+                raise errors.InvalidContent(
+                    f"The request body is not valid gzip: {len(rest)} bytes after the end of the compressed stream.")
+    except (zlib.error, EOFError, gzip.BadGzipFile) as error:
+        raise errors.InvalidContent(f"The request body is not valid gzip: {error}.") from None
+
+
 def decode_body(raw: bytes, content_encoding: str | None) -> tuple[list, bytes]:
-    """(rows, JSON text) of a request: 413 beyond 1 MB (compressed or not), 400 for anything not an array."""
+    """(rows, JSON text) of a request: 413 beyond 1 MB (compressed or not), 400 for anything but a strict JSON
+    array of objects (``check_rows``)."""
     if len(raw) > MAX_BODY:
         raise errors.ContentLengthLimitExceeded(TOO_LARGE)
-    if (content_encoding or "").strip().lower() == "gzip":
-        try:
-            decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            # The SDK counts 1 MiB of records without the '[', ',' separators (sdk-notes.md §4.5): allow that slack.
-            text = decoder.decompress(raw, 2 * MAX_BODY)
-            if decoder.unconsumed_tail:
-                raise errors.ContentLengthLimitExceeded(TOO_LARGE)
-        except (zlib.error, EOFError, gzip.BadGzipFile) as error:
-            raise errors.InvalidContent(f"The request body is not valid gzip: {error}.") from None
-    else:
-        text = raw
+    text = _gunzip(raw) if (content_encoding or "").strip().lower() == "gzip" else raw
     try:
         rows = json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deep to parse
@@ -157,7 +278,51 @@ def decode_body(raw: bytes, content_encoding: str | None) -> tuple[list, bytes]:
     # 1 MB of records: the JSON minus the array punctuation the SDK does not count.
     if len(text) - 2 * len(rows) > MAX_BODY:
         raise errors.ContentLengthLimitExceeded(TOO_LARGE)
+    check_rows(rows)
     return rows, text
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def _not_finite(index: int) -> errors.ServiceError:
+    return errors.InvalidContent(
+        f"The request body is not valid JSON: element {index} holds NaN, Infinity or a number beyond the range of a "
+        "double; JSON has no such values (RFC 8259 §6).")
+
+
+def _check_nested(value: dict | list, depth: int, index: int) -> None:
+    """``value`` (at ``depth``) holds only finite numbers and nests at most ``MAX_DEPTH`` levels. Recursive, but
+    never deeper than ``MAX_DEPTH`` calls: it refuses before going further (faster than an explicit stack)."""
+    if depth > MAX_DEPTH:
+        raise errors.InvalidContent(
+            f"The request body is nested too deeply: element {index} goes deeper than {MAX_DEPTH} levels "
+            f"(the body's array is level 1); at most {MAX_DEPTH} are accepted.")
+    for child in (value.values() if isinstance(value, dict) else value):
+        kind = type(child)
+        if kind is dict or kind is list:
+            _check_nested(child, depth + 1, index)
+        elif kind is float and not math.isfinite(child):
+            raise _not_finite(index)
+
+
+def check_rows(rows: list) -> None:
+    """400 unless every element is an object (the API's body is ``array of object``, azure-contract.md §7) whose
+    numbers are finite and whose nesting stays within ``MAX_DEPTH``."""
+    for index, row in enumerate(rows):
+        if type(row) is not dict:
+            raise errors.InvalidContent(
+                f"The request body must be a JSON array of objects; element {index} is {_kind(row)}.")
+        for value in row.values():
+            kind = type(value)
+            if kind is str or kind is int:  # the common case first: this runs for every value of every row
+                continue
+            if kind is dict or kind is list:
+                _check_nested(value, 3, index)  # the array is level 1, the row level 2
+            elif kind is float and not math.isfinite(value):
+                raise _not_finite(index)
 
 
 _LONG_CHARS = MAX_FIELD // 4  # a str of at most this many characters is at most 64 KB in UTF-8
@@ -165,7 +330,8 @@ _LONG_CHARS = MAX_FIELD // 4  # a str of at most this many characters is at most
 
 def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Stats) -> tuple[str, bytes] | None:
     """(table key, text) when the request can be stored as sent: one flow, no transform, every row an object whose
-    columns the stream declares and the table has, no field near the 64 KB limit. Else None (map_rows does the work)."""
+    columns the stream declares and the table has, with values that fit the table's types, no field near the 64 KB
+    limit. Else None (map_rows does the work)."""
     flows = plan.flows.get(stream, [])
     if len(flows) != 1 or flows[0].transform is not None or flows[0].auxiliary:
         return None
@@ -173,8 +339,9 @@ def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Sta
     if not allowed <= flows[0].columns:
         return None
     check_long = len(text) > MAX_FIELD  # only a body over 64 KB can hold a field over 64 KB
+    flow = flows[0]
     for row in rows:
-        if type(row) is not dict or not row.keys() <= allowed:
+        if type(row) is not dict or not row.keys() <= allowed or record_problem(flow, row) is not None:
             return None
         if check_long:
             # A value that may need truncating (map_rows does it). Checked on the parsed values, so escaped
@@ -217,19 +384,18 @@ def _truncate_long_fields(record: dict) -> None:
 
 
 def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: int = MAX_BODY) -> dict[str, list[dict]]:
-    """Rows per destination table key after the stream filter, the transform and the table filter."""
+    """Rows per destination table key after the stream filter, the transform (or, without one, the type checks of
+    ``record_problem``) and the table filter. The Auxiliary window is checked by the caller, once per request."""
     declared = plan.streams[stream]
     flows = plan.flows.get(stream, [])
     out: dict[str, list[dict]] = {flow.table_key: [] for flow in flows}
     # Only a body longer than 64 KB can hold a field longer than 64 KB.
     check_long = body_size > MAX_FIELD
     declared_set = frozenset(declared)
-    for flow in flows:
-        check_auxiliary_window(flow, rows)
     stats.received += len(rows)
     for row in rows:
-        if type(row) is not dict:
-            stats.dropped += 1
+        if type(row) is not dict:  # decode_body refuses such a call; kept for callers that did not decode
+            stats.drop("the element is not a JSON object")
             continue
         record = {name: row[name] for name in declared if name in row}
         if check_long:
@@ -239,12 +405,15 @@ def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: i
             if flow.transform is not None:
                 try:
                     result = flow.transform.run(record)
-                except kql.TransformRuntimeError:
-                    stats.dropped += 1
+                except kql.TransformRuntimeError as error:
+                    stats.drop(f"transformKql failed: {error}")
                     continue
                 if result is None:
                     stats.filtered += 1
                     continue
+            elif (problem := record_problem(flow, record)) is not None:
+                stats.drop(problem)
+                continue
             elif declared_set <= flow.columns:
                 out[flow.table_key].append(record)  # identity flow, every stream column is a table column
                 continue

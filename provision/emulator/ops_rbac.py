@@ -61,7 +61,7 @@ class RbacOperations(BackendCore):
                     raise errors.RoleAssignmentUpdateNotPermitted(
                         "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
                 return Response(200, _public(existing))
-            for other in self.store.list(rbac.RA_TYPE):
+            for other in self.store.find(rbac.RA_TYPE, props["principalId"]):  # same principal: an index lookup
                 o = other["properties"]
                 if (o["principalId"].lower() == props["principalId"] and rbac.role_guid_of(o["roleDefinitionId"]) == role_guid
                         and o["scope"].rstrip("/").lower() == (scope or "/").rstrip("/").lower()):
