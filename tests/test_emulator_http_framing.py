@@ -186,7 +186,7 @@ def test_identical_content_length_values_are_one_length(azure, emu):
     path = f"/ingest/dcr/{rule.immutable_id}/dataCollectionRules/{rule.immutable_id}/streams/Custom-MyApp?api-version=2023-01-01"
     sock = _connect(emu)
     auth = _token(emu, seed.SENDER_APP_ID, "https://monitor.azure.com")
-    row = b'[{"Message":"one length"}]'
+    row = b'[{"TimeGenerated":"2026-12-03T10:00:00Z","Message":"one length"}]'  # a pass-through row needs its TimeGenerated
     raw = _request("POST", path, [("Authorization", auth), ("Content-Length", str(len(row))),
                                   ("Content-Length", str(len(row))), ("Content-Type", "application/json")], row)
     status, headers, _, _ = _exchange(sock, raw)
