@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from provision.emulator import arm, errors, identity, ingest, rbac, seed, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id
+from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id, token_refusal
 from provision.emulator.store import Store
 
 
@@ -97,15 +97,7 @@ class BackendCore:
         try:
             claims = self.tokens.verify(req.headers.get("authorization"), audience)
         except identity.TokenInvalid as problem:
-            cls = {"missing": errors.AuthenticationFailed, "expired": errors.ExpiredAuthenticationToken,
-                   "audience": errors.InvalidAuthenticationTokenAudience}.get(problem.reason, errors.InvalidAuthenticationToken)
-            if data_plane:
-                cls = errors.InvalidToken
-            challenge = (f'Bearer authorization_uri="{self.base_url}/{seed.TENANT_ID}", error="invalid_token", '
-                         f'error_description="{problem.message}"')
-            if problem.reason == "missing":
-                challenge = f'Bearer authorization_uri="{self.base_url}/{seed.TENANT_ID}", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."'
-            raise cls(problem.message, headers={"WWW-Authenticate": challenge}) from None
+            raise token_refusal(problem, self.base_url, data_plane=data_plane) from None
         req.claims = claims
         return claims
 
