@@ -57,7 +57,7 @@ def test_a_value_that_does_not_match_the_source_has_no_positions():
     assert string_positions("something else", value.style, (value.line, value.column), value.end, ["t: source | where x"]) is None
 
 
-WS = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law"
+WS = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law1"
 HEAD = (
     f"location: westeurope\nworkspace: {WS}\nresource_group: rg\n"
     "tables:\n  T_CL:\n    columns: {TimeGenerated: datetime, Msg: string}\n"

@@ -81,7 +81,7 @@ def test_validate_prints_notes_for_derived_streams():
 def test_validate_env_and_var_options(tmp_path):
     path = tmp_path / "env.yaml"
     path.write_text("location: ${LOC}\nworkspace: ${WS}\nresource_group: rg\nenvironments:\n  prod: {vars: {LOC: eastus}}\n")
-    ws = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law"
+    ws = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law1"
     missing = invoke("validate", path)
     assert missing.exit_code == 1 and "${LOC}" in missing.output and "${WS}" in missing.output
     assert invoke("validate", path, "--env", "prod", "--var", f"WS={ws}").exit_code == 0
@@ -136,7 +136,7 @@ def test_kql_profile_option_reaches_the_checker(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(
         "location: westeurope\n"
-        "workspace: /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law\n"
+        "workspace: /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law1\n"
         "resource_group: rg\n"
         "tables:\n  A_CL:\n    columns: {TimeGenerated: datetime, Ok: boolean}\n"
         "rules:\n  r:\n    flows:\n      - table: A_CL\n        transform: source | where not(Ok)\n"

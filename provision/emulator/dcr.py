@@ -308,5 +308,5 @@ def check_name(rtype: str, name: str) -> None:
     if not arm.NAME_PATTERNS[rtype].match(name):
         raise errors.InvalidResourceName(
             f"Resource name '{name}' is invalid. The name can contain only letters, digits, '-', '.', '_' and parentheses, "
-            "must start with a letter or digit and be at most 64 characters.")
+            "must start with a letter or digit, must not end with '.' and be at most 64 characters.")
 

@@ -19,19 +19,19 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from provision.armnames import RULES, NameKind, name_problem
 from provision.diagnostics import ERROR, Diagnostic
 from provision.resources import workspace_parts
 from provision.scenario import tables as catalogue
 from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
 from provision.scenario.positions import string_positions
 from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
-from provision.scenario.variables import VariableSyntax, chain_lookup, has_variables, substitute
+from provision.scenario.variables import VariableSyntax, VariableValue, chain_lookup, has_variables, substitute
 from provision.scenario.yamlsrc import SOURCE_YAML, YList, YMap, YStr, line_of, parse_yaml
 from provision.secrets import is_secret_variable, readable
 
 SRC_README = "README.md §Scenario file"
 MAX_FILE_BYTES = 1024 * 1024  # scenario files are kilobytes; a 1 MiB file already takes ~2.5 s and ~140 MB to check
-SRC_ARM_RG = "azure-contract.md §1 [CT5] resourceGroupName"
 
 TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "tables", "endpoint", "rules", "publishers", "environments")
 REQUIRED_TOP = ("location", "workspace", "resource_group")
@@ -177,6 +177,9 @@ class _Loader:
         if isinstance(value, YStr) and has_variables(value):
             try:
                 text, missing = substitute(str(value), lookup)
+            except VariableValue as problem:
+                self.error("VariableValue", f"in '{_short(value)}': {problem}", value.line, fix="give the value itself (in a shell, single quotes keep '${A}' as written); for a literal '${' write $${ in the scenario")
+                return value
             except VariableSyntax as problem:
                 self.error("VariableSyntax", f"bad variable reference in '{_short(value)}': {problem}", value.line, fix="write ${NAME} or ${NAME:-default}; use $${ for a literal '${'")
                 return value
@@ -214,9 +217,11 @@ class _Loader:
                 subscription = workspace_parts(workspace)[0]
             except ValueError as problem:
                 self.error("WorkspaceId", f"workspace '{workspace}' is {problem}", doc.line_of("workspace"), fix="copy the workspace's Resource ID from its JSON view in the portal", source="azure-contract.md §2")
+            else:
+                self._check_workspace_parts(workspace, doc.line_of("workspace"))
         subscription = self._string(doc, "subscription", subscription)
-        if resource_group and "${" not in resource_group and (len(resource_group) > 90 or not re.fullmatch(r"[-\w._()]+", resource_group)):
-            self.error("ResourceGroupName", f"resource_group '{resource_group}' is not a valid resource group name", doc.line_of("resource_group"), fix="1-90 letters, digits, '-', '_', '.', '(' or ')'", source=SRC_ARM_RG)
+        if resource_group and "${" not in resource_group:
+            self._check_arm_name("ResourceGroupName", NameKind.RESOURCE_GROUP, resource_group, doc.line_of("resource_group"))
         name = self._string(doc, "name", re.sub(r"[^\w.()-]", "-", self.path.stem).lstrip(".-") or "scenario")
 
         tables = self._tables(doc)
@@ -288,6 +293,19 @@ class _Loader:
                 continue
             columns.append(Column(name=str(name), type=normalise_table_type(type_text) or str(type_text), description=description, line=line))
         return tuple(columns)
+
+    def _check_arm_name(self, code: str, kind: NameKind, name: str, line: int | None) -> bool:
+        problem = name_problem(kind, name)
+        if problem:
+            self.error(code, problem, line, fix=f"use {RULES[kind].text}", source=RULES[kind].source)
+        return problem is None
+
+    def _check_workspace_parts(self, workspace: str, line: int | None) -> None:
+        """The subscription, resource group and name inside the workspace id obey ARM's rules too
+        (a `..` segment would address another path)."""
+        for kind, part in zip((NameKind.SUBSCRIPTION, NameKind.RESOURCE_GROUP, NameKind.WORKSPACE), workspace_parts(workspace)):
+            if not self._check_arm_name("WorkspaceId", kind, part, line):
+                return
 
     def _endpoint(self, doc: YMap) -> Endpoint | None:
         raw = doc.get("endpoint")

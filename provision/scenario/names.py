@@ -20,6 +20,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 
+from provision.armnames import RULES, NameKind, name_problem
 from provision.diagnostics import is_unsafe
 from provision.scenario.model import Scenario
 
@@ -45,10 +46,20 @@ def check_names(scenario: Scenario, error: Report) -> None:
         if bad:
             error("NameCharacter", f"{kind} name {name!r} contains {bad}", line,
                   "remove it: names may not hold control, format or bidirectional-override characters", SRC_CHARACTERS)
+    for rule in scenario.rules.values():
+        _arm_name("RuleName", NameKind.RULE, rule.name, rule.line, error)
+    if scenario.endpoint is not None:
+        _arm_name("EndpointName", NameKind.ENDPOINT, scenario.endpoint.name, scenario.endpoint.line, error)
     _unique("table", ((t.name, t.line) for t in scenario.tables.values()), error)
     _unique("rule (DCR)", ((r.name, r.line) for r in scenario.rules.values()), error)
     for rule in scenario.rules.values():
         _unique(f"stream of rule '{rule.name}'", ((s, rule.lines.get(f"stream:{s}", rule.line)) for s in rule.streams), error)
+
+
+def _arm_name(code: str, kind: NameKind, name: str, line: int | None, error: Report) -> None:
+    problem = name_problem(kind, name)
+    if problem and not unsafe_character(name):  # an unsafe character is reported once, as NameCharacter
+        error(code, problem, line, f"use {RULES[kind].text}", RULES[kind].source)
 
 
 def _names(scenario: Scenario) -> Iterator[tuple[str, str, int | None]]:

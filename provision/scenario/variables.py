@@ -18,6 +18,11 @@ class VariableSyntax(Exception):
     """A ``${`` without a valid name or closing brace."""
 
 
+class VariableValue(VariableSyntax):
+    """A variable whose value holds ``${`` (e.g. ``--var A='${A}'``): values are not substituted again, so
+    the text would reach Azure as written (issue 12 item 10)."""
+
+
 def has_variables(text: str) -> bool:
     return "${" in text
 
@@ -62,6 +67,9 @@ def _reference(text: str, pos: int, lookup, missing: list[str], depth: int = 0) 
     name = match.group(0)
     pos = match.end()
     value = lookup(name)
+    if value is not None and "${" in value:
+        # The value itself is not shown: it may come from the process environment
+        raise VariableValue(f"the value of {name} contains '${{', which is never substituted again")
     if text.startswith(":-", pos):
         default, pos = _scan(text, pos + 2, lookup, missing if value is None else [], nested=True, depth=depth + 1)
         if value is None:
