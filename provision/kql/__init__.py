@@ -5,7 +5,8 @@ Layers (each its own module): ``lexer`` -> ``parser`` (AST in ``ast``, reserved 
 allow-list via the ``functions`` catalogue, operator/function typing from ``signatures``)
 -> ``compiler`` (the evaluator: closures built once, run per record). Values: see ``values``
 for the runtime representation and the JSON form of output rows; ``types`` for type
-spellings and which output types a table column accepts. Pure: standard library only, no I/O.
+spellings and which output types a table column accepts; ``regex`` for every regular expression
+a transform evaluates (RE2, as the service). Pure: standard library plus google-re2, no I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from provision.diagnostics import ERROR, Diagnostic, caret_excerpt
 from provision.kql.checker import COMPAT_PROFILE, STRICT, analyze
 from provision.kql.parser import ParseError, parse, parse_expression
 from provision.kql.printer import format_query
+from provision.kql.regex import RegexError
 
 COMPAT = COMPAT_PROFILE
 PROFILES = (STRICT, COMPAT)
@@ -106,6 +108,8 @@ def compile_transform(query: str, input_columns: list[tuple[str, str]]):
         return compile_analysis(query, analysis, input_columns)
     except RecursionError:
         raise TransformCompileError("transformKql nests expressions too deeply to compile", []) from None
+    except RegexError as error:  # the checker refuses constant patterns first; kept so no other exception escapes
+        raise TransformCompileError(f"transformKql does not compile: {error.message}", []) from None
 
 
 def __getattr__(name):
