@@ -29,6 +29,7 @@ __all__ = [
     "PROFILES",
     "STRICT",
     "CheckResult",
+    "EvaluationTimeout",
     "ParseError",
     "Transform",
     "TransformCompileError",
@@ -81,6 +82,20 @@ def check_transform(
 
 class TransformRuntimeError(Exception):
     """A record the transform cannot process; the service drops it and counts it."""
+
+
+class EvaluationTimeout(Exception):
+    """``Transform.run_many`` passed its deadline: ``processed`` records were evaluated (of ``total``, when known).
+
+    Raised between records, never inside one, so no output row is half built. The caller decides what
+    the request answers (the emulator refuses it rather than store part of it).
+    """
+
+    def __init__(self, processed: int, total: int | None = None):
+        of = f" of {total}" if total is not None else ""
+        super().__init__(f"transformKql evaluation passed its deadline after {processed}{of} records")
+        self.processed = processed
+        self.total = total
 
 
 class TransformCompileError(ValueError):

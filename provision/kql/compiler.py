@@ -20,6 +20,7 @@ import fnmatch
 import math
 import operator
 import re
+import time
 import uuid
 from typing import Any
 
@@ -861,12 +862,21 @@ class Transform:
         static_output = output_columns if names is not None and list(names) == out_names else None
         self.run = _build_runner(self.input_columns, static_output, pipeline)
 
-    def run_many(self, records):
-        """Run every record: (output rows, filtered count, [(index, reason)] of dropped records)."""
-        from provision.kql import TransformRuntimeError
+    def run_many(self, records, deadline: float | None = None):
+        """Run every record: (output rows, filtered count, [(index, reason)] of dropped records).
+
+        ``deadline``: a ``time.monotonic()`` instant; checked before each record, so a request's evaluation
+        stops within one record's time of it (one record is bounded: RE2 matching is linear in its size).
+        Past it, raises ``EvaluationTimeout`` naming how many records were processed (the service
+        warns that transforms over 20 s may lose data: kql-subset.md "Other limits").
+        """
+        from provision.kql import EvaluationTimeout, TransformRuntimeError
 
         rows, filtered, dropped = [], 0, []
+        clock = time.monotonic
         for index, record in enumerate(records):
+            if deadline is not None and clock() >= deadline:
+                raise EvaluationTimeout(index, len(records) if hasattr(records, "__len__") else None)
             try:
                 out = self.run(record)
             except TransformRuntimeError as error:
