@@ -794,7 +794,7 @@ def _build_runner(input_columns, output_columns, pipeline):
 
     env = {"TransformRuntimeError": TransformRuntimeError, "pipeline": pipeline, "_errors": (RecursionError, *_EXPECTED_ERRORS),
            "_json_any": _json_any, "_json_real": _json_real, "_fmt_dt": format_datetime, "_fmt_ts": format_timespan}
-    lines = ["def run(record):",
+    lines = ["def _run(record):",
              "    if type(record) is not dict:",
              "        raise TransformRuntimeError(f'a record must be a JSON object, got {type(record).__name__}')",
              "    get = record.get",
@@ -837,6 +837,17 @@ def _build_runner(input_columns, output_columns, pipeline):
             else:
                 lines.append(f"        {key}: _json_any(out[{key}]),")
         lines.append("    }")
+    # Input conversion and output formatting recurse into dynamic values too (to_string, to_json_value): a
+    # value nested deeper than Python's recursion limit must drop that record, not escape (issue 12, item 2).
+    lines += ["def run(record):",
+              "    try:",
+              "        return _run(record)",
+              "    except TransformRuntimeError:",
+              "        raise",
+              "    except RecursionError:",
+              "        raise TransformRuntimeError('a dynamic value nests too deeply to convert') from None",
+              "    except _errors as exc:",
+              "        raise TransformRuntimeError(f'{type(exc).__name__}: {exc}') from None"]
     exec(compile("\n".join(lines), "<transformKql>", "exec"), env)  # noqa: S102 - generated from column names via repr()
     return env["run"]
 
