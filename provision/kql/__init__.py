@@ -5,7 +5,8 @@ Layers (each its own module): ``lexer`` -> ``parser`` (AST in ``ast``, reserved 
 allow-list via the ``functions`` catalogue, operator/function typing from ``signatures``)
 -> ``compiler`` (the evaluator: closures built once, run per record). Values: see ``values``
 for the runtime representation and the JSON form of output rows; ``types`` for type
-spellings and which output types a table column accepts. Pure: standard library only, no I/O.
+spellings and which output types a table column accepts; ``regex`` for every regular expression
+a transform evaluates (RE2, as the service). Pure: standard library plus google-re2, no I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from provision.diagnostics import ERROR, Diagnostic, caret_excerpt
 from provision.kql.checker import COMPAT_PROFILE, STRICT, analyze
 from provision.kql.parser import ParseError, parse, parse_expression
 from provision.kql.printer import format_query
+from provision.kql.regex import RegexError
 
 COMPAT = COMPAT_PROFILE
 PROFILES = (STRICT, COMPAT)
@@ -27,6 +29,7 @@ __all__ = [
     "PROFILES",
     "STRICT",
     "CheckResult",
+    "EvaluationTimeout",
     "ParseError",
     "Transform",
     "TransformCompileError",
@@ -81,6 +84,20 @@ class TransformRuntimeError(Exception):
     """A record the transform cannot process; the service drops it and counts it."""
 
 
+class EvaluationTimeout(Exception):
+    """``Transform.run_many`` passed its deadline: ``processed`` records were evaluated (of ``total``, when known).
+
+    Raised between records, never inside one, so no output row is half built. The caller decides what
+    the request answers (the emulator refuses it rather than store part of it).
+    """
+
+    def __init__(self, processed: int, total: int | None = None):
+        of = f" of {total}" if total is not None else ""
+        super().__init__(f"transformKql evaluation passed its deadline after {processed}{of} records")
+        self.processed = processed
+        self.total = total
+
+
 class TransformCompileError(ValueError):
     """The query does not check clean; ``diagnostics`` says why."""
 
@@ -106,6 +123,8 @@ def compile_transform(query: str, input_columns: list[tuple[str, str]]):
         return compile_analysis(query, analysis, input_columns)
     except RecursionError:
         raise TransformCompileError("transformKql nests expressions too deeply to compile", []) from None
+    except RegexError as error:  # the checker refuses constant patterns first; kept so no other exception escapes
+        raise TransformCompileError(f"transformKql does not compile: {error.message}", []) from None
 
 
 def __getattr__(name):

@@ -249,6 +249,20 @@ class ParseOp:
     explicit_kind: bool = False
 
 
+class PatternText(str):
+    """A string literal of a ``parse`` pattern: the text, plus ``pos`` of its literal (for a caret at a bad regex).
+
+    A str subclass so the pattern's items still compare, print and hash as the plain strings they are.
+    """
+
+    pos: int
+
+    def __new__(cls, text: str, pos: int = 0):
+        item = super().__new__(cls, text)
+        item.pos = pos
+        return item
+
+
 @dataclass(frozen=True, slots=True)
 class Wildcard:
     pos: int = 0

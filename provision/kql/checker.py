@@ -26,6 +26,7 @@ from provision.kql import ast as A
 from provision.kql.functions import CATALOGUE, COMPAT, KNOWN_KUSTO_ONLY, NUMERIC, REJECTED
 from provision.kql.lexer import Source
 from provision.kql.parser import ParseError, parse
+from provision.kql.regex import explain, parse_pattern
 from provision.kql.signatures import BINARY, CALLS
 from provision.kql.types import CONVERSION_FOR, normalize_type, output_compatible
 
@@ -34,6 +35,7 @@ COMPAT_PROFILE = "compat"
 SRC_OPS = "kql-subset.md §1 Scalar operators (data-collection-transformations-kql.md)"
 SRC_TABULAR = "azure-contract.md §9 Tabular operators (extend, project, print, where, parse, project-away, project-rename, datatable)"
 SRC_OUTPUT = "kql-subset.md §1 Output and schema rules"
+SRC_REGEX = "Microsoft Learn, Kusto 'RE2 syntax' (kusto/query/re2): KQL regular expressions are RE2's (google/re2 doc/syntax.txt)"
 
 # kql-subset.md: "Not listed, so unsupported in strict reading: has_any, has_all, in~, !in~, between, hasprefix".
 UNLISTED_OPS = {"has_any", "has_all", "in~", "!in~", "between", "!between", "hasprefix", "!hasprefix", "hasprefix_cs",
@@ -109,6 +111,11 @@ def _analyze(text: str, input_columns, table_columns=None, *, profile: str = COM
     diags = sorted(checker.diagnostics, key=lambda d: (d.line or 0, d.column or 0))
     out_cols = None if output is None else [(name, ctype) for name, (ctype, _) in output.items()]
     return Analysis(query, out_cols, diags, checker.types, checker.column_names)
+
+
+def _parse_column_type(item):
+    """parse_pattern's view of a pattern item: a column's type, None for a wildcard (as the compiler builds it)."""
+    return (normalize_type(item.type) or "string") if isinstance(item, A.ColumnDecl) else None
 
 
 class _Scope:
@@ -260,15 +267,16 @@ class _Checker:
             self.error("TooManyParseColumns", f"parse extracts {len(columns)} columns; DCR transforms allow at most 10 per parse",
                        columns[10].pos, "split it into several parse operators of at most 10 columns each",
                        "azure-contract.md §9: parse is limited to 10 columns per statement")
-        if op.kind == "regex" and columns:
-            for item in op.pattern:
-                if isinstance(item, str):
-                    try:
-                        import re
-
-                        re.compile(item)
-                    except re.error as exc:
-                        self.error("InvalidRegex", f"invalid regular expression in parse: {exc}", op.pos, "fix the pattern")
+        literals = [item for item in op.pattern if isinstance(item, str)]
+        if literals:
+            # The service matches the whole pattern as one RE2 regex (literals + a group per column), so check
+            # it whole: "(" then a column then ")" is valid although neither literal is alone.
+            text, spans = parse_pattern(op.kind, op.pattern, _parse_column_type)
+            problem = explain(text, op.flags)
+            if problem is not None:
+                where = next((op.pattern[i] for start, end, i in spans
+                              if problem.offset is not None and start <= problem.offset < end), literals[0])
+                self.error("InvalidRegex", f"parse (its literals joined with a group per column): {problem.message}", getattr(where, "pos", op.pos), problem.fix, SRC_REGEX)
         new = dict(schema)
         for col in columns:
             ctype = normalize_type(col.type)
@@ -410,15 +418,15 @@ class _Checker:
         return "boolean"
 
     def check_regex(self, node: A.Binary) -> None:
-        if node.op == "matches regex" and isinstance(node.right, A.Literal) and node.right.type == "string":
-            import re
+        if node.op == "matches regex":
+            self.regex_literal(node.right, "matches regex")
 
-            from provision.kql.functions import translate_regex
-
-            try:
-                re.compile(translate_regex(str(node.right.value)))
-            except re.error as exc:
-                self.error("InvalidRegex", f"invalid regular expression: {exc}", _pos(node.right), "fix the pattern")
+    def regex_literal(self, node, where: str) -> None:
+        """A constant pattern must be RE2 syntax (the service compiles it with RE2 and refuses the DCR)."""
+        if isinstance(node, A.Literal) and node.type == "string" and isinstance(node.value, str):
+            problem = explain(node.value)
+            if problem is not None:
+                self.error("InvalidRegex", f"{where}: {problem.message}", _pos(node), problem.fix, SRC_REGEX)
 
     def arithmetic(self, node, lt, rt):
         op = node.op
@@ -502,6 +510,10 @@ class _Checker:
         if name == "array_length" and isinstance(node.args[0], A.DynamicLiteral) and not isinstance(node.args[0].value, list):
             self.error("TypeMismatch", "array_length() needs a dynamic array", _pos(node.args[0]), "pass an array, e.g. dynamic([1, 2])")
             return "long"
+        if name in ("extract", "extract_all", "replace"):
+            self.regex_literal(node.args[0], f"{name}()")
+        elif name == "countof" and count == 3 and isinstance(node.args[2], A.Literal) and node.args[2].value == "regex":
+            self.regex_literal(node.args[1], "countof(..., 'regex')")
         typed = self.call_signature(node, name, fn, [_shape(a, t) for a, t in zip(node.args, arg_types)], row)
         if typed is not False:
             return typed

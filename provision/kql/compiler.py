@@ -20,12 +20,14 @@ import fnmatch
 import math
 import operator
 import re
+import time
 import uuid
 from typing import Any
 
 from provision.kql import ast as A
 from provision.kql.checker import Analysis, _derived_name
-from provision.kql.functions import CATALOGUE, CONVERTERS, NUMERIC, _regex, to_bool
+from provision.kql.functions import CATALOGUE, CONVERTERS, NUMERIC, to_bool
+from provision.kql.regex import RegexError, compile_regex, parse_pattern
 from provision.kql.types import normalize_type
 from provision.kql.values import to_json_value, to_string
 
@@ -189,27 +191,16 @@ def _generate(name: str, body: list[str], env: dict):
     return env[name]
 
 
-_TYPED_GROUP = {"int": r"(-?\d+)", "long": r"(-?\d+)", "real": r"(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"}
+def _parse_column_type(item):
+    return (normalize_type(item.type) or "string") if isinstance(item, A.ColumnDecl) else None
 
 
 def _compile_parse(op: A.ParseOp, ctx: _Ctx, names):
     source = _expr(op.expr, ctx, set(names))
     columns = [item for item in op.pattern if isinstance(item, A.ColumnDecl)]
-    parts = []
-    last = len(op.pattern) - 1
-    for i, item in enumerate(op.pattern):
-        if isinstance(item, str):
-            parts.append(item if op.kind == "regex" else re.escape(item))
-        elif isinstance(item, A.Wildcard):
-            parts.append(".*" if i == last else ".*?")
-        else:
-            ctype = normalize_type(item.type) or "string"
-            # Kusto parse: typed columns match their type's text (long: -?digits), others lazily.
-            parts.append(_TYPED_GROUP.get(ctype, "(.*)" if i == last else "(.*?)"))
-    flags = 0
-    for letter in op.flags:
-        flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "U": 0}.get(letter, 0)
-    pattern = re.compile("".join(parts), flags)
+    # RE2 for every kind: the lazy groups of a simple/relaxed parse backtrack polynomially in Python's re.
+    text, _ = parse_pattern(op.kind, op.pattern, _parse_column_type)
+    pattern = compile_regex(text, op.flags)  # RegexError: the checker refused it already (compile_transform reports it)
     matcher = pattern.search if op.kind == "regex" else pattern.match
     converters = tuple((c.name, CONVERTERS.get(normalize_type(c.type) or "string", to_string),
                         normalize_type(c.type) or "string") for c in columns)
@@ -217,11 +208,14 @@ def _compile_parse(op: A.ParseOp, ctx: _Ctx, names):
 
     def parse(row):
         text = source(row)
-        m = matcher(text if type(text) is str else to_string(text))
-        if m is None:
+        if type(text) is not str:
+            text = to_string(text)
+        spans = matcher(text)
+        if spans is None:
             row.update(empty)
             return row
-        for (name, conv, t), value in zip(converters, m.groups()):
+        for (name, conv, t), span in zip(converters, spans[1:]):
+            value = None if span[0] < 0 else text[span[0]:span[1]]
             row[name] = value if t == "string" else conv(value)
         return row
     return parse, names + [c.name for c in columns if c.name not in names]
@@ -481,11 +475,11 @@ def _arith(op, left, right, lt, rt):
 
 def _regex_op(node, left, right):
     if isinstance(node.right, A.Literal) and node.right.type == "string":
-        compiled = _regex(node.right.value)
+        compiled = compile_regex(node.right.value)
 
         def matches(row):
             v = left(row)
-            return None if v is None else compiled.search(v if type(v) is str else to_string(v)) is not None
+            return None if v is None else compiled.test(v if type(v) is str else to_string(v))
         return matches
 
     def matches_dynamic(row):
@@ -493,11 +487,11 @@ def _regex_op(node, left, right):
         if v is None or p is None:
             return None
         try:
-            return _regex(to_string(p)).search(to_string(v)) is not None
-        except re.error as exc:
+            return compile_regex(to_string(p)).test(to_string(v))
+        except RegexError as exc:
             from provision.kql import TransformRuntimeError
 
-            raise TransformRuntimeError(f"invalid regular expression {p!r}: {exc}") from None
+            raise TransformRuntimeError(f"matches regex: {exc.message}") from None
     return matches_dynamic
 
 
@@ -691,7 +685,7 @@ def _call(node: A.Call, ctx: _Ctx, columns):
             def call1_safe(row):
                 try:
                     return impl(a0(row))
-                except re.error as exc:
+                except RegexError as exc:
                     raise _runtime(name, exc) from None
                 except _EXPECTED_ERRORS:
                     return None
@@ -703,7 +697,7 @@ def _call(node: A.Call, ctx: _Ctx, columns):
                 return None
             try:
                 return impl(v)
-            except re.error as exc:
+            except RegexError as exc:
                 raise _runtime(name, exc) from None
             except _EXPECTED_ERRORS:
                 return None
@@ -715,7 +709,7 @@ def _call(node: A.Call, ctx: _Ctx, columns):
             return None
         try:
             return impl(*values)
-        except re.error as exc:
+        except RegexError as exc:
             raise _runtime(name, exc) from None
         except _EXPECTED_ERRORS:
             return None
@@ -800,7 +794,7 @@ def _build_runner(input_columns, output_columns, pipeline):
 
     env = {"TransformRuntimeError": TransformRuntimeError, "pipeline": pipeline, "_errors": (RecursionError, *_EXPECTED_ERRORS),
            "_json_any": _json_any, "_json_real": _json_real, "_fmt_dt": format_datetime, "_fmt_ts": format_timespan}
-    lines = ["def run(record):",
+    lines = ["def _run(record):",
              "    if type(record) is not dict:",
              "        raise TransformRuntimeError(f'a record must be a JSON object, got {type(record).__name__}')",
              "    get = record.get",
@@ -843,6 +837,17 @@ def _build_runner(input_columns, output_columns, pipeline):
             else:
                 lines.append(f"        {key}: _json_any(out[{key}]),")
         lines.append("    }")
+    # Input conversion and output formatting recurse into dynamic values too (to_string, to_json_value): a
+    # value nested deeper than Python's recursion limit must drop that record, not escape (issue 12, item 2).
+    lines += ["def run(record):",
+              "    try:",
+              "        return _run(record)",
+              "    except TransformRuntimeError:",
+              "        raise",
+              "    except RecursionError:",
+              "        raise TransformRuntimeError('a dynamic value nests too deeply to convert') from None",
+              "    except _errors as exc:",
+              "        raise TransformRuntimeError(f'{type(exc).__name__}: {exc}') from None"]
     exec(compile("\n".join(lines), "<transformKql>", "exec"), env)  # noqa: S102 - generated from column names via repr()
     return env["run"]
 
@@ -868,12 +873,21 @@ class Transform:
         static_output = output_columns if names is not None and list(names) == out_names else None
         self.run = _build_runner(self.input_columns, static_output, pipeline)
 
-    def run_many(self, records):
-        """Run every record: (output rows, filtered count, [(index, reason)] of dropped records)."""
-        from provision.kql import TransformRuntimeError
+    def run_many(self, records, deadline: float | None = None):
+        """Run every record: (output rows, filtered count, [(index, reason)] of dropped records).
+
+        ``deadline``: a ``time.monotonic()`` instant; checked before each record, so a request's evaluation
+        stops within one record's time of it (one record is bounded: RE2 matching is linear in its size).
+        Past it, raises ``EvaluationTimeout`` naming how many records were processed (the service
+        warns that transforms over 20 s may lose data: kql-subset.md "Other limits").
+        """
+        from provision.kql import EvaluationTimeout, TransformRuntimeError
 
         rows, filtered, dropped = [], 0, []
+        clock = time.monotonic
         for index, record in enumerate(records):
+            if deadline is not None and clock() >= deadline:
+                raise EvaluationTimeout(index, len(records) if hasattr(records, "__len__") else None)
             try:
                 out = self.run(record)
             except TransformRuntimeError as error:

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from provision.kql.regex import compile_regex, expand_rewrite
+from provision.kql.regex import group as match_group
 from provision.kql.values import EPOCH, parse_datetime, parse_timespan_text, to_string
 
 DOC = "doc"
@@ -545,7 +547,7 @@ def countof(text, search, kind="normal"):
     if not search:
         return 0
     if kind == "regex":
-        return len(re.findall(search, text))
+        return sum(1 for _ in compile_regex(search).finditer(text))
     count, start = 0, text.find(search)
     while start >= 0:  # KQL counts overlapping matches: countof("aaa", "aa") == 2
         count += 1
@@ -554,10 +556,13 @@ def countof(text, search, kind="normal"):
 
 
 def extract(regex, group, text, type_name=None):
-    m = _regex(regex).search(text)
-    if not m or group > (m.re.groups or 0):
+    compiled = compile_regex(regex)
+    if type(group) is not int or not 0 <= group <= compiled.groups:
         return None if type_name not in (None, "string") else ""
-    value = m.group(group)
+    spans = compiled.search(text)
+    if spans is None:
+        return None if type_name not in (None, "string") else ""
+    value = match_group(text, spans[group])
     if value is None:
         return "" if type_name in (None, "string") else None
     return CONVERTERS.get(type_name or "string", to_string)(value)
@@ -568,16 +573,18 @@ def extract_all(regex, *args):
         groups, text = None, args[0]
     else:
         groups, text = args
-    compiled = _regex(regex)
+    compiled = compile_regex(regex)
+    wanted = groups if type(groups) is list else list(range(1, compiled.groups + 1))
+    if not all(type(g) is int and 0 <= g <= compiled.groups for g in wanted):
+        return None  # a group the pattern does not have (or not a group number)
     matches = list(compiled.finditer(text))
     if not matches:
         return None
     if compiled.groups == 0:
-        return [m.group(0) for m in matches]
-    wanted = groups if type(groups) is list else list(range(1, compiled.groups + 1))
+        return [text[m[0][0]:m[0][1]] for m in matches]
     if len(wanted) == 1:
-        return [m.group(wanted[0]) or "" for m in matches]
-    return [[m.group(g) or "" for g in wanted] for m in matches]
+        return [match_group(text, m[wanted[0]]) or "" for m in matches]
+    return [[match_group(text, m[g]) or "" for g in wanted] for m in matches]
 
 
 def indexof(text, lookup, start=0, length=-1, occurrence=1):
@@ -627,28 +634,22 @@ def base64_decode(text):
 
 
 def kql_replace(regex, rewrite, text):
-    # KQL rewrite patterns use \1..\9 for groups, the same as Python's re.sub templates.
-    try:
-        return _regex(regex).sub(rewrite.replace("\\0", "\\g<0>"), text)
-    except re.error:
+    """replace(regex, rewrite, text): every non-overlapping match replaced (RE2::GlobalReplace semantics).
+
+    An invalid pattern raises RegexError (the record is dropped); an invalid rewrite gives null.
+    """
+    compiled = compile_regex(regex)
+    expand = expand_rewrite(rewrite, compiled.groups)
+    if expand is None:
         return None
-
-
-_REGEX_CACHE: dict[str, re.Pattern] = {}
-
-
-def _regex(pattern: str) -> re.Pattern:
-    compiled = _REGEX_CACHE.get(pattern)
-    if compiled is None:
-        compiled = re.compile(translate_regex(pattern))
-        if len(_REGEX_CACHE) < 4096:
-            _REGEX_CACHE[pattern] = compiled
-    return compiled
-
-
-def translate_regex(pattern: str) -> str:
-    """RE2 -> Python re: named groups (?P<n>) are the same; '(?<n>' becomes '(?P<n>'."""
-    return re.sub(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>", r"(?P<\1>", pattern)
+    pieces, end = [], 0
+    for spans in compiled.finditer(text):
+        start, stop = spans[0]
+        pieces.append(text[end:start])
+        pieces.append(expand(text, spans))
+        end = stop
+    pieces.append(text[end:])
+    return "".join(pieces)
 
 
 def strcat(*args):

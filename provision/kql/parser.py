@@ -418,12 +418,12 @@ class _Parser:
             raise ParseError(f"expected 'with' in parse, found {_describe(self.tok)}", self.tok.pos,
                              "write: parse Column with \"prefix\" Name:string ...")
         self.advance()
-        pattern = []
+        pattern: list = []
         while not (self.tok.kind == EOF or self.at_op("|") or self.at_op(";") or self.at_op(")") or self.at_op("}")):
             token = self.tok
             if token.kind == STRING:
                 self.advance()
-                pattern.append(token.value)
+                pattern.append(A.PatternText(token.value, token.pos))
             elif self.at_op("*"):
                 self.advance()
                 pattern.append(A.Wildcard(token.pos))
