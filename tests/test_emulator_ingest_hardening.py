@@ -277,3 +277,22 @@ def test_index_is_built_when_an_older_state_file_is_opened(tmp_path):
         assert store.find("Microsoft.Insights/dataCollectionEndpoints", "dce-abc") == [{"properties": {"immutableId": "dce-ABC"}}]
     finally:
         store.close()
+
+
+def test_transforms_past_the_per_request_bound_are_refused_and_nothing_is_stored(azure, emu):
+    """Issue 12 item 3: a bound on evaluation time per request. Past it the request fails (400 TransformTimeout)
+    and none of its rows are stored: nothing acknowledged is lost (docs/emulator.md)."""
+    from azure.core.exceptions import HttpResponseError
+
+    from tests.emulator_helpers import dcr_body, deploy
+
+    rule = deploy(azure, body=dcr_body(transform="source | where Message != 'skip'"))
+    client = azure.ingestion(rule.endpoints.logs_ingestion)
+    emu.set_transform_seconds(0.0)
+    with pytest.raises(HttpResponseError) as refused:
+        client.upload(rule.immutable_id, "Custom-MyApp", [{"TimeGenerated": "2026-12-03T10:00:00Z", "Message": "x"}])
+    assert refused.value.status_code == 400 and "TransformTimeout" in str(refused.value)
+    assert emu.rows("MyApp_CL") == []
+    emu.set_transform_seconds(20.0)
+    client.upload(rule.immutable_id, "Custom-MyApp", [{"TimeGenerated": "2026-12-03T10:00:00Z", "Message": "x"}])
+    assert [r["Message"] for r in emu.rows("MyApp_CL")] == ["x"]

@@ -29,6 +29,9 @@ class BackendCore:
         self.base_url = ""
         self.lro_seconds = lro_seconds
         self.role_propagation_seconds = role_propagation_seconds
+        # Bound on one request's transform evaluation: kql-subset.md "Other limits" (transforms over 20 s may lose
+        # data). The emulator refuses the request instead, so nothing acknowledged is lost.
+        self.transform_seconds = 20.0
         secret = store.meta("signing-secret")
         if secret is None:
             secret = secrets.token_hex(32)

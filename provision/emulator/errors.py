@@ -52,6 +52,8 @@ MethodNotAllowed = _error("MethodNotAllowed", 405, doc="route exists, method doe
 InvalidRequestContent = _error("InvalidRequestContent", 400, doc="ARM: request body is not valid JSON")
 LocationRequired = _error("LocationRequired", 400, doc="ARM: TrackedResource without location")
 InvalidResourceLocation = _error("InvalidResourceLocation", 409, doc="ARM: location is create-only")
+TransformTimeout = _error("TransformTimeout", 400, doc="emulator: the request's transforms ran past Emulator.transform_seconds "
+                                                        "(docs/emulator.md 'What ingestion stores, refuses or drops')")
 InvalidResourceName = _error("InvalidResourceName", 400, doc="ARM: name does not match the type's pattern")
 PreconditionFailed = _error("PreconditionFailed", 412, doc="azure-contract.md §1 ETag table")
 

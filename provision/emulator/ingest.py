@@ -21,6 +21,7 @@ import gzip
 import json
 import math
 import re
+import time
 import uuid
 import zlib
 from collections.abc import Callable
@@ -383,17 +384,26 @@ def _truncate_long_fields(record: dict) -> None:
             record[key] = value.encode()[:MAX_FIELD].decode(errors="ignore")
 
 
-def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: int = MAX_BODY) -> dict[str, list[dict]]:
+def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: int = MAX_BODY,
+             deadline: float | None = None) -> dict[str, list[dict]]:
     """Rows per destination table key after the stream filter, the transform (or, without one, the type checks of
-    ``record_problem``) and the table filter. The Auxiliary window is checked by the caller, once per request."""
+    ``record_problem``) and the table filter. The Auxiliary window is checked by the caller, once per request.
+
+    ``deadline`` (a ``time.monotonic()`` instant) bounds the transforms' work: past it, TransformTimeout, and the
+    caller stores nothing of the request."""
     declared = plan.streams[stream]
     flows = plan.flows.get(stream, [])
     out: dict[str, list[dict]] = {flow.table_key: [] for flow in flows}
     # Only a body longer than 64 KB can hold a field longer than 64 KB.
     check_long = body_size > MAX_FIELD
     declared_set = frozenset(declared)
+    timed = deadline is not None and any(flow.transform is not None for flow in flows)
     stats.received += len(rows)
-    for row in rows:
+    for index, row in enumerate(rows):
+        if timed and time.monotonic() >= deadline:  # type: ignore[operator]  # timed implies a deadline
+            raise errors.TransformTimeout(
+                f"The transformations of this request ran past the emulator's bound after {index} of {len(rows)} "
+                "record(s); nothing of the request was stored. Send smaller batches, or simplify the transformKql.")
         if type(row) is not dict:  # decode_body refuses such a call; kept for callers that did not decode
             stats.drop("the element is not a JSON object")
             continue

@@ -39,6 +39,7 @@ class IngestOperations(BackendCore):
         return plan
 
     def Ingest_Upload(self, req: Request, endpoint_kind: str, endpoint_key: str, rule_id: str, stream: str) -> Response:
+        deadline = time.monotonic() + self.transform_seconds
         version = req.query.get("api-version")
         if not version:
             raise errors.MissingApiVersionParameter("The api-version query parameter (?api-version=) is required for all requests.")
@@ -83,6 +84,6 @@ class IngestOperations(BackendCore):
                 if rows:
                     self.store.add_rows(verbatim[0], rows, verbatim[1])
             else:
-                self.store.add_batches(list(ingest.map_rows(plan, stream, rows, stats, len(text)).items()))
+                self.store.add_batches(list(ingest.map_rows(plan, stream, rows, stats, len(text), deadline).items()))
         # Stored (autocommitted to the WAL file) before answering: what a 204 acknowledges survives a crash.
         return Response(204)

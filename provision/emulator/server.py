@@ -420,6 +420,7 @@ class Emulator:
         self.latency.set(latency)
         self.set_lro_seconds(lro)
         self.set_role_propagation_seconds(propagation)
+        self.set_transform_seconds(20.0)
         self.running.graph_roles = dict(self._graph_roles)
 
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
@@ -449,6 +450,10 @@ class Emulator:
     # ------------------------------------------------------------------ knobs
     def set_latency(self, latency) -> None:
         self.latency.set(latency)
+
+    def set_transform_seconds(self, seconds: float) -> None:
+        """Bound on one ingestion request's transform evaluation (default 20 s); past it, 400 TransformTimeout."""
+        self.running.transform_seconds = seconds
 
     def set_lro_seconds(self, seconds: float) -> None:
         self._lro_seconds = seconds
