@@ -28,6 +28,7 @@ def chaos(emu, run_seed: int) -> None:
     emu.inject_fault("429", match="arm", times=None, rate=0.08, retry_after=0)
     emu.inject_fault("503", match="arm", times=None, rate=0.05)
     emu.inject_fault("reset", match="^(PUT|DELETE) ", times=None, rate=0.12)
+    emu.inject_fault("lost-response", match="^(PUT|DELETE) ", times=None, rate=0.08)  # done, but the client never hears
     emu.inject_fault("lro-failed", match="Tables", times=None, rate=0.3)
     emu.faults.reseed(run_seed)
 

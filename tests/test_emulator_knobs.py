@@ -143,3 +143,16 @@ def test_ingestion_limits_per_rule_per_minute(azure, emu):
     with pytest.raises(HttpResponseError) as raised:
         client.upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[ROW])
     assert raised.value.status_code == 429
+
+
+def test_a_lost_response_is_carried_out_then_the_connection_is_reset(azure, emu):
+    """Fault kind 'lost-response' (issue 12, chaos): the write happens, the answer never arrives. azure-core does
+    not retry a PUT whose response was lost, so the caller sees an error while the rule exists."""
+    from tests.emulator_helpers import create_table, dcr_body
+
+    create_table(azure)
+    emu.inject_fault("lost-response", match="DataCollectionRules_Create", times=1)
+    with pytest.raises(ServiceResponseError):
+        azure.monitor().data_collection_rules.create("rg-local", "dcr-lost", dcr_body())
+    assert azure.monitor().data_collection_rules.get("rg-local", "dcr-lost").name == "dcr-lost"
+    assert [c.status for c in emu.calls if c.operation == "DataCollectionRules_Create"] == [0]

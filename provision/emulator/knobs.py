@@ -9,7 +9,8 @@ each matching request with probability ``rate`` drawn from a seeded RNG, so a
 run is reproducible.
 
 Text form (``serve --fault``): ``KIND[,match=REGEX][,times=N][,rate=R][,retry_after=S]``,
-KIND one of 429, 500, 503, reset, lro-failed; ``times=0`` means unlimited.
+KIND one of 429, 500, 503, reset, lost-response (the request is carried out, then the connection is reset
+instead of answering: the client cannot know it succeeded), lro-failed; ``times=0`` means unlimited.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-KINDS = ("429", "500", "503", "reset", "lro-failed")
+KINDS = ("429", "500", "503", "reset", "lost-response", "lro-failed")
 
 
 @dataclass

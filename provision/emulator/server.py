@@ -188,13 +188,15 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _too_large(group, routes.body_limit(group))
             request.body = self._read_body(declared, group)
             unread = False
-            emulator._before(operation, group, f"{self.command} {path}")
+            lose_response = emulator._before(operation, group, f"{self.command} {path}")
             if route is None:
                 if known:
                     raise errors.MethodNotAllowed(f"The requested resource does not support http method '{self.command}'.")
                 raise errors.NotFound(f"No HTTP resource was found that matches the request URI '{path}'.")
             # ARM writes take the backend lock inside; ingestion runs concurrently (the store locks itself).
             response = getattr(emulator.backend, route.operation)(request, **params)
+            if lose_response:  # carried out, then the answer is lost on the way back
+                raise _Reset()
         except _Reset:
             emulator._log(self.command, path, 0, operation)
             self._reset()
@@ -517,13 +519,16 @@ class Emulator:
             del self.calls[: MAX_CALLS // 2]
         self.calls.append(Call(method, path, status, operation))
 
-    def _before(self, operation: str, group: str, request_line: str) -> None:
+    def _before(self, operation: str, group: str, request_line: str) -> bool:
+        """Latency, then an injected fault; True when the request is to run and its answer be lost."""
         delay = self.latency.delay(operation, group)
         if delay > 0:
             time.sleep(delay)
         fault = self.faults.pick(operation, group, request_line)
         if fault is None:
-            return
+            return False
+        if fault.kind == "lost-response":
+            return True
         if fault.kind == "reset":
             raise _Reset()
         if fault.kind == "429":
