@@ -184,6 +184,9 @@ def _must_match(pattern: re.Pattern[str], text: str, pos: int) -> re.Match[str]:
         raise LexError(f"unexpected character {text[pos:pos + 1]!r}", pos, "remove it")
     return match
 
+_MAX_TICKS = 2**63 - 1  # .NET TimeSpan.MaxValue in 100-ns ticks (10675199.02:48:05.4775807)
+
+
 def tokenize(text: str) -> list[Token]:
     """Tokens of ``text``; raises LexError at the first character it cannot read."""
     tokens: list[Token] = []
@@ -236,7 +239,11 @@ def tokenize(text: str) -> list[Token]:
             unit = _UNIT_RE.match(text, i)
             if unit and unit.group(0).lower() in TIMESPAN_UNITS:
                 i = unit.end()
-                ticks = round(float(num_text) * TIMESPAN_UNITS[unit.group(0).lower()])
+                scaled = float(num_text) * TIMESPAN_UNITS[unit.group(0).lower()]
+                if not abs(scaled) <= _MAX_TICKS:  # also inf and nan ('1e4001d', found by tests/test_fuzz_kql.py)
+                    raise LexError(f"timespan literal '{text[start:i]}' is out of range", start,
+                                   "use at most 10675199d, the largest timespan (.NET TimeSpan.MaxValue)")
+                ticks = round(scaled)
                 tokens.append(Token(TIMESPAN, text[start:i], start, ticks, space))
             elif unit:
                 raise LexError(f"unknown timespan unit '{unit.group(0)}'", i, "use d, h, m, s, ms, microsecond or tick")

@@ -97,3 +97,10 @@ def test_non_ascii_name_error_suggests_quoting():
 
 def test_non_ascii_text_in_strings_and_quoted_names_is_fine():
     assert kinds("['Ünï'] 'é😀'") == [(QIDENT, "Ünï"), (STRING, "é😀"), (EOF, None)]
+
+
+@pytest.mark.parametrize("literal", ["1e4001d", "99999999999d", "-1e400h"])
+def test_a_timespan_literal_out_of_range_is_a_lex_error_not_a_crash(literal):
+    """Found by tests/test_fuzz_kql.py: '1e4001d' raised OverflowError (float infinity to int)."""
+    with pytest.raises(LexError, match="out of range"):
+        tokenize(f"source | extend X = {literal}")
