@@ -86,7 +86,7 @@ def test_rows_are_in_the_state_file_when_ingest_upload_returns(emu):
     request = Request("POST", "/", {"api-version": "2023-01-01"}, {"authorization": f"Bearer {token}"},
                       json.dumps(rows).encode())
     response = emu.backend.Ingest_Upload(request, "dcr", rule.immutable_id, rule.immutable_id, "Custom-MyApp")
-    assert response.status == 204 and response.after is None
+    assert response.status == 204 and getattr(response, "after", None) is None  # no work deferred past the answer
     assert read_rows(emu.state_dir, "MyApp_CL") == rows
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -44,7 +43,6 @@ class Response:
     status: int
     body: object = None  # dict/list -> JSON; bytes -> as is; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
-    after: Callable[[], None] | None = None  # work done after the response is sent
 
 
 def token_refusal(problem: identity.TokenInvalid, base_url: str, *, data_plane: bool = False) -> errors.ServiceError:

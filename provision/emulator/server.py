@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
-from provision.emulator import errors, framing, identity, ingest, routes, seed, tls
+from provision.emulator import errors, framing, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
-from provision.emulator.base import token_refusal
+from provision.emulator.core import TRANSFORM_SECONDS
 from provision.emulator.knobs import Fault, FaultInjector, Latency
 from provision.emulator.store import Store
 
@@ -180,10 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse_repeated_authorization()
             audience, data_plane = routes.token_audience(route)
             if audience:
-                try:
-                    request.claims = emulator.running.tokens.verify(headers.get("authorization"), audience)
-                except identity.TokenInvalid as problem:
-                    raise token_refusal(problem, emulator.running.base_url, data_plane=data_plane) from None
+                emulator.backend.authenticate(request, audience, data_plane=data_plane)
             if declared.length > routes.body_limit(group):
                 raise _too_large(group, routes.body_limit(group))
             request.body = self._read_body(declared, group)
@@ -218,13 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
         if linger:
             response.headers["Connection"] = "close"  # send_header sets close_connection too
         emulator._log(self.command, path, response.status, operation)  # before answering: the client may read the log next
-        try:
-            self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
-            if linger:
-                self._discard_unread()
-        finally:
-            if response.after is not None:
-                response.after()
+        self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
+        if linger:
+            self._discard_unread()
 
     def _discard_unread(self) -> None:
         """After answering a request whose body was not read: read and drop what the client is still sending, for
@@ -422,7 +415,7 @@ class Emulator:
         self.latency.set(latency)
         self.set_lro_seconds(lro)
         self.set_role_propagation_seconds(propagation)
-        self.set_transform_seconds(20.0)
+        self.set_transform_seconds(TRANSFORM_SECONDS)
         self.running.graph_roles = dict(self._graph_roles)
 
     def rows(self, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:

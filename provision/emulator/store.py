@@ -53,6 +53,11 @@ def index_value(rtype: str, body: dict) -> str:
     return value.lower() if path and isinstance(value, str) else ""
 
 
+def _encode(rows: list[dict]) -> str:
+    # allow_nan=False: a NaN would make the stored batch unreadable JSON (ingestion refuses non-finite numbers first).
+    return json.dumps(rows, separators=(",", ":"), allow_nan=False)
+
+
 class Store:
     """Thread-safe access to the state database."""
 
@@ -152,14 +157,13 @@ class Store:
     # --- rows ---
     def add_rows(self, table_key: str, rows: builtins.list[dict], text: bytes | None = None) -> None:
         """Store a batch; ``text`` is the rows' JSON array as received, when it can be kept verbatim."""
-        # allow_nan=False: a NaN would make the stored batch unreadable JSON (ingestion refuses non-finite numbers first).
-        data = text if text is not None else json.dumps(rows, separators=(",", ":"), allow_nan=False)
+        data = text if text is not None else _encode(rows)
         with self._lock:
             self._db.execute("INSERT INTO batches(table_key, count, data) VALUES (?, ?, ?)", (table_key, len(rows), data))
 
     def add_batches(self, batches: builtins.list[tuple[str, builtins.list[dict]]]) -> None:
         """Store the batches of one upload (one per destination table) in one transaction: all or none."""
-        data = [(key, len(rows), json.dumps(rows, separators=(",", ":"), allow_nan=False)) for key, rows in batches if rows]
+        data = [(key, len(rows), _encode(rows)) for key, rows in batches if rows]
         with self._lock:
             self._db.execute("BEGIN")
             try:
