@@ -22,7 +22,6 @@ import json
 import math
 import re
 import time
-import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from datetime import datetime
 from provision import kql
 from provision.emulator import errors, tables
 from provision.emulator.dcr import output_table
+from provision.kql.functions import to_guid
+from provision.kql.values import parse_datetime
 
 MAX_BODY = 1024 * 1024  # "The maximum message size is currently 1 MB per call" (tutorial-logs-ingestion-code.md)
 MAX_FIELD = 64 * 1024   # azure-contract.md §8: longer field values are truncated
@@ -78,23 +79,11 @@ def _boolean(value: object) -> bool:
 
 
 def _datetime(value: object) -> bool:
-    if type(value) is not str:
-        return False
-    try:
-        datetime.fromisoformat(value.strip())
-    except ValueError:
-        return False
-    return True
+    return type(value) is str and parse_datetime(value) is not None  # the formats Kusto reads (kql/values.py)
 
 
 def _guid(value: object) -> bool:
-    if type(value) is not str:
-        return False
-    try:
-        uuid.UUID(value.strip())
-    except ValueError:
-        return False
-    return True
+    return type(value) is str and to_guid(value) is not None  # the engine's guid rule (kql/functions.py)
 
 
 # Table column type -> does a JSON value fit it (Kusto scalar types: int 32-bit, long 64-bit, real a finite double,
