@@ -19,11 +19,12 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from provision.armnames import RULES, NameKind, name_problem
+from provision.armnames import NameKind
 from provision.diagnostics import ERROR, Diagnostic
 from provision.resources import workspace_parts
 from provision.scenario import tables as catalogue
 from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
+from provision.scenario.names import report_arm_name
 from provision.scenario.positions import string_positions
 from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
 from provision.scenario.variables import VariableSyntax, VariableValue, chain_lookup, has_variables, substitute
@@ -221,7 +222,7 @@ class _Loader:
                 self._check_workspace_parts(workspace, doc.line_of("workspace"))
         subscription = self._string(doc, "subscription", subscription)
         if resource_group and "${" not in resource_group:
-            self._check_arm_name("ResourceGroupName", NameKind.RESOURCE_GROUP, resource_group, doc.line_of("resource_group"))
+            report_arm_name("ResourceGroupName", NameKind.RESOURCE_GROUP, resource_group, doc.line_of("resource_group"), self.error)
         name = self._string(doc, "name", re.sub(r"[^\w.()-]", "-", self.path.stem).lstrip(".-") or "scenario")
 
         tables = self._tables(doc)
@@ -294,17 +295,11 @@ class _Loader:
             columns.append(Column(name=str(name), type=normalise_table_type(type_text) or str(type_text), description=description, line=line))
         return tuple(columns)
 
-    def _check_arm_name(self, code: str, kind: NameKind, name: str, line: int | None) -> bool:
-        problem = name_problem(kind, name)
-        if problem:
-            self.error(code, problem, line, fix=f"use {RULES[kind].text}", source=RULES[kind].source)
-        return problem is None
-
     def _check_workspace_parts(self, workspace: str, line: int | None) -> None:
         """The subscription, resource group and name inside the workspace id obey ARM's rules too
         (a `..` segment would address another path)."""
         for kind, part in zip((NameKind.SUBSCRIPTION, NameKind.RESOURCE_GROUP, NameKind.WORKSPACE), workspace_parts(workspace)):
-            if not self._check_arm_name("WorkspaceId", kind, part, line):
+            if not report_arm_name("WorkspaceId", kind, part, line, self.error):
                 return
 
     def _endpoint(self, doc: YMap) -> Endpoint | None:

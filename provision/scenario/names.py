@@ -46,20 +46,24 @@ def check_names(scenario: Scenario, error: Report) -> None:
         if bad:
             error("NameCharacter", f"{kind} name {name!r} contains {bad}", line,
                   "remove it: names may not hold control, format or bidirectional-override characters", SRC_CHARACTERS)
-    for rule in scenario.rules.values():
-        _arm_name("RuleName", NameKind.RULE, rule.name, rule.line, error)
+    arm_named = [("RuleName", NameKind.RULE, rule.name, rule.line) for rule in scenario.rules.values()]
     if scenario.endpoint is not None:
-        _arm_name("EndpointName", NameKind.ENDPOINT, scenario.endpoint.name, scenario.endpoint.line, error)
+        arm_named.append(("EndpointName", NameKind.ENDPOINT, scenario.endpoint.name, scenario.endpoint.line))
+    for code, kind, name, line in arm_named:
+        if not unsafe_character(name):  # an unsafe character is reported once, as NameCharacter
+            report_arm_name(code, kind, name, line, error)
     _unique("table", ((t.name, t.line) for t in scenario.tables.values()), error)
     _unique("rule (DCR)", ((r.name, r.line) for r in scenario.rules.values()), error)
     for rule in scenario.rules.values():
         _unique(f"stream of rule '{rule.name}'", ((s, rule.lines.get(f"stream:{s}", rule.line)) for s in rule.streams), error)
 
 
-def _arm_name(code: str, kind: NameKind, name: str, line: int | None, error: Report) -> None:
+def report_arm_name(code: str, kind: NameKind, name: str, line: int | None, error: Report) -> bool:
+    """Report ``name`` when ARM refuses it as a ``kind`` (armnames.py); True when it is valid."""
     problem = name_problem(kind, name)
-    if problem and not unsafe_character(name):  # an unsafe character is reported once, as NameCharacter
+    if problem:
         error(code, problem, line, f"use {RULES[kind].text}", RULES[kind].source)
+    return problem is None
 
 
 def _names(scenario: Scenario) -> Iterator[tuple[str, str, int | None]]:
