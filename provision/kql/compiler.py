@@ -25,7 +25,7 @@ import uuid
 from typing import Any
 
 from provision.kql import ast as A
-from provision.kql.checker import Analysis, _derived_name
+from provision.kql.checker import Analysis, _derived_name, _parse_column_type
 from provision.kql.functions import CATALOGUE, CONVERTERS, NUMERIC, to_bool
 from provision.kql.regex import RegexError, compile_regex, parse_pattern
 from provision.kql.types import normalize_type
@@ -189,10 +189,6 @@ def _generate(name: str, body: list[str], env: dict):
     """A small straight-line function (no per-record loops); column names enter only through repr()."""
     exec(compile(f"def {name}(row):\n" + "\n".join(body), f"<transformKql {name}>", "exec"), env)  # noqa: S102
     return env[name]
-
-
-def _parse_column_type(item):
-    return (normalize_type(item.type) or "string") if isinstance(item, A.ColumnDecl) else None
 
 
 def _compile_parse(op: A.ParseOp, ctx: _Ctx, names):
