@@ -22,7 +22,7 @@ from provision.errors import ProvisionError
 
 DEFAULT_STATE = Path(".provision/local")
 
-group = typer.Typer(name="emulator", cls=Group, help="The local Azure emulator (Entra ID, ARM, Graph, Logs Ingestion) on 127.0.0.1.",
+group = typer.Typer(rich_markup_mode=None, name="emulator", cls=Group, help="The local Azure emulator (Entra ID, ARM, Graph, Logs Ingestion) on 127.0.0.1.",
                     no_args_is_help=True)
 
 
