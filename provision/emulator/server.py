@@ -471,6 +471,37 @@ class Emulator:
             raise ValueError(f"unknown app id {app_id!r}; the seeded apps are {', '.join(APPS)}")
         return app.app_id
 
+    # ------------------------------------------------------------------ app credentials and the federated issuer
+    @property
+    def issuer_url(self) -> str:
+        """The emulator's own OIDC issuer of federated tokens (``federated_token``)."""
+        from provision.emulator.identity import ISSUER_PATH
+
+        return self.url + ISSUER_PATH
+
+    def add_certificate(self, app_id: str, certificate_pem: str) -> str:
+        """Register a certificate credential (PEM, RSA key) on a seeded app, as uploading its public certificate does;
+        ``ClientCertificateCredential`` with the private key then signs in. Returns the hex SHA-1 thumbprint."""
+        return self.running.add_certificate(self._app(app_id), certificate_pem).thumbprint
+
+    def add_federated_credential(self, app_id: str, issuer: str, subject: str, audiences=None, name: str | None = None) -> None:
+        """Add a federated identity credential to a seeded app (Graph federatedIdentityCredential): a token from
+        ``issuer`` for ``subject`` with an audience in ``audiences`` (default api://AzureADTokenExchange) may then sign
+        in as the app. ``issuer`` may be ``issuer_url`` (``federated_token`` mints its tokens) or any https issuer
+        with OpenID discovery."""
+        from provision.emulator.assertions import FEDERATED_AUDIENCE, FederatedCredential
+
+        audiences = tuple(audiences or (FEDERATED_AUDIENCE,))
+        name = name or f"credential-{len(self.running.app_credentials(self._app(app_id)).federated) + 1}"
+        self.running.add_federated_credential(self._app(app_id), FederatedCredential(name, issuer, subject, audiences))
+
+    def federated_token(self, subject: str, audience: str | None = None, lifetime: float = 3600) -> str:
+        """A token from the emulator's issuer, as a CI system's OIDC token (write it to AZURE_FEDERATED_TOKEN_FILE)."""
+        from provision.emulator import identity
+        from provision.emulator.assertions import FEDERATED_AUDIENCE
+
+        return identity.federated_token(self.running.tokens, self.url, subject, audience or FEDERATED_AUDIENCE, lifetime)
+
     def set_role_propagation_seconds(self, seconds: float) -> None:
         self._propagation = seconds
         self.running.role_propagation_seconds = seconds
