@@ -204,3 +204,36 @@ def test_cloud_local_uses_the_emulator_serving_its_state_dir(tmp_path):
             assert get_resource(session, "workspace", seed.WORKSPACE_ID)["name"] == seed.WORKSPACE_NAME
         assert serving.count(operation="Workspaces_Get") == before + 1  # answered by the running one, not a second
         assert running_emulator(tmp_path)["url"] == serving.url  # and it keeps serving after the session
+
+
+# ---------------------------------------------------------------- honest advertising: metricsIngestion
+
+def _send(url: str, ca, token: str | None):
+    request = urllib.request.Request(url, method="POST", data=b"[]", headers={
+        "Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(ca))) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_advertised_metrics_and_configuration_endpoints_answer_not_implemented(emu, azure):
+    """Azure returns endpoints.metricsIngestion on a Direct DCR and metricsIngestion/configurationAccess on a DCE, so
+    the emulator does too; it serves no metrics, and says so with 501 (after the token check) instead of a 404."""
+    import json
+
+    from tests.emulator_helpers import RG, deploy
+
+    rule = deploy(azure)
+    dce = azure.monitor().data_collection_endpoints.create(RG, "dce-local", {"location": seed.LOCATION})
+    token = emu.issue_token(seed.SENDER_APP_ID, "https://monitor.azure.com")
+    remote_write = (f"{rule.endpoints.metrics_ingestion}/dataCollectionRules/{rule.immutable_id}/streams/"
+                    "Microsoft-PrometheusMetrics/api/v1/write?api-version=2023-04-24")
+    urls = [remote_write, dce.metrics_ingestion.endpoint, dce.configuration_access.endpoint]
+    for url in urls:
+        assert url.startswith(emu.url)
+        status, headers, body = _send(url, emu.ca_path, token)
+        assert status == 501 and headers["x-ms-error-code"] == "NotImplemented", url
+        assert "does not serve" in json.loads(body)["error"]["message"]
+        assert _send(url, emu.ca_path, None)[0] == 401  # a token first, as every ingestion endpoint

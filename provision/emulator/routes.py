@@ -49,6 +49,8 @@ ROUTES: list[Route] = [
     # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
     _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
        "Ingest_Upload", None, "ingest"),
+    _r("GET PUT POST PATCH DELETE", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/(?P<surface>metrics|config)"
+       r"(?P<rest>/.*)?", "Ingest_NotEmulated", None, "ingest"),
     # Resource groups
     _r("GET", RG, "ResourceGroups_Get", ARM),
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
