@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -237,3 +238,56 @@ def test_the_advertised_metrics_and_configuration_endpoints_answer_not_implement
         assert status == 501 and headers["x-ms-error-code"] == "NotImplemented", url
         assert "does not serve" in json.loads(body)["error"]["message"]
         assert _send(url, emu.ca_path, None)[0] == 401  # a token first, as every ingestion endpoint
+
+
+# ---------------------------------------------------------------- serve's credential flags and federated-token
+
+def test_serve_registers_credentials_and_federated_token_mints_for_its_issuer(tmp_path):
+    import trustme
+    from azure.identity import CertificateCredential, WorkloadIdentityCredential
+
+    from tests.emulator_fixtures import AzureClients
+
+    rsa = trustme.KeyType.RSA
+    leaf = trustme.CA(key_type=rsa).issue_cert("deployer", key_type=rsa)
+    cert_file = tmp_path / "deployer.pem"
+    cert_file.write_bytes(leaf.cert_chain_pems[0].bytes())
+    subject = "repo:contoso/app:ref:refs/heads/main"
+    state = tmp_path / "state"
+    process = subprocess.Popen([sys.executable, "-m", "provision", "emulator", "serve", "--state", str(state),
+                                "--federated-credential", f"{seed.SENDER_APP_ID}={subject}",
+                                "--certificate", f"{seed.DEPLOYER_APP_ID}={cert_file}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        env = dict(line.split("=", 1) for line in _read_until(process, "REQUESTS_CA_BUNDLE=") if "=" in line)
+        url, ca = env["PROVISION_LOCAL_URL"], env["REQUESTS_CA_BUNDLE"]
+        result = CliRunner().invoke(app, ["emulator", "federated-token", "--subject", subject, "--state", str(state)])
+        assert result.exit_code == 0, result.output
+        token_file = tmp_path / "token"
+        token_file.write_text(result.stdout.strip())
+        workload = WorkloadIdentityCredential(tenant_id=seed.TENANT_ID, client_id=seed.SENDER_APP_ID,
+                                              token_file_path=str(token_file), authority=url,
+                                              disable_instance_discovery=True, connection_verify=ca)
+        assert workload.get_token(f"{ARM}/.default").token.count(".") == 2
+        azure = AzureClients(type("E", (), {"url": url, "ca_path": Path(ca)})())
+        certificate = CertificateCredential(seed.TENANT_ID, seed.DEPLOYER_APP_ID,
+                                            certificate_data=leaf.private_key_pem.bytes() + leaf.cert_chain_pems[0].bytes(),
+                                            authority=url, disable_instance_discovery=True, connection_verify=ca)
+        assert azure.loganalytics(credential=certificate).workspaces.get(seed.RESOURCE_GROUP, seed.WORKSPACE_NAME).name
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+
+
+def test_federated_token_without_a_running_serve_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(app, ["emulator", "federated-token", "--subject", "x", "--state", str(tmp_path)])
+    assert result.exit_code == 1 and "no emulator serves" in result.stderr and "provision emulator serve" in result.stderr
+
+
+@pytest.mark.parametrize("flag", [["--federated-credential", "no-equals-sign"], ["--certificate", "a1a1=/no/such/file.pem"],
+                                  ["--federated-credential", "00000000-0000-4000-8000-000000000000=repo:x"]])
+def test_serve_rejects_bad_credential_flags(tmp_path, flag):
+    result = CliRunner().invoke(app, ["emulator", "serve", "--state", str(tmp_path), *flag])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert running_emulator(tmp_path) is None  # refused before or stopped after start: nothing left serving
