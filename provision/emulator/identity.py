@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import time
 import uuid
@@ -144,6 +145,25 @@ class TokenService:
     def sign(self, claims: dict) -> str:
         return self.key.sign(claims)
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one TokenService per emulator, alive as long as it
+    def _signed_claims(self, token: str) -> dict:
+        """The claims of a token signed by this emulator's key (TokenInvalid otherwise). Cached by token text: SDKs
+        reuse a token for its hour, and an RSA verify on every ingestion POST would cost more than the rest of the
+        front door; time, tenant and audience are still checked on every request. Callers must not mutate it."""
+        try:
+            header, claims, signing_input, signature = signing.split(token)
+        except signing.BadSignature:
+            raise TokenInvalid("malformed", "The access token is invalid.") from None
+        # Only this emulator's key, only RS256: a token naming another key or algorithm (HS256, 'none') is refused
+        # before its claims are read (RFC 8725 §3.1).
+        if header.get("kid") != self.key.kid:
+            raise TokenInvalid("signature", "The access token is invalid: it is not signed by a key this tenant publishes.")
+        try:
+            signing.verify(header, signing_input, signature, self.key.public_key, algorithms=("RS256",))
+        except signing.BadSignature:
+            raise TokenInvalid("signature", "The access token is invalid: its signature does not verify.") from None
+        return claims
+
     def jwks(self) -> dict:
         return self.key.jwks()
 
@@ -170,18 +190,7 @@ class TokenService:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or token.count(".") != 2:
             raise TokenInvalid("malformed", "Authentication failed. The 'Authorization' header is not a valid Bearer token.")
-        try:
-            header, claims, signing_input, signature = signing.split(token)
-        except signing.BadSignature:
-            raise TokenInvalid("malformed", "The access token is invalid.") from None
-        # Only this emulator's key, only RS256: a token naming another key or algorithm (HS256, 'none') is refused
-        # before its claims are read (RFC 8725 §3.1).
-        if header.get("kid") != self.key.kid:
-            raise TokenInvalid("signature", "The access token is invalid: it is not signed by a key this tenant publishes.")
-        try:
-            signing.verify(header, signing_input, signature, self.key.public_key, algorithms=("RS256",))
-        except signing.BadSignature:
-            raise TokenInvalid("signature", "The access token is invalid: its signature does not verify.") from None
+        claims = self._signed_claims(token.strip())
         try:
             aud, exp, nbf, tid = str(claims["aud"]), float(claims["exp"]), float(claims["nbf"]), str(claims["tid"])
             parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), tid, exp,
