@@ -112,6 +112,7 @@ def test_serve_log_writes_the_request_log_to_a_file(tmp_path):
         assert f"# Node.js (@azure/identity, @azure/arm-*, @azure/monitor-ingestion): export NODE_EXTRA_CA_CERTS={ca}" in hints
         assert any(line.startswith(f"# curl: curl --cacert {ca} {env['PROVISION_LOCAL_URL']}/") for line in hints)
         assert any("disable_instance_discovery=True" in line and "disableInstanceDiscovery: true" in line for line in hints)
+        assert "PRIVATE KEY" not in "\n".join(printed)  # the signing key and the CA key stay in the state dir
         status = urllib.request.urlopen(f"{env['PROVISION_LOCAL_URL']}/{seed.TENANT_ID}/v2.0/.well-known/openid-configuration",
                                         context=ssl.create_default_context(cafile=ca)).status
         assert status == 200
