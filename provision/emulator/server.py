@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
-from provision.emulator import errors, framing, ingest, routes, seed, tls
+from provision.emulator import datacollector, errors, framing, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
 from provision.emulator.core import TRANSFORM_SECONDS
 from provision.emulator.knobs import Fault, FaultInjector, Latency
@@ -77,6 +77,8 @@ def _too_large(group: str, limit: int) -> errors.ServiceError:
     """413 in the words of the route's service: ingestion's documented text, else the emulator's."""
     if group == "ingest":
         return errors.ContentLengthLimitExceeded(ingest.TOO_LARGE)
+    if group == "datacollector":
+        return datacollector.RequestTooLarge(datacollector.TOO_LARGE)
     return errors.RequestEntityTooLarge(f"The request content is over the {limit // (1024 * 1024)} MB this endpoint "
                                         "accepts.")
 
@@ -387,6 +389,15 @@ class Emulator:
     @property
     def url(self) -> str:
         return f"https://{LOOPBACK}:{self.port}"
+
+    def data_collector_url(self, customer_id: str = seed.WORKSPACE_CUSTOMER_ID) -> str:
+        """The base standing for https://<customer_id>.ods.opinsights.azure.com (the HTTP Data Collector API):
+        ``POST {base}/api/logs?api-version=2016-04-01``."""
+        return f"{self.url}/datacollector/{customer_id}"
+
+    def shared_keys(self, customer_id: str = seed.WORKSPACE_CUSTOMER_ID) -> tuple[str, str]:
+        """(primary, secondary) shared key of a seeded workspace, as ``POST .../sharedKeys`` returns them."""
+        return self.running.shared_keys(customer_id)
 
     def env(self) -> dict[str, str]:
         """What ``provision emulator serve`` prints: everything a client needs to reach this emulator."""
