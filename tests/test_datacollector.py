@@ -1,6 +1,6 @@
 """The HTTP Data Collector API on the emulator, driven as the documented samples drive it.
 
-The sender below is written from the algorithm in learn.microsoft.com/azure/azure-monitor/logs/data-collector-api
+The sender (tests/datacollector_client.py) is written from the algorithm in learn.microsoft.com/azure/azure-monitor/logs/data-collector-api
 ("Authorization", and its Python sample): it does not use the emulator's own signing code. Keys come from ARM
 (``POST .../sharedKeys`` through azure-mgmt-loganalytics), tables are read back through the Tables API.
 """
@@ -8,50 +8,18 @@ The sender below is written from the algorithm in learn.microsoft.com/azure/azur
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import http.client
 import json
 import ssl
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
 
 from provision.emulator import seed
+from tests.datacollector_client import WORKSPACE, build_signature, post_data, rfc1123
 from tests.emulator_helpers import RG, WS
-
-WORKSPACE = seed.WORKSPACE_CUSTOMER_ID
-
-
-def rfc1123(moment: datetime | None = None) -> str:
-    return format_datetime(moment or datetime.now(UTC), usegmt=True)
-
-
-def build_signature(customer_id: str, shared_key: str, date: str, content_length: int) -> str:
-    # The documented string to sign, HMAC-SHA256 with the Base64-decoded key, Base64 result.
-    string_to_hash = f"POST\n{content_length}\napplication/json\nx-ms-date:{date}\n/api/logs"
-    decoded_key = base64.b64decode(shared_key)
-    encoded_hash = base64.b64encode(hmac.new(decoded_key, string_to_hash.encode("utf-8"), digestmod=hashlib.sha256).digest())
-    return f"SharedKey {customer_id}:{encoded_hash.decode()}"
-
-
-def post_data(emu, shared_key: str, body: bytes | str, log_type: str = "AppEvents", *, customer_id: str = WORKSPACE,
-              date: str | None = None, time_field: str | None = None, resource_id: str | None = None,
-              headers: dict | None = None, api_version: str = "2016-04-01") -> requests.Response:
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    date = date or rfc1123()
-    sent = {"content-type": "application/json", "Authorization": build_signature(customer_id, shared_key, date, len(data)),
-            "Log-Type": log_type, "x-ms-date": date}
-    if time_field:
-        sent["time-generated-field"] = time_field
-    if resource_id:
-        sent["x-ms-AzureResourceId"] = resource_id
-    sent.update(headers or {})
-    url = f"{emu.data_collector_url(customer_id)}/api/logs?api-version={api_version}"
-    return requests.post(url, data=data, headers=sent, verify=str(emu.ca_path), timeout=30)
 
 
 @pytest.fixture

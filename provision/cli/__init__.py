@@ -51,6 +51,7 @@ def _register_all() -> None:
 
     for module in (scenario, transform, deploy, emulator):
         module.register(app)
+    __import__("provision.cli.migrate", fromlist=["register"]).register(app)  # provision migrate (docs/migrate.md)
 
 
 _register_all()
