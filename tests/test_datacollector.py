@@ -20,6 +20,7 @@ from azure.core.exceptions import HttpResponseError
 from provision.emulator import seed
 from tests.datacollector_client import WORKSPACE, build_signature, post_data, rfc1123
 from tests.emulator_helpers import RG, WS
+from tests.specs import SPECS, needs_specs
 
 
 @pytest.fixture
@@ -181,3 +182,52 @@ def test_after_migration_the_api_writes_existing_columns_only(emu, azure, key):
     assert [r["Computer_s"] for r in emu.rows("AppEvents_CL")] == ["a", "b"]
     assert "New_s" not in emu.rows("AppEvents_CL")[1]
     assert any("'New'" in w and "migrated" in w for w in emu.warnings)
+
+
+@needs_specs
+def test_shared_keys_responses_validate_against_the_official_spec(azure, emu):
+    # SharedKeys.json (2025-07-01): both operations answer 200 with the SharedKeys schema; the official example's
+    # request (WorkspacesGetSharedKeys.json: POST, no body) replays.
+    from tests.test_emulator_conformance import _call, validate
+
+    spec = ("operationalinsights/resource-manager/Microsoft.OperationalInsights/OperationalInsights/stable/2025-07-01/"
+            "SharedKeys.json")
+    example = json.loads((SPECS / spec).parent.joinpath("examples", "WorkspacesGetSharedKeys.json").read_text())
+    version = example["parameters"]["api-version"]
+    la = azure.loganalytics()
+    for operation, action in (("SharedKeys_GetSharedKeys", "sharedKeys"), ("SharedKeys_Regenerate", "regenerateSharedKey")):
+        status, body, _ = _call(la, emu, "POST", f"{seed.WORKSPACE_ID}/{action}?api-version={version}")
+        assert status == 200 and set(body) == set(example["responses"]["200"]["body"])
+        validate(spec, operation, status, body)
+
+
+def test_serve_prints_the_data_collector_url_of_the_seeded_workspace(tmp_path):
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    process = subprocess.Popen([sys.executable, "-m", "provision", "emulator", "serve", "--state", str(tmp_path / "state")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue = queue.Queue()  # read on a thread, so a missing line fails the test instead of hanging it
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        env: dict[str, str] = {}
+        while "PROVISION_LOCAL_DATA_COLLECTOR_URL" not in env:
+            key, _, value = lines.get(timeout=20).strip().partition("=")
+            env[key] = value
+        base = env["PROVISION_LOCAL_DATA_COLLECTOR_URL"]
+        assert base == f"{env['PROVISION_LOCAL_URL']}/datacollector/{WORKSPACE}"
+        # It is the Data Collector API: a post signed with a key that is not the workspace's gets its 403.
+        date = rfc1123()
+        response = requests.post(f"{base}/api/logs?api-version=2016-04-01", data=b"[]", verify=env["REQUESTS_CA_BUNDLE"],
+                                 headers={"Content-Type": "application/json", "Log-Type": "Probe", "x-ms-date": date,
+                                          "Authorization": build_signature(WORKSPACE, base64.b64encode(b"k" * 64).decode(),
+                                                                           date, 2)}, timeout=30)
+        assert response.status_code == 403 and response.json()["Error"] == "InvalidAuthorization"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)

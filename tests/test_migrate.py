@@ -155,3 +155,18 @@ tables:
 """)
     result = invoke(emu, "validate", path)
     assert result.exit_code == 1 and "MigrateNotCustom" in result.output and "must be true or false" in result.output
+
+
+def test_plan_table_maps_suffixes_keeps_unsuffixed_columns_and_reports_what_it_cannot_feed():
+    from provision.migrate import plan_table
+
+    schema = {"columns": [{"name": "TimeGenerated", "type": "dateTime"}, {"name": "Count_d", "type": "real"},
+                          {"name": "Count_s", "type": "string"}, {"name": "Id_g", "type": "string"},
+                          {"name": "Message", "type": "string"}, {"name": "Bag", "type": "dynamic"}]}
+    plan = plan_table("App_CL", schema, None)
+    assert [(f.name, f.stream_type, f.column) for f in plan.fields] == [
+        ("Count", "real", "Count_d"), ("Id", "string", "Id_g"), ("Message", "string", "Message"), ("Bag", "dynamic", "Bag")]
+    # Id_g stored as a string (real workspaces): copied, not toguid(); Message and Bag arrive under their own names.
+    assert plan.transform == "source | extend TimeGenerated = now(), Count_d = Count, Id_g = Id | project-away Count, Id"
+    assert any("Count_s" in w for w in plan.warnings) and any("now()" in w for w in plan.warnings)
+    assert plan.columns[2] == ("Count_s", "string")  # every column stays in the scenario: the plan drops nothing
