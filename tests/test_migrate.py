@@ -170,3 +170,39 @@ def test_plan_table_maps_suffixes_keeps_unsuffixed_columns_and_reports_what_it_c
     assert plan.transform == "source | extend TimeGenerated = now(), Count_d = Count, Id_g = Id | project-away Count, Id"
     assert any("Count_s" in w for w in plan.warnings) and any("now()" in w for w in plan.warnings)
     assert plan.columns[2] == ("Count_s", "string")  # every column stays in the scenario: the plan drops nothing
+
+
+def test_migrate_true_on_a_table_that_does_not_exist_yet_just_creates_it(emu, tmp_path):
+    # Nothing to migrate: the plan has no migrate change, the table is created DCR-based, a second plan is empty.
+    path = tmp_path / "s.yaml"
+    path.write_text(f"""name: t
+location: westeurope
+workspace: {seed.WORKSPACE_ID}
+resource_group: {RG}
+tables:
+  Fresh_CL:
+    migrate: true
+    columns: {{TimeGenerated: datetime, Message: string}}
+""")
+    plan = invoke(emu, "plan", path, "--format", "json")
+    assert plan.exit_code == 0, plan.output
+    body = json.loads(plan.stdout)
+    assert body["summary"] == {"create": 1, "update": 0, "replace": 0, "delete": 0, "no-op": 1}  # no "migrate" key
+    assert "irreversible" not in body["classes"]
+    assert invoke(emu, "apply", path, "--yes").exit_code == 0
+    assert emu.count(operation="Tables_Migrate") == 0
+    assert invoke(emu, "plan", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_dcr_cannot_write_to_a_classic_table_until_it_is_migrated(azure, key, emu):
+    from azure.core.exceptions import HttpResponseError
+
+    from tests.emulator_helpers import create_dcr, dcr_body
+
+    assert post_data(emu, key, json.dumps([{"Message": "old"}]), "MyApp").status_code == 200
+    body = dcr_body(columns=(("TimeGenerated", "datetime"), ("Message_s", "string")))
+    with pytest.raises(HttpResponseError) as refused:
+        create_dcr(azure, body=body)
+    assert refused.value.status_code == 400 and "InvalidOutputTable" in str(refused.value) and "classic" in str(refused.value)
+    azure.loganalytics().tables.migrate(RG, WS, "MyApp_CL")
+    assert create_dcr(azure, body=body).immutable_id
