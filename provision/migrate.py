@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from provision.errors import ProvisionError
+from provision.kql.keywords import RESERVED as KQL_RESERVED
 
 # Type suffix -> the table types a Data Collector API column of that suffix may have (GUIDs: "stored as a
 # string" in the documentation, guid in tables the emulator and newer workspaces show).
@@ -28,6 +29,13 @@ SUFFIXES = {"_s": ("string",), "_b": ("boolean",), "_d": ("real",), "_t": ("date
 STREAM_TYPES = {"string": "string", "int": "int", "long": "long", "real": "real", "boolean": "boolean",
                 "datetime": "datetime", "guid": "string", "dynamic": "dynamic"}
 _DCR_NAME = re.compile(r"[^a-z0-9-]+")
+_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _kql_name(name: str) -> str:
+    """A column name as the transform must write it: ['name'] for Kusto keywords (a field 'date' from a column
+    'date_t') and names that are not bare identifiers (provision/kql/keywords.py)."""
+    return name if _BARE.match(name) and name not in KQL_RESERVED else "['" + name.replace("'", "\\'") + "']"
 
 
 class MigrateError(ProvisionError):
@@ -104,7 +112,7 @@ def plan_table(name: str, schema: dict, time_field: str | None) -> TablePlan:
             raise MigrateError(f"--time-field {time_field}: table '{name}' has no column for that field",
                                hint="name the field the old sender gave in its time-generated-field header (e.g. "
                                     f"'When' for a column 'When_t'); fields: {', '.join(sorted(names)) or '(none)'}")
-        value = source.name if source.stream_type == "datetime" else f"todatetime({source.name})"
+        value = _kql_name(source.name) if source.stream_type == "datetime" else f"todatetime({_kql_name(source.name)})"
         steps.append(f"TimeGenerated = {value}")
     else:
         steps.append("TimeGenerated = now()")
@@ -114,8 +122,9 @@ def plan_table(name: str, schema: dict, time_field: str | None) -> TablePlan:
     for f in fields:
         if f.name == f.column:
             continue  # a column without a type suffix: the field arrives under its own name
-        steps.append(f"{f.column} = toguid({f.name})" if f.column_type == "guid" else f"{f.column} = {f.name}")
-    renamed = [f.name for f in fields if f.name != f.column]
+        column, value = _kql_name(f.column), _kql_name(f.name)
+        steps.append(f"{column} = toguid({value})" if f.column_type == "guid" else f"{column} = {value}")
+    renamed = [_kql_name(f.name) for f in fields if f.name != f.column]
     transform = "source | extend " + ", ".join(steps)
     if renamed:
         transform += " | project-away " + ", ".join(renamed)

@@ -206,3 +206,21 @@ def test_a_dcr_cannot_write_to_a_classic_table_until_it_is_migrated(azure, key, 
     assert refused.value.status_code == 400 and "InvalidOutputTable" in str(refused.value) and "classic" in str(refused.value)
     azure.loganalytics().tables.migrate(RG, WS, "MyApp_CL")
     assert create_dcr(azure, body=body).immutable_id
+
+
+def test_fields_named_like_kusto_keywords_are_quoted_and_the_scenarios_validate(tmp_path):
+    # 'date' and 'where' are Kusto keywords: the transform writes ['date'] and ['where']; two tables, two DCRs.
+    from provision.migrate import plan_table, scenario_text
+
+    plans = [plan_table("Odd_CL", {"columns": [{"name": "TimeGenerated", "type": "dateTime"},
+                                               {"name": "date_t", "type": "dateTime"},
+                                               {"name": "where_s", "type": "string"}]}, "date"),
+             plan_table("Other_CL", {"columns": [{"name": "TimeGenerated", "type": "dateTime"},
+                                                 {"name": "Id_g", "type": "guid"}]}, None)]
+    assert plans[0].transform == ("source | extend TimeGenerated = ['date'], date_t = ['date'], where_s = ['where'] "
+                                  "| project-away ['date'], ['where']")
+    path = tmp_path / "s.yaml"
+    path.write_text(scenario_text(plans, seed.WORKSPACE_ID, "westeurope", RG))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "dcr-odd-migrated" in path.read_text() and "dcr-other-migrated" in path.read_text()
