@@ -224,3 +224,20 @@ def test_fields_named_like_kusto_keywords_are_quoted_and_the_scenarios_validate(
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "dcr-odd-migrated" in path.read_text() and "dcr-other-migrated" in path.read_text()
+
+
+def test_render_arm_of_a_migrating_scenario_says_the_template_cannot_migrate(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"""name: t
+location: westeurope
+workspace: {seed.WORKSPACE_ID}
+resource_group: {RG}
+tables:
+  App_CL:
+    migrate: true
+    columns: {{TimeGenerated: datetime, Message_s: string}}
+""")
+    result = CliRunner().invoke(app, ["render", str(path), "--format", "arm"])
+    assert result.exit_code == 0, result.output
+    assert "migrate: true" in result.stderr and "an ARM template cannot" in result.stderr
+    assert "/migrate" not in result.stdout  # the template PUTs the table only

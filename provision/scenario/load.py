@@ -285,6 +285,10 @@ class _Loader:
             self.error("MigrateNotCustom", f"table '{table}' cannot be migrated: only custom '_CL' tables are classic "
                        "(Data Collector API) tables", line, fix="drop 'migrate: true'")
             return False
+        # An ARM deployment can only PUT: said here so that `render --format arm` users migrate by other means.
+        self.notes.append(f"table '{table}' has migrate: true: `provision apply` migrates it (POST .../tables/{table}/"
+                          "migrate) before anything writes to it; an ARM template cannot, so migrate it before deploying "
+                          "one (`render --format arm`)")
         return True
 
     def _columns(self, body: YMap, table: str) -> tuple[Column, ...]:
