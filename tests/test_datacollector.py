@@ -231,3 +231,16 @@ def test_serve_prints_the_data_collector_url_of_the_seeded_workspace(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
+
+
+def test_charset_in_content_type_and_the_other_workspace(emu, azure):
+    # A sender that sends 'application/json; charset=utf-8' but signs 'application/json' (the documented string)
+    # is accepted; the second seeded workspace has keys and tables of its own.
+    other = seed.OTHER_WORKSPACE_CUSTOMER_ID
+    key = azure.loganalytics().shared_keys.get_shared_keys(RG, seed.OTHER_WORKSPACE_NAME).primary_shared_key
+    assert key != azure.loganalytics().shared_keys.get_shared_keys(RG, WS).primary_shared_key
+    response = post_data(emu, key, json.dumps([{"Where": "east"}]), customer_id=other,
+                         headers={"content-type": "application/json; charset=utf-8"})
+    assert response.status_code == 200, response.text
+    assert emu.rows("AppEvents_CL", workspace=other) == [{**emu.rows("AppEvents_CL")[0], "Where_s": "east"}]
+    assert emu.rows("AppEvents_CL", workspace=WS) == []

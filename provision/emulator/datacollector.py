@@ -163,10 +163,14 @@ def _check_authorization(headers: dict[str, str], length: int, content_type: str
         given = base64.b64decode(sent, validate=True)
     except (binascii.Error, ValueError):
         given = b""
+    # The string to sign holds the Content-Type; senders that send 'application/json; charset=utf-8' (e.g. .NET's
+    # StringContent) sign 'application/json', as the documented samples do, so both spellings are tried.
+    signed_types = dict.fromkeys((content_type, content_type.split(";", 1)[0].strip()))
     for key in keys:
-        expected = base64.b64decode(signature(key, length, content_type, str(date)))
-        if hmac.compare_digest(given, expected):
-            return
+        for signed_type in signed_types:
+            expected = base64.b64decode(signature(key, length, signed_type, str(date)))
+            if hmac.compare_digest(given, expected):
+                return
     raise InvalidAuthorization("The signature in the Authorization header is not valid: sign 'POST\\n<Content-Length>\\n"
                                "<Content-Type>\\nx-ms-date:<x-ms-date>\\n/api/logs' with the workspace's primary or "
                                "secondary key.")
