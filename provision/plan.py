@@ -94,6 +94,8 @@ class Change:
         if self.kind == Kind.ROLE_ASSIGNMENT and res is not None and res.rule:
             who = res.app_id or res.principal_id or "?"
             return f"role assignment Monitoring Metrics Publisher for {who} on {res.rule}"
+        if self.kind == Kind.MIGRATION:
+            return f"table {self.name} (classic -> DCR-based)"
         return f"{Kind(self.kind).label} {self.name}"
 
     @property
