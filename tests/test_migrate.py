@@ -241,3 +241,27 @@ tables:
     assert result.exit_code == 0, result.output
     assert "migrate: true" in result.stderr and "an ARM template cannot" in result.stderr
     assert "/migrate" not in result.stdout  # the template PUTs the table only
+
+
+def test_a_failed_migration_blocks_only_the_dcr_and_a_rerun_completes(emu, key, tmp_path):
+    from provision.apply import apply_plan
+    from provision.azure import connect
+    from provision.errors import ApplyError
+    from provision.pipeline import plan_scenario
+    from provision.scenario import require_valid
+
+    assert post_data(emu, key, json.dumps([{"Computer": "a"}])).status_code == 200
+    path = tmp_path / "m.yaml"
+    result = invoke(emu, "migrate", "--table", "AppEvents_CL", "--out", path)
+    assert result.exit_code == 0, result.output
+    emu.inject_fault("500", match="Tables_Migrate", times=1)
+    with connect("local", emulator=emu, polling_interval=0, retry_total=0) as session:
+        scenario = require_valid(str(path), environ=session.environ)
+        with pytest.raises(ApplyError) as failed:
+            apply_plan(session, plan_scenario(session, scenario)[2])
+        assert "migrating table AppEvents_CL" in failed.value.message and "not started: rule dcr-appevents-migrated" in \
+            failed.value.message
+        assert emu.count(operation="DataCollectionRules_Create") == 0  # nothing wrote to the classic table
+        apply_plan(session, plan_scenario(session, scenario)[2])  # the re-run migrates, then creates the DCR
+        assert not plan_scenario(session, scenario)[2].has_changes
+    assert emu.count(operation="Tables_Migrate", status=200) == 1 and emu.count(operation="DataCollectionRules_Create") == 1
