@@ -98,6 +98,10 @@ def _consequences(plan: Plan, options_are: str = "above") -> list[tuple[str, str
         cls = IDENTITY if any(c.cls == IDENTITY for c in destructive) else DATA
         out.append((f"{len(destructive)} change(s) delete data or rotate identities: apply needs --allow-destructive.",
                     cls))
+    irreversible = [c for c in plan.pending if c.cls == IRREVERSIBLE]
+    if irreversible:  # allowed without a flag (the scenario asked for it), but said: it cannot be undone
+        out.append((f"{len(irreversible)} change(s) cannot be undone (irreversible): a migrated table stays DCR-based.",
+                    IRREVERSIBLE))
     return out
 
 

@@ -59,6 +59,7 @@ def test_rehearsal_classic_table_migrate_apply_and_the_same_json_through_logs_in
     plan = invoke(emu, "plan", scenario)
     assert plan.exit_code == 0, plan.output
     assert "> migrate table AppEvents_CL (classic -> DCR-based)  [irreversible]" in plan.output and "1 to migrate" in plan.output
+    assert "1 change(s) cannot be undone (irreversible)" in plan.output
     applied = invoke(emu, "apply", scenario, "--yes")
     assert applied.exit_code == 0, applied.output
     # No table is deleted or re-created (the columns already match: no table PUT either).
