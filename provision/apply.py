@@ -1,6 +1,6 @@
 """Executing a Plan: dependency order, concurrency, LRO waits, verification.
 
-Order: tables (long-running operations, in parallel) -> DCE -> DCRs (each only
+Order: migrations of classic tables (``migrate: true``) -> tables (long-running operations, in parallel) -> DCE -> DCRs (each only
 after its own tables report ``provisioningState`` Succeeded) -> role
 assignments. There are no global waves: each step starts as soon as the steps
 it depends on are done, so the wall time approaches the critical path.
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from provision.azure import Session, azure_error, error_code
 from provision.errors import ApplyError, AzureError
 from provision.live import get_resource, raw_json, read_assignment
-from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
+from provision.plan import CREATE, DELETE, DIFFERS, MIGRATE, NOOP, REPLACE, UPDATE, Change, Plan
 from provision.resources import Kind, ResourceId
 
 REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
@@ -147,6 +147,11 @@ class _Runner:
         if step.action == REPLACE:
             self._delete(change, p)
         try:
+            if change.kind == Kind.MIGRATION:
+                # POST .../tables/{name}/migrate: 200, no body; idempotent (custom-logs-migrate.md), so a re-run after a
+                # lost answer is harmless.
+                self.session.loganalytics(p.subscription).tables.migrate(p.resource_group, p.parent, p.name)
+                return "done", None
             if change.kind == Kind.TABLE:
                 return "poll", self._put_table(p, body, change)
             if change.kind == Kind.ENDPOINT:
@@ -279,7 +284,8 @@ def _bytes(body) -> bytes:
 
 
 def _as_azure_error(error, step: _Step) -> AzureError:
-    verb = {CREATE: "creating", UPDATE: "updating", REPLACE: "recreating", DELETE: "deleting"}.get(step.action, "waiting for")
+    verb = {CREATE: "creating", UPDATE: "updating", REPLACE: "recreating", DELETE: "deleting",
+            MIGRATE: "migrating"}.get(step.action, "waiting for")
     return azure_error(error, f"{verb} {step.change.label}")
 
 
@@ -414,7 +420,8 @@ def _apply_failed(result: ApplyResult) -> ApplyError:
 
 def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int) -> None:
     """Re-read what was written (tables: the LRO's final GET already did) and check it matches."""
-    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind != Kind.TABLE]
+    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait")
+               and s.change.kind not in (Kind.TABLE, Kind.MIGRATION)]
 
     def read(step: _Step):
         if step.change.kind == Kind.ROLE_ASSIGNMENT:
@@ -429,6 +436,8 @@ def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int
     for step in steps.values():
         if step.action in (DELETE, "wait"):
             continue
+        if step.change.kind == Kind.MIGRATION:
+            continue  # the table's own step (or the next plan) shows what the table became
         body = result.bodies.get(step.key)
         if body is None:
             mismatches.append(f"{step.change.kind} {step.change.name}: not found after apply")

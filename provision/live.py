@@ -53,7 +53,7 @@ def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
 
     p = ResourceId.parse(resource_id)
     try:
-        if kind == Kind.TABLE:
+        if kind in (Kind.TABLE, Kind.MIGRATION):  # a migration's live state is its table's
             return session.loganalytics(p.subscription).tables.get(p.resource_group, p.parent, p.name, cls=raw_json)
         if kind == Kind.RULE:
             return session.monitor(p.subscription).data_collection_rules.get(p.resource_group, p.name, cls=raw_json)

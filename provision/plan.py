@@ -14,7 +14,9 @@ classed by its most severe field difference:
 - ``identity-rotating``: the DCR/DCE must be recreated, so its immutable ID and
   ingestion endpoint change and every sender must be reconfigured;
 - ``impossible``: Azure refuses it (a column type change, a switch to or from
-  the Auxiliary plan); the explanation names the options.
+  the Auxiliary plan); the explanation names the options;
+- ``irreversible``: nothing is lost but it cannot be undone: the ``migrate``
+  action of a classic table (``migrate: true``), a change of its own.
 
 Problems that only live state reveals (missing workspace, DCR region not the
 workspace's, a classic table, a publisher that does not exist) are collected
@@ -31,8 +33,15 @@ from provision.errors import PlanError
 from provision.resources import Kind, Resource
 
 CREATE, UPDATE, REPLACE, DELETE, NOOP = "create", "update", "replace", "delete", "no-op"
+MIGRATE = "migrate"  # a classic table's POST .../migrate (Kind.MIGRATION)
 SAFE, DATA, IDENTITY, IMPOSSIBLE = "safe", "data-affecting", "identity-rotating", "impossible"
-_SEVERITY = {SAFE: 0, DATA: 1, IDENTITY: 2, IMPOSSIBLE: 3}
+IRREVERSIBLE = "irreversible"
+_SEVERITY = {SAFE: 0, IRREVERSIBLE: 1, DATA: 2, IDENTITY: 3, IMPOSSIBLE: 4}
+# Shown in summaries only when a plan has one (plans without migrations keep their summary's shape).
+_OCCASIONAL = {MIGRATE, IRREVERSIBLE}
+MIGRATE_EXPLANATION = ("the classic (Data Collector API) table becomes DCR-based in place: its columns and rows stay, "
+                       "it cannot be turned back, and the Data Collector API may then write existing columns only "
+                       "(Microsoft's migration guide, custom-logs-migrate.md)")
 
 # Fields ARM compares case-insensitively (resource ids, enums modelled as strings, regions).
 _CASELESS_KEYS = {
@@ -85,6 +94,8 @@ class Change:
         if self.kind == Kind.ROLE_ASSIGNMENT and res is not None and res.rule:
             who = res.app_id or res.principal_id or "?"
             return f"role assignment Monitoring Metrics Publisher for {who} on {res.rule}"
+        if self.kind == Kind.MIGRATION:
+            return f"table {self.name} (classic -> DCR-based)"
         return f"{Kind(self.kind).label} {self.name}"
 
     @property
@@ -163,17 +174,19 @@ class Plan:
         return None
 
     def summary(self) -> dict[str, int]:
+        """Changes per action; ``migrate`` only when the plan has one."""
         counts = {a: 0 for a in (CREATE, UPDATE, REPLACE, DELETE, NOOP)}
         for c in self.changes:
-            counts[c.action] += 1
+            counts[c.action] = counts.get(c.action, 0) + 1
         return counts
 
     def classes(self) -> dict[str, int]:
-        """Pending changes per class (safe, data-affecting, identity-rotating, impossible)."""
-        counts = {c: 0 for c in _SEVERITY}
+        """Pending changes per class (safe, data-affecting, identity-rotating, impossible; irreversible only when
+        the plan has one)."""
+        counts = {c: 0 for c in _SEVERITY if c not in _OCCASIONAL}
         for c in self.pending:
-            counts[c.cls] += 1
-        return counts
+            counts[c.cls] = counts.get(c.cls, 0) + 1
+        return {c: counts[c] for c in _SEVERITY if c in counts}
 
     def to_dict(self) -> dict:
         return {
@@ -211,6 +224,11 @@ def _absent(resource) -> bool:
 def _change_for(resource, live: LiveState) -> Change:
     current = live.get(resource.id)
     base = {"kind": resource.kind, "name": resource.name, "id": resource.id, "resource": resource, "live": current}
+    if resource.kind == Kind.MIGRATION:
+        # Its live state is the table's: only a classic table is migrated; a missing one is created DCR-based.
+        if _is_classic(current):
+            return Change(action=MIGRATE, cls=IRREVERSIBLE, explanations=(MIGRATE_EXPLANATION,), **base)
+        return Change(action=NOOP, **base)
     if _absent(resource):
         if current is None:
             return Change(action=NOOP, **base)
@@ -480,6 +498,7 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
             "deploying identity has at least Reader on it", file=file, source="azure-contract.md §2"))
     workspace_region = (live.workspace or {}).get("location")
     region = _norm("location", workspace_region)
+    migrating = {r.id.lower() for r in resources if r.kind == Kind.MIGRATION}
     for r in resources:
         if _absent(r):
             continue
@@ -491,15 +510,15 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
                 f"in '{workspace_region}': the region of the DCR must match the workspace's",
                 fix=f"set `location: {workspace_region}` in the scenario (or its environment)",
                 file=file, line=where, source="azure-contract.md §5.3 [DOC-LIA] region"))
-        if r.kind == "table":
-            sub_type = str((_props(live.get(r.id)).get("schema") or {}).get("tableSubType") or "")
-            if sub_type.lower() == "classic":
-                problems.append(Diagnostic(
-                    ERROR, "ClassicTable", f"table '{r.name}' exists as a classic (Data Collector API) table; "
-                    "the Logs Ingestion API needs a DCR-based table",
-                    fix=f"migrate it first (POST …/tables/{r.name}/migrate, or 'Migrate to manual schema "
-                    "management' in the portal), or use a new table name",
-                    file=file, line=where, source="azure-contract.md §3 (tableSubType, migrate)"))
+        if r.kind == "table" and _is_classic(live.get(r.id)) and f"{r.id}/migrate".lower() not in migrating:
+            problems.append(Diagnostic(
+                ERROR, "ClassicTable", f"table '{r.name}' exists as a classic (Data Collector API) table; "
+                "the Logs Ingestion API needs a DCR-based table",
+                fix=f"run `provision migrate --table {r.name}` (a scenario that migrates it in place and accepts the "
+                "old senders' JSON), or say `migrate: true` on the table; or migrate it first (POST "
+                f"…/tables/{r.name}/migrate, or 'Migrate to manual schema management' in the portal), or use a new "
+                "table name",
+                file=file, line=where, source="azure-contract.md §3 (tableSubType, migrate)"))
     for publisher in live.missing_publishers:
         object_id = getattr(publisher, "object_id", None)
         if object_id:
@@ -516,10 +535,14 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
     return problems
 
 
+def _is_classic(body: dict | None) -> bool:
+    return str((_props(body).get("schema") or {}).get("tableSubType") or "").lower() == "classic"
+
+
 def _where(scenario, resource) -> int | None:
     if scenario is None:
         return None
-    group = {"table": "tables", "rule": "rules"}.get(resource.kind)
+    group = {"table": "tables", "migration": "tables", "rule": "rules"}.get(resource.kind)
     if group:
         item = getattr(scenario, group, {}).get(resource.name)
         return getattr(item, "line", None)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from provision import secrets
-from provision.plan import CREATE, DATA, DELETE, IDENTITY, IMPOSSIBLE, NOOP, REPLACE, SAFE, UPDATE, Plan
+from provision.plan import CREATE, DATA, DELETE, IDENTITY, IMPOSSIBLE, IRREVERSIBLE, MIGRATE, NOOP, REPLACE, SAFE, UPDATE, Plan
 
 PLAN_FORMATS = ("text", "json", "markdown")
-_SYMBOL = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", NOOP: " "}
-_COLOUR = {CREATE: "green", UPDATE: "yellow", REPLACE: "magenta", DELETE: "red"}
-_CLASS_COLOUR = {SAFE: "green", DATA: "yellow", IDENTITY: "magenta", IMPOSSIBLE: "red"}
+_SYMBOL = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", NOOP: " ", MIGRATE: ">"}
+_COLOUR = {CREATE: "green", UPDATE: "yellow", REPLACE: "magenta", DELETE: "red", MIGRATE: "yellow"}
+_CLASS_COLOUR = {SAFE: "green", DATA: "yellow", IDENTITY: "magenta", IMPOSSIBLE: "red", IRREVERSIBLE: "yellow"}
 _ANSI = {"green": 32, "yellow": 33, "red": 31, "magenta": 35, "bold": 1, "dim": 2}
 
 
@@ -48,7 +48,8 @@ def _change(before, after) -> tuple[str, str]:
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
-    return (f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+    migrate = f"{s[MIGRATE]} to migrate, " if s.get(MIGRATE) else ""  # only plans that migrate a classic table
+    return (f"{migrate}{s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
             f"{s['delete']} to delete, {s['no-op']} unchanged")
 
 
@@ -97,6 +98,10 @@ def _consequences(plan: Plan, options_are: str = "above") -> list[tuple[str, str
         cls = IDENTITY if any(c.cls == IDENTITY for c in destructive) else DATA
         out.append((f"{len(destructive)} change(s) delete data or rotate identities: apply needs --allow-destructive.",
                     cls))
+    irreversible = [c for c in plan.pending if c.cls == IRREVERSIBLE]
+    if irreversible:  # allowed without a flag (the scenario asked for it), but said: it cannot be undone
+        out.append((f"{len(irreversible)} change(s) cannot be undone (irreversible): a migrated table stays DCR-based.",
+                    IRREVERSIBLE))
     return out
 
 

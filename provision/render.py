@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from provision import ids
 from provision.diagnostics import caret_line
 from provision.errors import RenderError
-from provision.resources import Kind, Resource, workspace_parts
+from provision.resources import Kind, Resource, ResourceId, workspace_parts
 from provision.scenario.model import ABSENT, Publisher, Rule, Scenario, Table
 
 # API versions of the bodies (azure-contract.md §0; the DCR/DCE version is the one
@@ -149,8 +150,16 @@ def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]
     context = {"scenario": _scenario_context(scenario)}
     resources: list[Resource] = []
     table_ids: dict[str, str] = {}
+    migrations: dict[str, str] = {}  # table name -> its migrate action's id
     for table in scenario.tables.values():
         resource = _table(env, scenario, table, context)
+        if table.migrate and table.ensure != ABSENT:
+            # `migrate: true`: the classic table is migrated before its PUT and before any DCR writes to it.
+            migration = Resource(Kind.MIGRATION, table.name, ResourceId.migration(scenario.workspace, table.name).format(),
+                                 {}, TABLE_API)
+            migrations[table.name] = migration.id
+            resources.append(migration)
+            resource = replace(resource, depends_on=(*resource.depends_on, migration.id))
         table_ids[table.name] = resource.id
         resources.append(resource)
     endpoint_id = None
@@ -169,6 +178,7 @@ def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]
             resources.append(Resource(Kind.RULE, rule.name, rid, {}, DCR_API, ensure=ABSENT))
             continue
         depends = tuple(dict.fromkeys(table_ids[f.table] for f in rule.flows if f.table in table_ids))
+        depends += tuple(dict.fromkeys(migrations[f.table] for f in rule.flows if f.table in migrations))
         if endpoint_id:
             depends += (endpoint_id,)
         body = _render(env, "dcr.json.j2", rule=_rule_context(rule), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)

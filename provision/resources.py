@@ -19,6 +19,7 @@ class Kind(StrEnum):
     """What a resource is; the values are the names plans, JSON output and file names use."""
 
     TABLE = "table"
+    MIGRATION = "migration"  # POST .../tables/{name}/migrate of a classic table (`migrate: true`); no body
     ENDPOINT = "endpoint"
     RULE = "rule"
     ROLE_ASSIGNMENT = "role_assignment"
@@ -34,7 +35,7 @@ class Kind(StrEnum):
         return self.value.replace("_", " ")
 
 
-_RANKS = {Kind.WORKSPACE: -1, Kind.TABLE: 0, Kind.ENDPOINT: 1, Kind.RULE: 2, Kind.ROLE_ASSIGNMENT: 3}
+_RANKS = {Kind.WORKSPACE: -1, Kind.MIGRATION: 0, Kind.TABLE: 0, Kind.ENDPOINT: 1, Kind.RULE: 2, Kind.ROLE_ASSIGNMENT: 3}
 
 _ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 
@@ -67,6 +68,8 @@ class ResourceId:
         if position >= 0:
             return cls(parts[1], group, parts[-1], scope=resource_id[:position], text=resource_id)
         parent = parts[lowered.index("workspaces") + 1] if "tables" in lowered and "workspaces" in lowered else ""
+        if parent and lowered[-1] == "migrate" and len(parts) >= 2 and lowered[-3] == "tables":
+            return cls(parts[1], group, parts[-2], parent=parent, text=resource_id)  # a table's migrate action
         return cls(parts[1], group, parts[-1], parent=parent, text=resource_id)
 
     def format(self) -> str:
@@ -85,6 +88,13 @@ class ResourceId:
     @classmethod
     def table(cls, workspace_id: str, name: str) -> ResourceId:
         return cls.parse(f"{workspace_id.rstrip('/')}/tables/{name}")
+
+    @classmethod
+    def migration(cls, workspace_id: str, name: str) -> ResourceId:
+        """The migrate action of a table: ``<table id>/migrate`` (its ``name`` is the table's, ``parent`` the
+        workspace's)."""
+        table = cls.table(workspace_id, name)
+        return cls(table.subscription, table.resource_group, name, parent=table.parent, text=f"{table.text}/migrate")
 
     @classmethod
     def rule(cls, subscription: str, resource_group: str, name: str) -> ResourceId:

@@ -115,6 +115,9 @@ def serve(
             emu.stop()
             raise _fail(f"cannot write --env-file {env_file}: {error.strerror or error}; pass a path in a directory you can write.")
     typer.echo("\n".join(lines))
+    # The legacy HTTP Data Collector API of the seeded workspace (docs/emulator.md "The HTTP Data Collector API");
+    # printed after the block above, which --env-file holds as is. Its keys: POST .../workspaces/law-local/sharedKeys.
+    typer.echo(f"PROVISION_LOCAL_DATA_COLLECTOR_URL={emu.data_collector_url()}")
     typer.echo("\n".join(_hints(env)))
     typer.echo(f"# local Azure listening on {emu.url} (state: {state}); Ctrl+C to stop", err=True)
     stop = threading.Event()

@@ -2,7 +2,7 @@
 
 Routes (routes.py) parse the URL and call one method per Azure operation; the
 methods live in the ``ops_*`` modules (identity, arm, tables, insights, rbac,
-ingest) as mixins of ``Backend`` and apply the models' rules (tables.py, dcr.py,
+ingest, datacollector) as mixins of ``Backend`` and apply the models' rules (tables.py, dcr.py,
 rbac.py, ingest.py). Long-running table operations are settled lazily: each
 request first completes the operations whose time has come.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from provision.emulator import ingest, rbac
 from provision.emulator.base import WORKSPACES, Request, Response
 from provision.emulator.ops_arm import ArmOperations
+from provision.emulator.ops_datacollector import DataCollectorOperations
 from provision.emulator.ops_identity import IdentityOperations
 from provision.emulator.ops_ingest import IngestOperations
 from provision.emulator.ops_insights import InsightsOperations
@@ -24,7 +25,7 @@ __all__ = ["WORKSPACES", "Backend", "Request", "Response"]
 
 
 class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperations, RbacOperations,
-              IngestOperations):
+              IngestOperations, DataCollectorOperations):
     """State and operations of one emulator instance."""
 
     def __init__(self, store: Store, *, lro_seconds: float = 0.0, role_propagation_seconds: float = 0.0):

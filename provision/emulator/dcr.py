@@ -233,6 +233,12 @@ def _check_flow(index, flow, streams, destinations, lookup, check_transform, det
             details.append(_detail("InvalidOutputTable", f"Table for output stream '{output_stream}' is not available for destination "
                                    f"'{destination['name']}'.", target))
             continue
+        if table.get("classic"):
+            # A classic (Data Collector API) table takes no DCR data until it is migrated (custom-logs-migrate.md;
+            # the service's exact answer is undocumented: docs/emulator.md "The HTTP Data Collector API").
+            details.append(_detail("InvalidOutputTable", f"Table for output stream '{output_stream}' is a classic (Data "
+                                   f"Collector API) table; migrate it first (POST .../tables/{table['name']}/migrate).", target))
+            continue
         if transform and len(transform) <= MAX_TRANSFORM and len(flow_streams) == 1 and flow_streams[0] in streams:
             result = check_transform(transform, streams[flow_streams[0]], tables.destination_columns(table),
                                      custom_table=not table.get("azure"))

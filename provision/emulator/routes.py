@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from provision.emulator import identity, ingest
+from provision.emulator import datacollector, identity, ingest
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
@@ -27,7 +27,7 @@ class Route:
     pattern: re.Pattern
     operation: str  # Backend method name, also the name used by latency and fault knobs
     audience: str | None  # None: no token (Entra endpoints) or checked by the operation itself
-    group: str  # arm | ingest | graph | entra
+    group: str  # arm | ingest | graph | entra | datacollector
 
 
 def _r(methods: str, path: str, operation: str, audience: str | None, group: str = "arm") -> Route:
@@ -51,6 +51,9 @@ ROUTES: list[Route] = [
        "Ingest_Upload", None, "ingest"),
     _r("GET PUT POST PATCH DELETE", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/(?P<surface>metrics|config)"
        r"(?P<rest>/.*)?", "Ingest_NotEmulated", None, "ingest"),
+    # The HTTP Data Collector API (datacollector.py): /datacollector/<CustomerId> stands for
+    # https://<CustomerId>.ods.opinsights.azure.com; SharedKey-signed, so no bearer token
+    _r("POST", r"/datacollector/(?P<customer>[^/]+)/api/logs", "DataCollector_Post", None, "datacollector"),
     # Resource groups
     _r("GET", RG, "ResourceGroups_Get", ARM),
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
@@ -58,6 +61,8 @@ ROUTES: list[Route] = [
     _r("GET", RG + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_ListByResourceGroup", ARM),
     _r("GET", SUB + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_List", ARM),
     _r("GET", WS, "Workspaces_Get", ARM),
+    _r("POST", WS + r"/sharedKeys", "SharedKeys_GetSharedKeys", ARM),
+    _r("POST", WS + r"/regenerateSharedKey", "SharedKeys_Regenerate", ARM),
     _r("GET", WS + r"/tables", "Tables_ListByWorkspace", ARM),
     _r("GET", TABLE, "Tables_Get", ARM),
     _r("PUT", TABLE, "Tables_CreateOrUpdate", ARM),
@@ -97,9 +102,13 @@ ROUTES: list[Route] = [
 # "Template limits"); the largest body the toolkit sends (a DCR) is far below it.
 INGEST_MAX_BODY = ingest.MAX_BODY
 MAX_BODY = 4 * 1024 * 1024
+# The Data Collector API: "Maximum of 30 MB per post" (datacollector.MAX_POST).
+DATACOLLECTOR_MAX_BODY = datacollector.MAX_POST
 
 
 def body_limit(group: str) -> int:
+    if group == "datacollector":
+        return DATACOLLECTOR_MAX_BODY
     return INGEST_MAX_BODY if group == "ingest" else MAX_BODY
 
 

@@ -29,7 +29,7 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]  # the lock is advisory; without flock it is skipped
 
-from provision.emulator import errors, framing, ingest, routes, seed, tls
+from provision.emulator import datacollector, errors, framing, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
 from provision.emulator.core import TRANSFORM_SECONDS
 from provision.emulator.knobs import Fault, FaultInjector, Latency
@@ -150,6 +150,8 @@ def _too_large(group: str, limit: int) -> errors.ServiceError:
     """413 in the words of the route's service: ingestion's documented text, else the emulator's."""
     if group == "ingest":
         return errors.ContentLengthLimitExceeded(ingest.TOO_LARGE)
+    if group == "datacollector":
+        return datacollector.RequestTooLarge(datacollector.TOO_LARGE)
     return errors.RequestEntityTooLarge(f"The request content is over the {limit // (1024 * 1024)} MB this endpoint "
                                         "accepts.")
 
@@ -508,6 +510,15 @@ class Emulator:
     @property
     def url(self) -> str:
         return f"https://{LOOPBACK}:{self.port}"
+
+    def data_collector_url(self, customer_id: str = seed.WORKSPACE_CUSTOMER_ID) -> str:
+        """The base standing for https://<customer_id>.ods.opinsights.azure.com (the HTTP Data Collector API):
+        ``POST {base}/api/logs?api-version=2016-04-01``."""
+        return f"{self.url}/datacollector/{customer_id}"
+
+    def shared_keys(self, customer_id: str = seed.WORKSPACE_CUSTOMER_ID) -> tuple[str, str]:
+        """(primary, secondary) shared key of a seeded workspace, as ``POST .../sharedKeys`` returns them."""
+        return self.running.shared_keys(customer_id)
 
     def env(self) -> dict[str, str]:
         """What ``provision emulator serve`` prints: everything a client needs to reach this emulator."""

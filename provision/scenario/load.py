@@ -36,7 +36,7 @@ MAX_FILE_BYTES = 1024 * 1024  # scenario files are kilobytes; a 1 MiB file alrea
 
 TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "tables", "endpoint", "rules", "publishers", "environments")
 REQUIRED_TOP = ("location", "workspace", "resource_group")
-TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure")
+TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure", "migrate")
 COLUMN_KEYS = ("type", "description")
 ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure")
 RULE_KEYS = ("description", "streams", "flows", "ensure")
@@ -267,8 +267,29 @@ class _Loader:
                 ensure=self._ensure(body),
                 line=line,
                 lines=dict(body.key_lines),
+                migrate=self._migrate(body, str(name)),
             )
         return result
+
+    def _migrate(self, body: YMap, table: str) -> bool:
+        """`migrate: true` (docs/migrate.md): only a custom table can be a classic one."""
+        value = body.get("migrate")
+        if value is None or value is False:
+            return False
+        line = body.line_of("migrate")
+        if value is not True:
+            self.error("WrongType", f"'migrate' of table '{table}' must be true or false, not {value!r}", line,
+                       fix="write 'migrate: true' to migrate a classic (Data Collector API) table in place")
+            return False
+        if not table.endswith("_CL"):
+            self.error("MigrateNotCustom", f"table '{table}' cannot be migrated: only custom '_CL' tables are classic "
+                       "(Data Collector API) tables", line, fix="drop 'migrate: true'")
+            return False
+        # An ARM deployment can only PUT: said here so that `render --format arm` users migrate by other means.
+        self.notes.append(f"table '{table}' has migrate: true: `provision apply` migrates it (POST .../tables/{table}/"
+                          "migrate) before anything writes to it; an ARM template cannot, so migrate it before deploying "
+                          "one (`render --format arm`)")
+        return True
 
     def _columns(self, body: YMap, table: str) -> tuple[Column, ...]:
         raw = body.get("columns")

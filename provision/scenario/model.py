@@ -34,6 +34,8 @@ class Table:
     ensure: str = PRESENT
     line: int | None = None
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # key -> line in the file
+    # `migrate: true`: a classic (Data Collector API) table is to be migrated in place before anything writes to it
+    migrate: bool = False
 
     @property
     def is_custom(self) -> bool:
