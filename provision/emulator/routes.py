@@ -42,11 +42,21 @@ ROUTES: list[Route] = [
     _r("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app_id>[^']*)'\)", "ServicePrincipals_GetByAppId", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals", "ServicePrincipals_List", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals/(?P<object_id>[^/]+)", "ServicePrincipals_Get", None, "graph"),
+    _r("POST", r"/v1\.0/directoryObjects/getByIds", "DirectoryObjects_GetByIds", None, "graph"),
+    # ARM's cloud metadata document (cloud_metadata.py): read before any token exists
+    _r("GET", r"/metadata/endpoints", "Metadata_Endpoints", None),
+    # Subscriptions, tenants, resource providers (Microsoft.Resources subscriptions 2022-12-01, resources 2025-04-01)
+    _r("GET", r"/subscriptions", "Subscriptions_List", ARM),
+    _r("GET", SUB, "Subscriptions_Get", ARM),
+    _r("GET", r"/tenants", "Tenants_List", ARM),
+    _r("GET", SUB + r"/providers/(?P<namespace>[^/]+)", "Providers_Get", ARM),
     # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
     _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
        "Ingest_Upload", None, "ingest"),
     # Resource groups
+    _r("GET", SUB + r"/resourcegroups", "ResourceGroups_List", ARM),
     _r("GET", RG, "ResourceGroups_Get", ARM),
+    _r("HEAD", RG, "ResourceGroups_CheckExistence", ARM),
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
     # Workspaces, tables, operation statuses
     _r("GET", RG + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_ListByResourceGroup", ARM),
