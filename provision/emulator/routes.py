@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from provision.emulator import identity, ingest
+from provision.emulator import arm, cloud_metadata, identity, ingest
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
@@ -28,10 +28,30 @@ class Route:
     operation: str  # Backend method name, also the name used by latency and fault knobs
     audience: str | None  # None: no token (Entra endpoints) or checked by the operation itself
     group: str  # arm | ingest | graph | entra
+    api: str | None = None  # key of VERSIONS: the api-versions the operation accepts (None: no api-version parameter)
+
+
+# The api-versions each operation checks (arm.check_api_version and its data-plane and metadata peers), by the
+# operation's Azure operation-group prefix; the coverage table (coverage.py) lists them, and
+# tests/test_emulator_coverage.py calls every route with an unsupported version to see that the operation
+# refuses it naming exactly these.
+VERSIONS: dict[str, tuple[str, ...]] = {**arm.API_VERSIONS, "ingestion": arm.INGESTION_API_VERSIONS,
+                                        "metadata": cloud_metadata.API_VERSIONS}
+_API_BY_OPERATION_GROUP = {
+    "Metadata": "metadata", "Subscriptions": "Microsoft.Resources/subscriptions", "Tenants": "Microsoft.Resources/tenants",
+    "Providers": "Microsoft.Resources/providers", "ResourceGroups": "Microsoft.Resources/resourceGroups",
+    "Workspaces": "Microsoft.OperationalInsights/workspaces", "Tables": "Microsoft.OperationalInsights/workspaces/tables",
+    "OperationStatuses": "Microsoft.OperationalInsights/locations/operationStatuses",
+    "DataCollectionRules": "Microsoft.Insights/dataCollectionRules",
+    "DataCollectionEndpoints": "Microsoft.Insights/dataCollectionEndpoints",
+    "RoleDefinitions": "Microsoft.Authorization/roleDefinitions", "RoleAssignments": "Microsoft.Authorization/roleAssignments",
+    "Ingest": "ingestion",
+}
 
 
 def _r(methods: str, path: str, operation: str, audience: str | None, group: str = "arm") -> Route:
-    return Route(tuple(methods.split()), re.compile(f"^{path}/?$", re.IGNORECASE), operation, audience, group)
+    api = _API_BY_OPERATION_GROUP.get(operation.split("_", 1)[0])
+    return Route(tuple(methods.split()), re.compile(f"^{path}/?$", re.IGNORECASE), operation, audience, group, api)
 
 
 ARM = identity.ARM_AUDIENCE
@@ -101,6 +121,12 @@ ROUTES: list[Route] = [
 # "Template limits"); the largest body the toolkit sends (a DCR) is far below it.
 INGEST_MAX_BODY = ingest.MAX_BODY
 MAX_BODY = 4 * 1024 * 1024
+
+
+def api_versions(route: Route) -> tuple[str, ...] | None:
+    """The api-versions ``route``'s operation accepts; None when it takes none (Entra, Graph: the version is in
+    the path)."""
+    return VERSIONS[route.api] if route.api else None
 
 
 def body_limit(group: str) -> int:
