@@ -3,7 +3,7 @@
 az lives in its own virtual environment (its pins conflict with ours): ``.venv-az`` beside the clone, made by .ci/run
 with ``python3 -m venv .venv-az && .venv-az/bin/pip install azure-cli`` (or ``PROVISION_AZ_VENV``). That install
 takes about 7 minutes (424 s measured for azure-cli 2.91.0 from PyPI into a fresh venv, on the shared 2-core CI
-machine; ~730 MB); the session itself about a minute. Without that venv the module is skipped, unless
+machine; ~730 MB); the two sessions below take 1-3 minutes. Without that venv the module is skipped, unless
 ``PROVISION_REQUIRE_AZ=1`` (set by .ci/run), which makes its absence a failure, as PROVISION_REQUIRE_SPECS does.
 
 The only settings az gets are the ones a user would give it: its own ``AZURE_CONFIG_DIR``, the emulator's CA
@@ -114,14 +114,11 @@ class Az:
         return self.json("login", "--service-principal", "-u", app_id, "-p", secret, "--tenant", seed.TENANT_ID)
 
 
-@pytest.fixture
-def served(tmp_path):
-    """`provision emulator serve` on its own state; the variables it printed. Directory.Read.All for the deployer:
-    az resolves object ids and principal names with directoryObjects/getByIds, which needs it."""
-    env_file = tmp_path / "local.env"
+def _serve(tmp_path: Path, *extra: str):
+    """`provision emulator serve` on its own state; yields the variables it printed."""
     process = subprocess.Popen(
         [sys.executable, "-m", "provision", "emulator", "serve", "--state", str(tmp_path / "state"), "--env-file",
-         str(env_file), "--graph-roles", f"{seed.DEPLOYER_APP_ID}=Application.Read.All,Directory.Read.All"],
+         str(tmp_path / "local.env"), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     env: dict[str, str] = {}
     deadline = time.time() + 30
@@ -137,6 +134,18 @@ def served(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Directory.Read.All for the deployer: az resolves object ids and the principal names of `role assignment
+    list` with directoryObjects/getByIds, which needs it."""
+    yield from _serve(tmp_path, "--graph-roles", f"{seed.DEPLOYER_APP_ID}=Application.Read.All,Directory.Read.All")
+
+
+@pytest.fixture
+def served_as_seeded(tmp_path):
+    yield from _serve(tmp_path)
 
 
 def test_az_session(served, tmp_path):
@@ -216,3 +225,18 @@ def test_az_session(served, tmp_path):
     plan = subprocess.run([sys.executable, "-m", "provision", "plan", str(scenario), "--detailed-exitcode"],
                           capture_output=True, text=True, timeout=120, env={**os.environ, **served, "PROVISION_CLOUD": "local"})
     assert plan.returncode == 0 and "No changes" in plan.stdout, plan.stdout + plan.stderr
+
+
+def test_az_without_directory_read_falls_back_as_against_azure(served_as_seeded, tmp_path):
+    """The seeded deployer has Application.Read.All only: getByIds answers 403, and az does what it does against
+    Azure then: it warns, takes the GUID as an object id, and lists assignments without principal names."""
+    az = Az(tmp_path / "az", served_as_seeded["REQUESTS_CA_BUNDLE"])
+    az.sign_in(served_as_seeded["PROVISION_LOCAL_URL"], seed.DEPLOYER_APP_ID, seed.DEPLOYER_SECRET)
+    created = az.run("role", "assignment", "create", "--assignee", seed.NOBODY_OBJECT_ID, "--role", "Reader", "--scope", RG_ID)
+    assert json.loads(created.stdout)["principalId"] == seed.NOBODY_OBJECT_ID
+    assert f"Assuming {seed.NOBODY_OBJECT_ID} as an object ID" in created.stderr
+    listed = az.json("role", "assignment", "list", "--scope", RG_ID)
+    assert [(a["principalId"], a["roleDefinitionName"], a.get("principalName")) for a in listed] == [
+        (seed.NOBODY_OBJECT_ID, "Reader", None)]
+    by_app_id = az.json("role", "assignment", "create", "--assignee", seed.SENDER_APP_ID, "--role", "Reader", "--scope", RG_ID)
+    assert by_app_id["principalId"] == seed.SENDER_OBJECT_ID  # servicePrincipals needs Application.Read.All only
