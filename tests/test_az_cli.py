@@ -157,7 +157,9 @@ def test_az_session(served, tmp_path):
     assert [(a["id"], a["tenantId"], a["isDefault"]) for a in accounts] == [(seed.SUBSCRIPTION_ID, seed.TENANT_ID, True)]
     assert az.json("account", "show")["user"] == {"name": seed.DEPLOYER_APP_ID, "type": "servicePrincipal"}
 
-    # resource groups (az sends resources 2024-11-01)
+    # providers (a pipeline's usual first step), then resource groups (az sends resources 2024-11-01)
+    assert az.json("provider", "register", "--namespace", "Microsoft.Insights", "--wait") is None
+    assert az.json("provider", "show", "-n", "Microsoft.Insights")["registrationState"] == "Registered"
     assert az.json("group", "show", "-n", seed.RESOURCE_GROUP)["id"] == RG_ID
     assert az.json("group", "create", "-n", "rg-az", "-l", "westeurope")["properties"]["provisioningState"] == "Succeeded"
     assert [g["name"] for g in az.json("group", "list")] == ["rg-az", seed.RESOURCE_GROUP]

@@ -180,6 +180,26 @@ def test_provider_errors(azure, emu):
     assert status == 200  # provider metadata is readable without a role
 
 
+@needs_specs
+def test_provider_list_and_register(azure, emu):
+    client = azure.loganalytics()
+    status, data, _ = _call(client, emu, "GET", f"{SUB}/providers?api-version=2024-11-01")
+    assert status == 200 and [p["namespace"] for p in data["value"]] == [
+        "Microsoft.Authorization", "Microsoft.Insights", "Microsoft.OperationalInsights", "Microsoft.Resources"]
+    validate(RES_SPEC, "Providers_List", 200, data)
+    status, data, _ = _call(client, emu, "POST", f"{SUB}/providers/microsoft.insights/register?api-version=2024-11-01")
+    assert status == 200 and (data["namespace"], data["registrationState"]) == ("Microsoft.Insights", "Registered")
+    validate(RES_SPEC, "Providers_Register", 200, data)
+    status, data, _ = _call(azure.loganalytics("nobody"), emu, "POST",
+                            f"{SUB}/providers/Microsoft.Insights/register?api-version=2024-11-01")
+    assert status == 403 and data["error"]["code"] == "AuthorizationFailed"
+    assert "Microsoft.Insights/register/action" in data["error"]["message"]
+    status, data, _ = _call(client, emu, "POST", f"{SUB}/providers/Microsoft.Compute/register?api-version=2024-11-01")
+    assert status == 404 and data["error"]["code"] == "InvalidResourceNamespace"
+    status, data, _ = _call(client, emu, "GET", f"{SUB}/providers?api-version=2024-11-01&$top=1")
+    assert status == 400 and "$top" in data["error"]["message"]
+
+
 # ---------------------------------------------------------------------------------------------- Graph
 def _graph_client(azure, who: str, resource: str):
     """A pipeline with a token for ``resource`` (az: the cloud's microsoftGraphResourceId, the emulator's URL)."""

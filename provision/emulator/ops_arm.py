@@ -76,14 +76,35 @@ class ArmOperations(BackendCore):
         return Response(200, {"value": [tenant_body()]})
 
     # ================================================================== resource providers
+    def _provider_subscription(self, req: Request, sub: str) -> None:
+        arm.check_api_version(req.query, PROVIDER_TYPE)
+        if sub.lower() != seed.SUBSCRIPTION_ID:
+            raise errors.SubscriptionNotFound(f"The subscription '{sub}' could not be found.")
+
     def Providers_Get(self, req: Request, sub: str, namespace: str) -> Response:
         """GET /subscriptions/{sub}/providers/{namespace}: the types the emulator hosts there and their api-versions
         (providers.py). Reading provider metadata needs no role: every caller may read it (ARM's
         Microsoft.Resources/subscriptions/providers/read is granted to any principal in the subscription)."""
-        arm.check_api_version(req.query, PROVIDER_TYPE)
-        if sub.lower() != seed.SUBSCRIPTION_ID:
-            raise errors.SubscriptionNotFound(f"The subscription '{sub}' could not be found.")
+        self._provider_subscription(req, sub)
         return Response(200, providers.provider(namespace, seed.SUBSCRIPTION_ID))
+
+    def Providers_List(self, req: Request, sub: str) -> Response:
+        """GET /subscriptions/{sub}/providers (`az provider list`): the namespaces the emulator hosts. ``$expand``
+        (aliases, resource-type metadata) adds nothing here: the emulator has no aliases."""
+        self._provider_subscription(req, sub)
+        if req.query.get("$top"):
+            raise errors.InvalidRequestContent("The emulator does not support $top on providers (docs/emulator.md).")
+        return Response(200, {"value": [providers.provider(n, seed.SUBSCRIPTION_ID) for n in providers.NAMESPACES]})
+
+    def Providers_Register(self, req: Request, sub: str, namespace: str) -> Response:
+        """POST .../providers/{namespace}/register (`az provider register`, a common first pipeline step): the
+        emulator's namespaces are always registered, so this answers the provider as Registered, after the same
+        check ARM makes: the caller needs '{namespace}/register/action' on the subscription (Owner and Contributor
+        have it through '*'; Monitoring Metrics Publisher through 'Microsoft.Insights/Register/Action')."""
+        self._provider_subscription(req, sub)
+        name = providers.canonical(namespace)
+        self.authorize(req, f"{name}/register/action", f"/subscriptions/{seed.SUBSCRIPTION_ID}")
+        return Response(200, providers.provider(name, seed.SUBSCRIPTION_ID))
 
     # ================================================================== resource groups
     def ResourceGroups_Get(self, req: Request, sub: str, rg: str) -> Response:

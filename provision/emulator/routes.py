@@ -69,7 +69,9 @@ ROUTES: list[Route] = [
     _r("GET", r"/subscriptions", "Subscriptions_List", ARM),
     _r("GET", SUB, "Subscriptions_Get", ARM),
     _r("GET", r"/tenants", "Tenants_List", ARM),
+    _r("GET", SUB + r"/providers", "Providers_List", ARM),
     _r("GET", SUB + r"/providers/(?P<namespace>[^/]+)", "Providers_Get", ARM),
+    _r("POST", SUB + r"/providers/(?P<namespace>[^/]+)/register", "Providers_Register", ARM),
     # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
     _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
        "Ingest_Upload", None, "ingest"),
