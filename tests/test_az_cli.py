@@ -13,8 +13,8 @@ login.microsoftonline.com whether the authority is known) and no telemetry. Then
 --service-principal`` as the deploying app, resource group, workspace and table commands, ``az rest`` PUT of a DCR,
 ``az resource show --ids`` of it, role assignments by app id (and again: the 409 path az turns into the existing
 assignment) and by object id, ``az role assignment list``, ``az ad sp show``, ingestion as the sending app through
-``az rest --resource https://monitor.azure.com``, and finally ``provision plan`` of a scenario describing what az
-made: no changes.
+``az rest --resource https://monitor.azure.com``, ``provision plan`` of a scenario describing what az made (no
+changes), and ``az group delete`` of the group az created.
 """
 
 from __future__ import annotations
@@ -227,6 +227,11 @@ def test_az_session(served, tmp_path):
     plan = subprocess.run([sys.executable, "-m", "provision", "plan", str(scenario), "--detailed-exitcode"],
                           capture_output=True, text=True, timeout=120, env={**os.environ, **served, "PROVISION_CLOUD": "local"})
     assert plan.returncode == 0 and "No changes" in plan.stdout, plan.stdout + plan.stderr
+
+    # clean-up as a pipeline does it: the group az made goes, with the assignment in it
+    az.run("group", "delete", "-n", "rg-az", "--yes")
+    assert az.run("group", "exists", "-n", "rg-az").stdout.strip() == "false"
+    assert az.json("role", "assignment", "list", "--assignee", seed.NOBODY_OBJECT_ID, "--all") == []
 
 
 def test_az_without_directory_read_falls_back_as_against_azure(served_as_seeded, tmp_path):

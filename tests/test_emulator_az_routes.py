@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 
 from provision.emulator import arm, seed
-from tests.emulator_helpers import RG, deploy, grant_sender
+from tests.emulator_helpers import RG, create_table, dcr_body, deploy, grant_sender
 from tests.specs import SPECS, needs_specs
 from tests.test_emulator_conformance import _call, _same_shape, validate
 
@@ -141,6 +141,32 @@ def test_resource_group_check_existence(azure, emu):
     assert _call(client, emu, "HEAD", f"{SUB}/resourcegroups/{RG}?api-version=2024-11-01")[0] == 204
     assert _call(client, emu, "HEAD", f"{SUB}/resourcegroups/rg-none?api-version=2024-11-01")[0] == 404
     assert _call(azure.loganalytics("nobody"), emu, "HEAD", f"{SUB}/resourcegroups/{RG}?api-version=2024-11-01")[0] == 403
+
+
+def test_resource_group_delete_takes_what_it_holds(azure, emu):
+    client = azure.loganalytics()
+    rg_az = f"{SUB}/resourceGroups/rg-az"
+    assert _call(client, emu, "PUT", f"{rg_az}?api-version=2024-11-01", {"location": "westeurope"})[0] == 201
+    create_table(azure, "MyApp_CL", ("Message", "string"))
+    rule = azure.monitor().data_collection_rules.create("rg-az", "dcr-in-az", json.dumps(dcr_body()).encode())
+    grant_sender(azure, rule.id)
+    grant_sender(azure, f"{SUB}/resourceGroups/{RG}")  # elsewhere: stays
+    dce = f"{rg_az}/providers/Microsoft.Insights/dataCollectionEndpoints/dce-in-az"
+    assert _call(client, emu, "PUT", f"{dce}?api-version=2023-03-11", {"location": "westeurope"})[0] == 201
+    assert _call(azure.loganalytics("nobody"), emu, "DELETE", f"{rg_az}?api-version=2024-11-01")[0] == 403
+    status, data, _ = _call(client, emu, "DELETE", f"{rg_az}?api-version=2024-11-01")
+    assert (status, data) == (200, None)
+    assert _call(client, emu, "HEAD", f"{rg_az}?api-version=2024-11-01")[0] == 404
+    rules = _call(client, emu, "GET", f"{SUB}/providers/Microsoft.Insights/dataCollectionRules?api-version=2023-03-11")[1]
+    endpoints = _call(client, emu, "GET", f"{SUB}/providers/Microsoft.Insights/dataCollectionEndpoints?api-version=2023-03-11")[1]
+    assert rules["value"] == [] and endpoints["value"] == []
+    scopes = [a["properties"]["scope"] for a in _call(client, emu, "GET", f"{SUB}/providers/Microsoft.Authorization/"
+                                                                        "roleAssignments?api-version=2022-04-01")[1]["value"]]
+    assert not [s for s in scopes if s.lower().startswith(rg_az.lower())] and f"{SUB}/resourceGroups/{RG}" in scopes
+    status, data, _ = _call(client, emu, "DELETE", f"{rg_az}?api-version=2024-11-01")
+    assert status == 404 and data["error"]["code"] == "ResourceGroupNotFound"
+    status, data, _ = _call(client, emu, "DELETE", f"{SUB}/resourceGroups/{RG}?api-version=2024-11-01")
+    assert status == 409 and "seeded workspaces" in data["error"]["message"]
 
 
 def test_resource_group_refuses_an_api_version_the_service_does_not_have(azure, emu):

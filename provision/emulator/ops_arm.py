@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from provision.emulator import arm, cloud_metadata, errors, providers, rbac, seed
+from provision.emulator import arm, cloud_metadata, dcr, errors, providers, rbac, seed
 from provision.emulator.base import RG_TYPE, WORKSPACE_TYPE, WORKSPACES, Request, Response, rg_body, rg_id, workspace_body, workspace_id
 from provision.emulator.core import BackendCore
 
@@ -154,6 +154,25 @@ class ArmOperations(BackendCore):
         self.store.put(rg_id(sub, rg), RG_TYPE, resource, time.time())
         self.changed()
         return Response(200 if existed else 201, resource)
+
+    def ResourceGroups_Delete(self, req: Request, sub: str, rg: str) -> Response:
+        """DELETE a resource group and what it holds here (DCRs, DCEs, role assignments at or under it), answered
+        200 at once (resources 2025-04-01 documents 200 and 202; the emulator has nothing to wait for). The seeded
+        group holds the seeded workspaces, which cannot be deleted: 409, the emulator's code."""
+        arm.check_api_version(req.query, RG_TYPE)
+        resource_id = rg_id(sub, rg)
+        self.authorize(req, "Microsoft.Resources/subscriptions/resourceGroups/delete", resource_id)
+        self.require_resource_group(sub, rg)
+        if rg.lower() == seed.RESOURCE_GROUP.lower():
+            raise errors.Conflict(f"The resource group '{rg}' holds the emulator's seeded workspaces, which cannot be "
+                                  "deleted (docs/emulator.md, 'The az CLI').")
+        with self.lock:
+            for rtype in (dcr.DCR_TYPE, dcr.DCE_TYPE, rbac.RA_TYPE):
+                for resource in self.store.list(rtype, resource_id + "/"):
+                    self.store.delete(resource["id"])
+            self.store.delete(resource_id)
+            self.changed()
+        return Response(200)
 
     # ================================================================== workspaces
     def Workspaces_Get(self, req: Request, sub: str, rg: str, ws: str) -> Response:

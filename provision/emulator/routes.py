@@ -80,6 +80,7 @@ ROUTES: list[Route] = [
     _r("GET", RG, "ResourceGroups_Get", ARM),
     _r("HEAD", RG, "ResourceGroups_CheckExistence", ARM),
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
+    _r("DELETE", RG, "ResourceGroups_Delete", ARM),
     # Workspaces, tables, operation statuses
     _r("GET", RG + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_ListByResourceGroup", ARM),
     _r("GET", SUB + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_List", ARM),
