@@ -16,6 +16,11 @@ from datetime import UTC, datetime
 
 from provision.emulator import errors, seed
 
+RESOURCES_API_VERSIONS = (
+    "2016-02-01", "2017-05-10", "2018-02-01", "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01",
+    "2019-08-01", "2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01",
+    "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01")
+
 # resource type -> accepted api-versions
 API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Microsoft.Insights/dataCollectionRules": ("2021-04-01", "2021-09-01-preview", "2022-06-01", "2023-03-11", "2024-03-11"),
@@ -29,7 +34,17 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Microsoft.Authorization/roleAssignments": (
         "2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview", "2020-10-01-preview", "2022-04-01"),
     "Microsoft.Authorization/roleDefinitions": ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"),
-    "Microsoft.Resources/resourceGroups": ("2019-10-01", "2020-06-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01"),
+    # Every stable Microsoft.Resources "resources" version in Azure/azure-rest-api-specs (specification/resources/
+    # resource-manager/Microsoft.Resources/resources/stable/*; the saved one is 2025-04-01): the az CLI sends 2024-11-01,
+    # azure-mgmt-resource 24 sends 2025-04-01 (issue 11). Providers_Get is in the same document.
+    "Microsoft.Resources/resourceGroups": RESOURCES_API_VERSIONS,
+    "Microsoft.Resources/providers": RESOURCES_API_VERSIONS,
+    # Every stable Microsoft.Resources "subscriptions" version (.../Microsoft.Resources/subscriptions/stable/*; the saved
+    # one is 2022-12-01, which az and azure-mgmt-resource send); Tenants_List is in the same document.
+    "Microsoft.Resources/subscriptions": (
+        "2015-11-01", "2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01"),
+    "Microsoft.Resources/tenants": (
+        "2015-11-01", "2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01"),
 }
 
 INGESTION_API_VERSIONS = ("2021-11-01-preview", "2023-01-01")

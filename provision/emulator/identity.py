@@ -14,7 +14,9 @@ Application.Read.All (or a wider permission), else 403
 permissions table; Graph error envelope with ``innerError``).
 A client authenticates with its secret in the form (``client_secret_post``) or an ``Authorization: Basic`` header
 (``client_secret_basic``, RFC 6749 §2.3.1), or with a client assertion (assertions.py: certificate or federated
-credential). Token endpoint errors follow Entra's OAuth shape (``invalid_client`` with
+credential). A Graph token may be asked for ``https://graph.microsoft.com`` or for the emulator's own URL (what its cloud
+metadata document names as Graph, cloud_metadata.py); either is accepted where Graph is (``audience_of``).
+Token endpoint errors follow Entra's OAuth shape (``invalid_client`` with
 AADSTS7000215 for a wrong secret, AADSTS700016 for an unknown app), which
 azure-identity turns into ``ClientAuthenticationError`` (sdk-notes.md §4.1).
 """
@@ -42,6 +44,9 @@ GRAPH_AUDIENCE = "https://graph.microsoft.com"
 # Graph application permissions that may read service principals ("Get servicePrincipal", least privileged first).
 GRAPH_READ_SP_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All",
                        "Directory.ReadWrite.All")
+# Graph application permissions that may call directoryObjects/getByIds ("directoryObject: getByIds", permissions
+# table: least privileged Directory.Read.All).
+GRAPH_READ_DIRECTORY_ROLES = ("Directory.Read.All", "Directory.ReadWrite.All")
 KNOWN_RESOURCES = (ARM_AUDIENCE, MONITOR_AUDIENCE, GRAPH_AUDIENCE, "https://management.core.windows.net")
 TOKEN_LIFETIME_SECONDS = 3599
 # How far in the future a token's nbf may be: Microsoft.IdentityModel's TokenValidationParameters.DefaultClockSkew,
@@ -142,6 +147,14 @@ class TokenService:
         self.key = key
         self.issuer_base = issuer_base
 
+    def audience_of(self, resource: str) -> str:
+        """The service a token for ``resource`` is for: the emulator's own URL names its Graph (the cloud metadata
+        document's ``microsoftGraphResourceId``, which the az CLI asks tokens for), anything else itself."""
+        resource = resource.rstrip("/")
+        if self.issuer_base and resource.lower() == self.issuer_base.lower():
+            return GRAPH_AUDIENCE
+        return resource
+
     def sign(self, claims: dict) -> str:
         return self.key.sign(claims)
 
@@ -179,7 +192,7 @@ class TokenService:
             "tid": tenant, "idtyp": "app", "ver": "1.0",
         }
         roles = app.graph_roles if roles is None else roles
-        if audience.rstrip("/") == GRAPH_AUDIENCE and roles:
+        if self.audience_of(audience) == GRAPH_AUDIENCE and roles:
             claims["roles"] = list(roles)
         return self.sign(claims)
 
@@ -210,7 +223,7 @@ class TokenService:
             raise TokenInvalid("tenant", f"The access token is from the wrong issuer '{issuer}'. It must match the tenant "
                                          f"'{expected}' associated with this subscription. Please use the authority (URL) "
                                          f"'{self.issuer_base}/{seed.TENANT_ID}' to get the token.")
-        if aud.rstrip("/") != audience:
+        if self.audience_of(aud) != audience:
             raise TokenInvalid(
                 "audience",
                 f"The access token has been obtained for wrong audience or resource '{aud}'. "
@@ -312,7 +325,7 @@ def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, 
                          f"not the client secret ID, for a secret added to app '{app.app_id}'.")
     scope = form.get("scope", "").split()
     resource = next((s[: -len("/.default")] for s in scope if s.endswith("/.default")), None)
-    if resource is None or resource.rstrip("/") not in KNOWN_RESOURCES:
+    if resource is None or tokens.audience_of(resource) not in KNOWN_RESOURCES:
         raise TokenError(400, "invalid_resource", 500011,
                          f"The resource principal named {resource or form.get('scope', '')} was not found in the tenant named {tenant}. "
                          "This can happen if the application has not been installed by the administrator of the tenant.")
@@ -376,10 +389,6 @@ def federated_token(tokens: TokenService, base_url: str, subject: str, audience:
     now = int(time.time())
     return tokens.sign({"iss": base_url + ISSUER_PATH, "sub": subject, "aud": audience, "iat": now, "nbf": now - 1,
                         "exp": int(now + lifetime), "jti": str(uuid.uuid4())})
-
-
-def may_read_service_principals(claims: Claims) -> bool:
-    return any(role in GRAPH_READ_SP_ROLES for role in claims.roles)
 
 
 def service_principal(app: App) -> dict:

@@ -1,5 +1,6 @@
-"""Entra ID discovery, signing keys and token endpoint, the emulator's federated-token issuer, and Graph service
-principals; the apps' certificate and federated credentials (kept in the store, cleared by reset)."""
+"""Entra ID discovery, signing keys and token endpoint, the emulator's federated-token issuer, and Graph: service
+principals and directoryObjects/getByIds; the apps' certificate and federated credentials (kept in the store,
+cleared by reset)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from urllib.parse import parse_qsl
 from provision.emulator import assertions, errors, graph_filter, identity, tls
 from provision.emulator.base import Request, Response
 from provision.emulator.core import BackendCore
+
+GET_BY_IDS_MAX = 1000  # "You can specify up to 1000 IDs." (Graph v1.0, directoryObject: getByIds)
+GET_BY_IDS_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#directoryObjects"
 
 
 class IdentityOperations(BackendCore):
@@ -71,9 +75,9 @@ class IdentityOperations(BackendCore):
         app = identity.APPS[app_id.lower()]
         return self.graph_roles.get(app.app_id, app.graph_roles)
 
-    def _require_graph_read(self, req: Request) -> None:
+    def _require_graph_read(self, req: Request, roles: tuple[str, ...] = identity.GRAPH_READ_SP_ROLES) -> None:
         claims = self.authenticate(req, identity.GRAPH_AUDIENCE)
-        if not identity.may_read_service_principals(claims):
+        if not any(role in roles for role in claims.roles):
             # What Graph answers an app without Application.Read.All (its token has no such role).
             raise errors.GraphAuthorizationDenied("Insufficient privileges to complete the operation.")
 
@@ -104,3 +108,29 @@ class IdentityOperations(BackendCore):
             principal.pop("@odata.context", None)
         return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
                               "value": principals})
+
+    def DirectoryObjects_GetByIds(self, req: Request) -> Response:
+        """POST /v1.0/directoryObjects/getByIds {"ids": [...], "types": [...]}: the directory objects among ``ids``
+        (unknown ids are left out, not an error), of the given ``types`` (any case; none: every type), each with
+        its ``@odata.type`` (Graph v1.0 "directoryObject: getByIds": up to 1000 ids; Directory.Read.All). The az CLI
+        calls it to resolve an object id's principal type and the principal names of `az role assignment list`."""
+        self._require_graph_read(req, identity.GRAPH_READ_DIRECTORY_ROLES)
+        body = req.json()
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise errors.BadRequest("Invalid request: 'ids' must be a non-empty array of strings.")
+        if len(ids) > GET_BY_IDS_MAX:
+            raise errors.BadRequest(f"Invalid request: at most {GET_BY_IDS_MAX} ids may be given, got {len(ids)}.")
+        types = body.get("types") or []
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            raise errors.BadRequest("Invalid request: 'types' must be an array of strings.")
+        if types and "serviceprincipal" not in {t.lower() for t in types}:
+            return Response(200, {"@odata.context": GET_BY_IDS_CONTEXT, "value": []})  # the seeded objects are all SPs
+        found = []
+        for object_id in ids:
+            app = identity.PRINCIPALS.get(object_id.lower())
+            if app is not None:
+                principal = identity.service_principal(app)
+                principal.pop("@odata.context", None)
+                found.append({"@odata.type": "#microsoft.graph.servicePrincipal", **principal})
+        return Response(200, {"@odata.context": GET_BY_IDS_CONTEXT, "value": found})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from provision.emulator import datacollector, identity, ingest
+from provision.emulator import arm, cloud_metadata, datacollector, identity, ingest
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
@@ -28,10 +28,34 @@ class Route:
     operation: str  # Backend method name, also the name used by latency and fault knobs
     audience: str | None  # None: no token (Entra endpoints) or checked by the operation itself
     group: str  # arm | ingest | graph | entra | datacollector
+    api: str | None = None  # key of VERSIONS: the api-versions the operation accepts (None: no api-version parameter)
+
+
+# The api-versions each operation checks (arm.check_api_version and its data-plane and metadata peers), by the
+# operation's Azure operation-group prefix; the coverage table (coverage.py) lists them, and
+# tests/test_emulator_coverage.py calls every route with an unsupported version to see that the operation
+# refuses it naming exactly these.
+VERSIONS: dict[str, tuple[str, ...]] = {**arm.API_VERSIONS, "ingestion": arm.INGESTION_API_VERSIONS,
+                                        "metadata": cloud_metadata.API_VERSIONS, "datacollector": (datacollector.API_VERSION,)}
+_API_BY_OPERATION_GROUP = {
+    "Metadata": "metadata", "Subscriptions": "Microsoft.Resources/subscriptions", "Tenants": "Microsoft.Resources/tenants",
+    "Providers": "Microsoft.Resources/providers", "ResourceGroups": "Microsoft.Resources/resourceGroups",
+    "Workspaces": "Microsoft.OperationalInsights/workspaces", "Tables": "Microsoft.OperationalInsights/workspaces/tables",
+    "OperationStatuses": "Microsoft.OperationalInsights/locations/operationStatuses",
+    "DataCollectionRules": "Microsoft.Insights/dataCollectionRules",
+    "DataCollectionEndpoints": "Microsoft.Insights/dataCollectionEndpoints",
+    "RoleDefinitions": "Microsoft.Authorization/roleDefinitions", "RoleAssignments": "Microsoft.Authorization/roleAssignments",
+    "SharedKeys": "Microsoft.OperationalInsights/workspaces",
+    "Ingest": "ingestion", "DataCollector": "datacollector",
+}
+
+
+NOT_EMULATED = "Ingest_NotEmulated"  # answers 501 whatever the api-version: it checks none
 
 
 def _r(methods: str, path: str, operation: str, audience: str | None, group: str = "arm") -> Route:
-    return Route(tuple(methods.split()), re.compile(f"^{path}/?$", re.IGNORECASE), operation, audience, group)
+    api = None if operation == NOT_EMULATED else _API_BY_OPERATION_GROUP.get(operation.split("_", 1)[0])
+    return Route(tuple(methods.split()), re.compile(f"^{path}/?$", re.IGNORECASE), operation, audience, group, api)
 
 
 ARM = identity.ARM_AUDIENCE
@@ -46,6 +70,16 @@ ROUTES: list[Route] = [
     _r("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app_id>[^']*)'\)", "ServicePrincipals_GetByAppId", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals", "ServicePrincipals_List", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals/(?P<object_id>[^/]+)", "ServicePrincipals_Get", None, "graph"),
+    _r("POST", r"/v1\.0/directoryObjects/getByIds", "DirectoryObjects_GetByIds", None, "graph"),
+    # ARM's cloud metadata document (cloud_metadata.py): read before any token exists
+    _r("GET", r"/metadata/endpoints", "Metadata_Endpoints", None),
+    # Subscriptions, tenants, resource providers (Microsoft.Resources subscriptions 2022-12-01, resources 2025-04-01)
+    _r("GET", r"/subscriptions", "Subscriptions_List", ARM),
+    _r("GET", SUB, "Subscriptions_Get", ARM),
+    _r("GET", r"/tenants", "Tenants_List", ARM),
+    _r("GET", SUB + r"/providers", "Providers_List", ARM),
+    _r("GET", SUB + r"/providers/(?P<namespace>[^/]+)", "Providers_Get", ARM),
+    _r("POST", SUB + r"/providers/(?P<namespace>[^/]+)/register", "Providers_Register", ARM),
     # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
     _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
        "Ingest_Upload", None, "ingest"),
@@ -55,8 +89,11 @@ ROUTES: list[Route] = [
     # https://<CustomerId>.ods.opinsights.azure.com; SharedKey-signed, so no bearer token
     _r("POST", r"/datacollector/(?P<customer>[^/]+)/api/logs", "DataCollector_Post", None, "datacollector"),
     # Resource groups
+    _r("GET", SUB + r"/resourcegroups", "ResourceGroups_List", ARM),
     _r("GET", RG, "ResourceGroups_Get", ARM),
+    _r("HEAD", RG, "ResourceGroups_CheckExistence", ARM),
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),
+    _r("DELETE", RG, "ResourceGroups_Delete", ARM),
     # Workspaces, tables, operation statuses
     _r("GET", RG + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_ListByResourceGroup", ARM),
     _r("GET", SUB + r"/providers/microsoft\.operationalinsights/workspaces", "Workspaces_List", ARM),
@@ -104,6 +141,12 @@ INGEST_MAX_BODY = ingest.MAX_BODY
 MAX_BODY = 4 * 1024 * 1024
 # The Data Collector API: "Maximum of 30 MB per post" (datacollector.MAX_POST).
 DATACOLLECTOR_MAX_BODY = datacollector.MAX_POST
+
+
+def api_versions(route: Route) -> tuple[str, ...] | None:
+    """The api-versions ``route``'s operation accepts; None when it takes none (Entra, Graph: the version is in
+    the path)."""
+    return VERSIONS[route.api] if route.api else None
 
 
 def body_limit(group: str) -> int:
