@@ -1,10 +1,12 @@
 """The plan: a pure function of (desired resources, live state) -> typed changes.
 
 No network, no SDK. ``build_plan`` compares each rendered request body with the
-live body read from Azure (or the emulator), field by field, comparing only the
-fields the tool sets (read-only and server-added fields are ignored; ids, types,
-kinds and locations compare case-insensitively, as ARM does: azure-contract.md
-§1). Each change is one of ``create``, ``update``, ``replace``, ``delete``
+live body read from Azure (or the emulator), field by field: a DCR or DCE as a
+whole body against the live body minus read-only fields (``writable``), because
+its PUT replaces the whole resource, so a live field the scenario lacks is shown
+as a removal (docs/deploy.md "Fields set outside the tool"); a table and a role
+assignment by the fields the tool sets. Ids, types, kinds and locations compare
+case-insensitively, as ARM does (azure-contract.md §1). Each change is one of ``create``, ``update``, ``replace``, ``delete``
 (only for what the scenario marks ``ensure: absent``) or ``no-op``, and is
 classed by its most severe field difference:
 
@@ -362,7 +364,9 @@ def _recreate(field_name: str, what: str) -> str:
 
 
 def diff_rule(desired: dict, current: dict) -> list[FieldDiff]:
+    current = writable(Kind.RULE, current)
     diffs = _identity_diffs(desired, current, "data collection rule")
+    diffs += _envelope_diffs(desired, current)
     want, have = _props(desired), _props(current)
     for key, value in want.items():
         path = f"properties.{key}"
@@ -370,19 +374,109 @@ def diff_rule(desired: dict, current: dict) -> list[FieldDiff]:
             diffs += _stream_diffs(value or {}, have.get(key) or {})
         elif key == "dataFlows":
             diffs += _flow_diffs(value or [], have.get(key) or [])
+        elif key == "destinations":
+            diffs += _destination_diffs(value or {}, have.get(key) or {})
         elif key == "dataCollectionEndpointId":
             if not _same(key, value, have.get(key)):
                 diffs.append(FieldDiff(path, have.get(key), value, SAFE,
                                        "senders must use the new ingestion endpoint (the immutable ID stays)"))
         else:
-            diffs += _subset_diffs(value, have.get(key), path, key)
+            diffs += _full_diffs(value, have.get(key), path, key)
     if have.get("dataCollectionEndpointId") and not want.get("dataCollectionEndpointId"):
-        # The PUT drops the binding (e.g. the DCE is marked `ensure: absent`); fields are otherwise compared
-        # only where the tool sets them, so this removal is looked for explicitly.
+        # The PUT drops the binding (e.g. the DCE is marked `ensure: absent`).
         diffs.append(FieldDiff("properties.dataCollectionEndpointId", have["dataCollectionEndpointId"], None, DATA,
                                "the rule no longer uses its data collection endpoint: senders posting through the "
                                "DCE are refused and must switch to the rule's own endpoint (the immutable ID stays)"))
+    for key, value in have.items():
+        if key in want or key == "dataCollectionEndpointId" or _empty(value):
+            continue
+        # Set outside the tool (portal, az, Bicep, a policy): the full PUT removes it, so the plan says so.
+        cls, why = _RULE_REMOVALS.get(key, (SAFE, f"'{key}' was set outside the scenario: the PUT removes it"))
+        diffs.append(FieldDiff(f"properties.{key}", value, None, cls, why))
     return diffs
+
+
+# Properties a DCR may hold that the scenario does not set, and what removing them costs.
+_RULE_REMOVALS = {
+    "dataSources": (DATA, "the rule's agent data sources are removed: the agents stop collecting them"),
+    "streamDeclarations": (DATA, "every declared stream is removed: senders are refused"),
+    "dataFlows": (DATA, "every data flow is removed: no data arrives"),
+    "destinations": (DATA, "every destination is removed: no data arrives"),
+    "agentSettings": (DATA, "the agents' settings are removed"),
+    "references": (DATA, "the rule's references (enrichment data) are removed"),
+}
+
+
+def _destination_diffs(want: dict, have: dict) -> list[FieldDiff]:
+    """Destinations by kind, then by name (flows refer to a destination by its name, so the name is its identity).
+
+    A destination the scenario lacks is removed by the PUT: whatever flowed there stops arriving (data-affecting).
+    """
+    diffs: list[FieldDiff] = []
+    for dest_kind in dict.fromkeys([*want, *have]):
+        wanted = [d for d in want.get(dest_kind) or [] if isinstance(d, dict)]
+        live = [d for d in have.get(dest_kind) or [] if isinstance(d, dict)]
+        live_by_name = {str(d.get("name", "")).lower(): d for d in live}
+        wanted_names = {str(d.get("name", "")).lower() for d in wanted}
+        for i, entry in enumerate(wanted):
+            current = live_by_name.get(str(entry.get("name", "")).lower())
+            if current is None:
+                diffs.append(FieldDiff(f"properties.destinations.{dest_kind}[{entry.get('name')}]", None, entry, SAFE,
+                                       "new destination"))
+            else:
+                diffs += _full_diffs(entry, current, f"properties.destinations.{dest_kind}[{i}]")
+        for entry in live:
+            if str(entry.get("name", "")).lower() not in wanted_names:
+                diffs.append(FieldDiff(f"properties.destinations.{dest_kind}[{entry.get('name')}]", entry, None, DATA,
+                                       f"destination '{entry.get('name')}' is removed: what flowed to it stops arriving"))
+    return diffs
+
+
+def _envelope_diffs(desired: dict, current: dict) -> list[FieldDiff]:
+    """Top-level fields besides location, kind and properties (tags, identity, or what a template adds), both ways."""
+    diffs: list[FieldDiff] = []
+    handled = {"location", "kind", "properties"}
+    for key, value in desired.items():
+        if key not in handled:
+            diffs += _full_diffs(value, current.get(key), key, key)
+    for key, value in current.items():
+        if key in handled or key in desired or _empty(value):
+            continue
+        cls, why = _ENVELOPE_REMOVALS.get(key, (SAFE, f"'{key}' was set outside the scenario: the PUT removes it"))
+        diffs.append(FieldDiff(key, value, None, cls, why))
+    return diffs
+
+
+_ENVELOPE_REMOVALS = {
+    "tags": (SAFE, "tags set outside the scenario are removed by the PUT (add them under `tags:` to keep them)"),
+    "identity": (DATA, ("the managed identity is removed: destinations written with it stop receiving data, and "
+                        "its role assignments no longer apply")),
+}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+def _full_diffs(desired: Any, current: Any, path: str, key: str | None = None) -> list[FieldDiff]:
+    """Like ``_subset_diffs``, but a live field the desired body lacks is a removal (the PUT replaces the whole body)."""
+    if isinstance(desired, dict) and isinstance(current, dict):
+        out: list[FieldDiff] = []
+        for k, v in desired.items():
+            if _empty(v) and _empty(current.get(k)):
+                continue
+            out += _full_diffs(v, current.get(k), f"{path}.{k}", k)
+        for k, v in current.items():
+            if k not in desired and not _empty(v):
+                out.append(FieldDiff(f"{path}.{k}", v, None, SAFE, ""))
+        return out
+    if _empty(desired) and _empty(current):
+        return []
+    if current is None:
+        return [FieldDiff(path, None, desired)]
+    if desired is None:
+        return [FieldDiff(path, current, None)]
+    return _subset_diffs(desired, current, path, key)
 
 
 def _identity_diffs(desired: dict, current: dict, what: str) -> list[FieldDiff]:
@@ -390,7 +484,50 @@ def _identity_diffs(desired: dict, current: dict, what: str) -> list[FieldDiff]:
     for key in ("location", "kind"):
         if desired.get(key) is not None and not _same(key, desired[key], current.get(key)):
             diffs.append(FieldDiff(key, current.get(key), desired[key], IDENTITY, _recreate(key, what)))
+    if desired.get("kind") is None and current.get("kind"):
+        # The service refuses a change of kind, so a rule without one is a new rule.
+        diffs.append(FieldDiff("kind", current.get("kind"), None, IDENTITY, _recreate("kind", what)))
     return diffs
+
+
+# ------------------------------------------------------- read-only fields
+
+# What the service adds to a body: readOnly in [SPEC-DCR]/[SPEC-DCE] 2024-03-11 (or objects made only of read-only
+# fields: the DCE's endpoint specs, metadata), the ARM envelope (azure-contract.md §1) and a managed identity's
+# principal and tenant (ARM common types ManagedServiceIdentity). The whole live body minus these is compared.
+_ENVELOPE = ("id", "name", "type", "etag", "systemData")
+_READ_ONLY_PROPERTIES = {
+    Kind.RULE: ("immutableId", "metadata", "endpoints", "ingestionQuotas", "provisioningState"),
+    Kind.ENDPOINT: ("immutableId", "metadata", "provisioningState", "privateLinkScopedResources", "configurationAccess",
+                    "logsIngestion", "metricsIngestion", "failoverConfiguration"),
+}
+_READ_ONLY_DESTINATION = ("workspaceId", "ingestionUri", "accountId")  # LogAnalytics / Adx / MonitoringAccount
+
+
+def writable(kind: str, body: dict | None) -> dict:
+    """``body`` without the fields the service sets (a copy): what a PUT could have sent."""
+    if not body:
+        return {}
+    out = {k: v for k, v in body.items() if k not in _ENVELOPE}
+    props = dict(out.get("properties") or {})
+    for key in _READ_ONLY_PROPERTIES.get(Kind(kind), ()):
+        props.pop(key, None)
+    destinations = props.get("destinations")
+    if isinstance(destinations, dict):
+        props["destinations"] = {
+            k: [{f: v for f, v in d.items() if f not in _READ_ONLY_DESTINATION} if isinstance(d, dict) else d
+                for d in entries] if isinstance(entries, list) else entries
+            for k, entries in destinations.items()}
+    if "properties" in out or props:
+        out["properties"] = props
+    identity = out.get("identity")
+    if isinstance(identity, dict):
+        identity = {k: v for k, v in identity.items() if k not in ("principalId", "tenantId")}
+        users = identity.get("userAssignedIdentities")
+        if isinstance(users, dict):
+            identity["userAssignedIdentities"] = {k: {} for k in users}  # their principalId/clientId are read-only
+        out["identity"] = identity
+    return out
 
 
 def _stream_diffs(want: dict, have: dict) -> list[FieldDiff]:
@@ -438,10 +575,15 @@ def _flow_diffs(want: list, have: list) -> list[FieldDiff]:
         for key, value in flow.items():
             path = f"properties.dataFlows[{i}].{key}"
             if key == "transformKql":
-                if str(value).strip() != str(live.get(key) or "").strip():
+                # No transformKql is the service's `source` (data passes unchanged: azure-contract.md §5.2).
+                if str(value or "source").strip() != str(live.get(key) or "source").strip():
                     diffs.append(FieldDiff(path, live.get(key), value))
             else:
-                diffs += _subset_diffs(value, live.get(key), path, key)
+                diffs += _full_diffs(value, live.get(key), path, key)
+        for key, value in live.items():
+            if key not in flow and not _empty(value) and not (key == "transformKql" and str(value).strip() == "source"):
+                diffs.append(FieldDiff(f"properties.dataFlows[{i}].{key}", value, None, SAFE,
+                                       f"'{key}' of data flow {i + 1} was set outside the scenario: the PUT removes it"))
     for i in range(len(want), len(have)):
         diffs.append(FieldDiff(f"properties.dataFlows[{i}]", have[i], None, DATA,
                                f"data flow to '{have[i].get('outputStream')}' removed: that data stops arriving"))
@@ -452,8 +594,10 @@ def _flow_diffs(want: list, have: list) -> list[FieldDiff]:
 
 
 def diff_endpoint(desired: dict, current: dict) -> list[FieldDiff]:
+    current = writable(Kind.ENDPOINT, current)
     diffs = _identity_diffs(desired, current, "data collection endpoint")
-    return diffs + _subset_diffs(_props(desired), _props(current), "properties")
+    diffs += _envelope_diffs(desired, current)
+    return diffs + _full_diffs(_props(desired), _props(current), "properties")
 
 
 def diff_role_assignment(desired: dict, current: dict) -> list[FieldDiff]:
