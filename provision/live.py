@@ -142,6 +142,9 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
     ws_future = pool.submit(get_resource, session, Kind.WORKSPACE, scenario.workspace)
     futures = {r.id.lower(): pool.submit(get_resource, session, r.kind, r.id) for r in resources
                if r.kind != Kind.ROLE_ASSIGNMENT}
+    for workspace_id in destination_workspaces(resources, scenario.workspace):
+        # other workspaces a rule writes to: plan checks each one exists and is in the rule's region
+        futures.setdefault(workspace_id.lower(), pool.submit(get_resource, session, Kind.WORKSPACE, workspace_id))
     bodies, missing_groups = {}, {}
     for rid, future in futures.items():
         try:
@@ -152,6 +155,19 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
     if problems is not None:
         problems += [m.diagnostic(getattr(scenario, "path", None)) for m in missing_groups.values()]
     return bodies, ws_future.result()
+
+
+def destination_workspaces(resources, main_workspace: str) -> list[str]:
+    """Workspace ids the rules' Log Analytics destinations name, other than the scenario's own."""
+    found: dict[str, str] = {}
+    for r in resources:
+        if r.kind != Kind.RULE or not r.body:
+            continue
+        for entry in ((r.body.get("properties") or {}).get("destinations") or {}).get("logAnalytics") or []:
+            workspace_id = str((entry or {}).get("workspaceResourceId") or "")
+            if workspace_id and workspace_id.lower() != main_workspace.lower():
+                found.setdefault(workspace_id.lower(), workspace_id)
+    return list(found.values())
 
 
 def read_assignments(session: Session, resources, bodies: dict, pool) -> dict:

@@ -635,6 +635,8 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
                 f"in '{workspace_region}': the region of the DCR must match the workspace's",
                 fix=f"set `location: {workspace_region}` in the scenario (or its environment)",
                 file=file, line=where, source="azure-contract.md §5.3 [DOC-LIA] region"))
+        if r.kind == "rule":
+            problems += _destination_problems(r, live, file, where)
         if r.kind == "table":
             sub_type = str((_props(live.get(r.id)).get("schema") or {}).get("tableSubType") or "")
             if sub_type.lower() == "classic":
@@ -657,6 +659,32 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
         problems.append(Diagnostic(ERROR, "PublisherNotFound", message, fix=fix, file=file,
                                    line=getattr(publisher, "line", None),
                                    source="azure-contract.md §6.1 PrincipalNotFound; Graph 404 Request_ResourceNotFound"))
+    return problems
+
+
+def _destination_problems(rule, live: LiveState, file, line) -> list[Diagnostic]:
+    """Each Log Analytics destination besides the scenario's workspace must exist and be in the rule's region."""
+    problems = []
+    region = _norm("location", rule.body.get("location"))
+    for entry in (_props(rule.body).get("destinations") or {}).get("logAnalytics") or []:
+        workspace_id = str((entry or {}).get("workspaceResourceId") or "")
+        if not workspace_id or workspace_id.lower() == live.workspace_id.lower():
+            continue
+        if workspace_id.lower() not in live.resources:
+            continue  # not read (a plan built without live reads of destinations)
+        body = live.get(workspace_id)
+        name = entry.get("name")
+        if body is None:
+            problems.append(Diagnostic(
+                ERROR, "WorkspaceNotFound", f"workspace {workspace_id} of destination '{name}' of DCR '{rule.name}' does not exist "
+                "(or the deploying identity cannot read it)", fix="check the destination's workspace id and that the deploying "
+                "identity has at least Reader on it", file=file, line=line, source="azure-contract.md §2"))
+        elif region and _norm("location", body.get("location")) != region:
+            problems.append(Diagnostic(
+                ERROR, "LocationMismatch", f"DCR '{rule.name}' is in '{rule.body.get('location')}' but workspace "
+                f"'{workspace_id.rsplit('/', 1)[-1]}' of its destination '{name}' is in '{body.get('location')}': the region of "
+                "the DCR must match each workspace's", fix="give that workspace its own rule in its region",
+                file=file, line=line, source="azure-contract.md §5.3 [DOC-LIA] region"))
     return problems
 
 

@@ -171,7 +171,7 @@ def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]
         depends = tuple(dict.fromkeys(table_ids[f.table] for f in rule.flows if f.table in table_ids))
         if endpoint_id:
             depends += (endpoint_id,)
-        body = _render(env, "dcr.json.j2", rule=_rule_context(rule), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
+        body = _render(env, "dcr.json.j2", rule=_rule_context(rule, scenario.workspace), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
         resources.append(Resource(Kind.RULE, rule.name, rid, body, DCR_API, depends_on=depends))
     return resources
 
@@ -192,7 +192,8 @@ def render_assignments(scenario: Scenario, deployables: list[Resource], principa
         context = {"scenario": _scenario_context(scenario)}
         for resource in rules:
             rule = scenario.rules[resource.name]
-            out += [_assignment(env, scenario, rule, resource.id, p, principals, context) for p in scenario.publishers]
+            out += [_assignment(env, scenario, rule, resource.id, p, principals, context) for p in scenario.publishers
+                    if p.sends_to(rule.name)]
     return out
 
 
@@ -209,7 +210,9 @@ def retired_assignments(scenario: Scenario, deployables: list[Resource], princip
         if resource.kind != Kind.RULE or not resource.absent:
             continue
         for publisher in scenario.publishers:
-            principal = publisher.object_id or principals.get((publisher.app_id or "").lower())
+            if not publisher.sends_to(resource.name):
+                continue
+            principal = publisher.object_id or publisher.group_id or principals.get((publisher.app_id or "").lower())
             if principal:
                 name = ids.role_assignment_name(resource.id, principal)
                 out.append(Resource(Kind.ROLE_ASSIGNMENT, name, ids.role_assignment_id(resource.id, name), {},
@@ -219,7 +222,7 @@ def retired_assignments(scenario: Scenario, deployables: list[Resource], princip
 
 
 def _table(env, scenario: Scenario, table: Table, context) -> Resource:
-    rid = ids.table_id(scenario.workspace, table.name)
+    rid = ids.table_id(table.workspace or scenario.workspace, table.name)
     if table.ensure == ABSENT:
         return Resource(Kind.TABLE, table.name, rid, {}, TABLE_API, ensure=ABSENT)
     data = _plain(table)
@@ -231,15 +234,16 @@ def _table(env, scenario: Scenario, table: Table, context) -> Resource:
 
 def _assignment(env, scenario, rule: Rule, scope: str, publisher: Publisher, principals, context) -> Resource:
     unresolved = False
-    if publisher.object_id:
-        principal = publisher.object_id
+    if publisher.object_id or publisher.group_id:
+        principal = str(publisher.object_id or publisher.group_id)
     elif publisher.app_id and publisher.app_id.lower() in principals:
         principal = principals[publisher.app_id.lower()]
     else:
         principal = f"appId:{publisher.app_id}"  # placeholder until apply looks the app up in Graph
         unresolved = True
     name = ids.role_assignment_name(scope, principal)
-    data = {"role_definition_id": ids.role_definition_id(scenario.subscription), "principal_id": principal, "scope": scope}
+    data = {"role_definition_id": ids.role_definition_id(scenario.subscription), "principal_id": principal, "scope": scope,
+            "principal_type": publisher.principal_type}
     body = _render(env, "role-assignment.json.j2", assignment=data, rule=_rule_context(rule), **context)
     return Resource(
         Kind.ROLE_ASSIGNMENT,
@@ -268,13 +272,19 @@ def _scenario_context(scenario: Scenario) -> dict:
     }
 
 
-def _rule_context(rule: Rule) -> dict:
+def _rule_context(rule: Rule, workspace: str = "") -> dict:
     return {
         "name": rule.name,
         "description": rule.description,
+        "kind": rule.kind,
+        "tags": dict(rule.tags),
+        "identity": rule.identity,
+        "destinations": [{"name": n, "workspace": w} for n, w in rule.destinations.items()]
+        or [{"name": DESTINATION_NAME, "workspace": workspace}],
         "streams": {name: [{"name": c.name, "type": c.type} for c in columns] for name, columns in rule.streams.items()},
         "flows": [
-            {"streams": list(f.streams), "table": f.table, "output_stream": f.output_stream, "transform": f.transform}
+            {"streams": list(f.streams), "table": f.table, "output_stream": f.output_stream, "transform": f.transform,
+             "destinations": list(f.destinations) or [DESTINATION_NAME]}
             for f in rule.flows
         ],
     }

@@ -15,6 +15,7 @@ from dataclasses import replace
 from provision import ids, kql
 from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.scenario import tables as catalogue
+from provision.scenario.features import check_features
 from provision.scenario.load import PLANS, derived_stream_name
 from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
 from provision.scenario.names import check_names
@@ -72,6 +73,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     if scenario.endpoint is not None:
         check_resource_name("endpoint (DCE)", scenario.endpoint.name, scenario.endpoint.line, out)
     check_publishers(scenario, out)
+    check_features(scenario, out.error, out.warning)
     check_output_names(scenario, out)
     return out.items
 
@@ -362,10 +364,12 @@ def check_publishers(scenario: Scenario, out: _Out) -> None:
     seen: set[str] = set()
     for publisher in scenario.publishers:
         line = publisher.line
-        given = [(k, v) for k, v in (("app_id", publisher.app_id), ("object_id", publisher.object_id)) if v]
+        given = [(k, v) for k, v in (("app_id", publisher.app_id), ("object_id", publisher.object_id),
+                                     ("group_id", publisher.group_id)) if v]
         if len(given) != 1:
-            out.error("PublisherIdentity", "a publisher needs exactly one of app_id or object_id", line,
-                      "write '- app_id: <application (client) id>' or '- object_id: <service principal object id>'", SRC_PRINCIPAL)
+            out.error("PublisherIdentity", "a publisher needs exactly one of app_id, object_id or group_id", line,
+                      "write '- app_id: <application (client) id>', '- object_id: <service principal object id>' or "
+                      "'- group_id: <Entra group object id>'", SRC_PRINCIPAL)
             continue
         key, value = given[0]
         if "${" in value:
