@@ -38,7 +38,7 @@ TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "
 REQUIRED_TOP = ("location", "workspace", "resource_group")
 TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure", "workspace")
 COLUMN_KEYS = ("type", "description")
-ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure", "tags")
+ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure", "tags", "kind")
 RULE_KEYS = ("description", "streams", "flows", "ensure", "kind", "tags", "destinations", "identity")
 FLOW_KEYS = ("stream", "streams", "table", "transform", "destinations")
 PUBLISHER_KEYS = ("app_id", "object_id", "group_id", "rules")
@@ -325,7 +325,7 @@ class _Loader:
             self.error("EndpointNetworkAccess", f"public_network_access '{access}' must be Enabled or Disabled", raw.line_of("public_network_access"), fix="write Enabled or Disabled", source="azure-contract.md §4 [SPEC-DCE] networkAcls.publicNetworkAccess")
             normalised = access
         return Endpoint(name=name, public_network_access=normalised, description=self._string(raw, "description", "") or "",
-                        ensure=self._ensure(raw), line=line, tags=self._tags(raw, "endpoint"))
+                        ensure=self._ensure(raw), line=line, tags=self._tags(raw, "endpoint"), kind=self._string(raw, "kind", None))
 
     def _publishers(self, doc: YMap) -> tuple[Publisher, ...]:
         raw = doc.get("publishers")

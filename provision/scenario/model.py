@@ -95,6 +95,7 @@ class Endpoint:
     ensure: str = PRESENT
     line: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None  # the DCE's kind as Azure holds it (Linux, Windows, Logs ...); None: no kind
 
 
 @dataclass(frozen=True)
