@@ -128,6 +128,7 @@ class LiveState:
 class Plan:
     changes: list[Change]
     problems: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # the file's validate warnings (they never block)
 
     @property
     def pending(self) -> list[Change]:
@@ -183,6 +184,7 @@ class Plan:
             "classes": self.classes(),
             "changes": [c.to_dict() for c in self.changes],
             "problems": [p.to_dict() for p in self.problems],
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 
@@ -198,7 +200,8 @@ def build_plan(resources, live: LiveState, scenario=None) -> Plan:
     """
     problems = list(live.problems) + live_problems(resources, live, scenario)
     changes = [_change_for(r, live) for r in resources if not _skipped(r)]
-    return Plan(changes=changes, problems=problems)
+    # A reviewer of the plan must see what validate warned about (e.g. a column billed, then dropped).
+    return Plan(changes=changes, problems=problems, warnings=list(getattr(scenario, "warnings", ()) or ()))
 
 
 def _skipped(resource) -> bool:

@@ -84,3 +84,22 @@ def test_tags_added_by_a_template_are_planned_and_applied_on_an_existing_rule(se
     assert not plan_scenario(session, sc, templates_dir=templates)[2].has_changes
     live = azure.monitor().data_collection_rules.get(RG, "dcr-quickstart", cls=raw_json)
     assert live["tags"] == {"managed-by": "provision"}
+
+
+def test_validate_warnings_reach_the_plan_in_every_format(session, tmp_path):
+    from provision.planview import format_plan
+
+    text = QUICKSTART.read_text().replace("        transform: source | extend TimeGenerated = Time, EventId = toguid(EventId) | project-away Time",
+                                          "        transform: source | extend TimeGenerated = Time, EventId = toguid(EventId), Extra = 1 | "
+                                          "project-away Time", 1)
+    path = tmp_path / "quickstart.yaml"
+    path.write_text(text)
+    plan = plan_scenario(session, require_valid(str(path), environ=session.environ))[2]
+    codes = {w.code for w in plan.warnings}
+    assert codes, "the transform adds a column the table lacks: validate warns"
+    assert codes == {"ExtraColumn"}
+    code = "ExtraColumn"
+    assert code in format_plan(plan, "text")
+    assert "**Validation warnings:**" in format_plan(plan, "markdown") and code in format_plan(plan, "markdown")
+    assert code in {w["code"] for w in json.loads(format_plan(plan, "json"))["warnings"]}
+    assert plan.refusal(allow_destructive=False) is None  # warnings never block

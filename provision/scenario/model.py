@@ -135,6 +135,8 @@ class Scenario:
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # top-level key -> line
     # the file's text as the loader read it, so diagnostics can quote a line without reading the file again
     source_lines: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
+    # the offline rules' warnings (set by require_valid), so that plan shows them in every format
+    warnings: tuple = field(default=(), compare=False, hash=False, repr=False)
 
     @property
     def workspace_name(self) -> str:
