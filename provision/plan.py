@@ -600,7 +600,17 @@ def diff_endpoint(desired: dict, current: dict) -> list[FieldDiff]:
     current = writable(Kind.ENDPOINT, current)
     diffs = _identity_diffs(desired, current, "data collection endpoint")
     diffs += _envelope_diffs(desired, current)
-    return diffs + _full_diffs(_props(desired), _props(current), "properties")
+    return diffs + [_network_access(d) for d in _full_diffs(_props(desired), _props(current), "properties")]
+
+
+def _network_access(diff: FieldDiff) -> FieldDiff:
+    """Public access Enabled -> Disabled: senders outside the private link start failing (azure-contract.md §4)."""
+    if (diff.path == "properties.networkAcls.publicNetworkAccess" and str(diff.before).lower() == "enabled"
+            and str(diff.after).lower() == "disabled"):
+        return FieldDiff(diff.path, diff.before, diff.after, DATA,
+                         "public network access is turned off: senders that do not come through the private link are "
+                         "refused from now on")
+    return diff
 
 
 def diff_role_assignment(desired: dict, current: dict) -> list[FieldDiff]:

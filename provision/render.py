@@ -301,20 +301,22 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
     """One resource-group deployment template: tables, DCE, DCRs, role assignments, with dependsOn and outputs."""
     env = _environment(templates_dir)
     resources = [r for r in render_resources(scenario, templates_dir, principals) if not r.absent]
-    ws_sub, ws_rg, ws_name = workspace_parts(scenario.workspace)
-    same_group = ws_sub.lower() == scenario.subscription.lower() and ws_rg.lower() == scenario.resource_group.lower()
     parameters: dict = {}
     arm: list[dict] = []
     tables = [r for r in resources if r.kind == "table"]
-    table_entries = [
-        {"type": "Microsoft.OperationalInsights/workspaces/tables", "apiVersion": TABLE_API, "name": f"{ws_name}/{r.name}", **r.body} for r in tables
-    ]
     table_dependency: dict[str, str] = {}
-    if tables and same_group:
-        arm += table_entries
-        for r in tables:
-            table_dependency[r.id] = f"[resourceId('Microsoft.OperationalInsights/workspaces/tables', '{ws_name}', '{r.name}')]"
-    elif tables:
+    by_workspace: dict[str, list[Resource]] = {}  # a table's workspace is in its id (tables may name their own)
+    for r in tables:
+        by_workspace.setdefault(r.id.rsplit("/tables/", 1)[0], []).append(r)
+    for workspace_id, group in by_workspace.items():
+        ws_sub, ws_rg, ws_name = workspace_parts(workspace_id)
+        table_entries = [{"type": "Microsoft.OperationalInsights/workspaces/tables", "apiVersion": TABLE_API,
+                          "name": f"{ws_name}/{r.name}", **r.body} for r in group]
+        if ws_sub.lower() == scenario.subscription.lower() and ws_rg.lower() == scenario.resource_group.lower():
+            arm += table_entries
+            for r in group:
+                table_dependency[r.id] = f"[resourceId('Microsoft.OperationalInsights/workspaces/tables', '{ws_name}', '{r.name}')]"
+            continue
         # The workspace lives in another resource group: a nested deployment puts the tables there.
         nested = "tables-" + _arm_name(ws_name)
         arm.append({
@@ -332,7 +334,7 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
                 },
             },
         })
-        for r in tables:
+        for r in group:
             table_dependency[r.id] = f"[resourceId('Microsoft.Resources/deployments', '{nested}')]"
     endpoint_ref = None
     for r in resources:

@@ -142,3 +142,17 @@ def test_a_destination_workspace_in_another_region_is_a_live_problem(session, tm
     problems = plan_scenario(session, sc)[2].problems
     assert [p.code for p in problems] == ["LocationMismatch"]
     assert "audit" in problems[0].message and seed.OTHER_WORKSPACE_NAME in problems[0].message
+
+
+def test_arm_template_puts_each_table_in_its_own_workspace(tmp_path):
+    from provision.render import render_arm
+
+    other = WS.replace("/resourceGroups/rg-local/", "/resourceGroups/rg-audit/").replace(seed.WORKSPACE_NAME, "law-audit")
+    text = ADOPTED.replace("  Audit_CL:\n", f"  Audit_CL:\n    workspace: {other}\n").replace(
+        f"      audit: {{workspace: {WS}}}", f"      audit: {{workspace: {other}}}")
+    template = render_arm(require_valid(str(write(tmp_path, text)), environ={}))
+    names = [r["name"] for r in template["resources"] if r["type"].endswith("/tables")]
+    nested = [r for r in template["resources"] if r["type"] == "Microsoft.Resources/deployments"]
+    assert names == [f"{seed.WORKSPACE_NAME}/Orders_CL"]
+    assert [(n["resourceGroup"], [t["name"] for t in n["properties"]["template"]["resources"]]) for n in nested] == [
+        ("rg-audit", ["law-audit/Audit_CL"])]

@@ -87,3 +87,13 @@ def test_endpoint_tags_and_network_acls_compare_whole():
     assert [(d.path, d.op, d.cls) for d in change.diffs] == [("tags", "remove", SAFE)]
     desired["tags"] = {"env": "prod"}
     assert plan_of(desired, live, kind="endpoint", name="dce").action == NOOP
+
+
+def test_turning_public_access_off_on_a_dce_is_data_affecting():
+    def dce(access):
+        return {"location": "westeurope", "properties": {"networkAcls": {"publicNetworkAccess": access}}}
+
+    change = plan_of(dce("Disabled"), dce("Enabled"), kind="endpoint", name="dce")
+    (diff,) = change.diffs
+    assert (diff.cls, change.cls) == (DATA, DATA) and "private link" in diff.explanation
+    assert plan_of(dce("Enabled"), dce("Disabled"), kind="endpoint", name="dce").cls == SAFE
