@@ -173,3 +173,25 @@ def test_an_empty_resource_group_is_a_clear_error(emu, azure):
     azure.monitor()  # the seeded resource group exists and holds nothing yet
     result = run(emu, "import", "--resource-group", RG)
     assert result.exit_code == 1 and "holds no data collection rules" in result.stderr
+
+
+def test_an_auxiliary_rule_with_a_transform_is_importable_and_validates(session, azure, tmp_path):
+    """[DOC-TRANSFORM]: custom tables with the Auxiliary plan take transformations (azure-contract.md §9)."""
+    table = {"properties": {"plan": "Auxiliary", "schema": {"name": "Aux_CL", "columns": [
+        {"name": "TimeGenerated", "type": "dateTime"}, {"name": "Message", "type": "string"}]}}}
+    azure.loganalytics().tables.begin_create_or_update(RG, seed.WORKSPACE_NAME, "Aux_CL", table).result()
+    body = dcr_body(table="Aux_CL", stream="Custom-AuxRaw", columns=(("Time", "datetime"), ("Message", "string")),
+                    transform="source | extend TimeGenerated = Time | project-away Time")
+    azure.monitor().data_collection_rules.create(RG, "dcr-aux", json.dumps(body).encode())
+    imported = import_live(session, rules=["dcr-aux"])
+    path = tmp_path / "aux.yaml"
+    path.write_text(imported.text)
+    _, diagnostics = validate_scenario(str(path), environ=session.environ)
+    assert [d.code for d in diagnostics if d.severity != "info"] == []
+    assert not plan_scenario(session, load(path, session))[2].has_changes
+    # a transform that leaves TimeGenerated as sent is accepted too; the 30-minute limit is said as a warning
+    text = imported.text.replace("Time: datetime", "TimeGenerated: datetime").replace(
+        "source | extend TimeGenerated = Time | project-away Time", "source | where Message != ''")
+    path.write_text(text)
+    _, diagnostics = validate_scenario(str(path), environ=session.environ)
+    assert [(d.code, d.severity) for d in diagnostics if d.severity != "info"] == [("AuxiliaryTransform", "warning")]
