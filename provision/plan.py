@@ -650,6 +650,7 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
                 file=file, line=where, source="azure-contract.md §5.3 [DOC-LIA] region"))
         if r.kind == "rule":
             problems += _destination_problems(r, live, file, where)
+            problems += _azure_table_problems(r, live, file, where)
         if r.kind == "table":
             sub_type = str((_props(live.get(r.id)).get("schema") or {}).get("tableSubType") or "")
             if sub_type.lower() == "classic":
@@ -672,6 +673,34 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
         problems.append(Diagnostic(ERROR, "PublisherNotFound", message, fix=fix, file=file,
                                    line=getattr(publisher, "line", None),
                                    source="azure-contract.md §6.1 PrincipalNotFound; Graph 404 Request_ResourceNotFound"))
+    return problems
+
+
+def _azure_table_problems(rule, live: LiveState, file, line) -> list[Diagnostic]:
+    """A flow to ``Microsoft-<Table>`` needs that table in the workspace; Azure creates it only with the solution that
+    brings it (CommonSecurityLog and SecurityEvent come with Microsoft Sentinel), and the DCR PUT is refused
+    with InvalidOutputTable otherwise (azure-contract.md §5.3)."""
+    problems = []
+    props = _props(rule.body)
+    workspaces = {str(d.get("name", "")).lower(): str(d.get("workspaceResourceId") or live.workspace_id)
+                  for d in (props.get("destinations") or {}).get("logAnalytics") or [] if isinstance(d, dict)}
+    seen = set()
+    for flow in props.get("dataFlows") or []:
+        output = str(flow.get("outputStream") or "")
+        if not output.startswith("Microsoft-"):
+            continue
+        table = output[len("Microsoft-"):]
+        for name in flow.get("destinations") or []:
+            workspace = workspaces.get(str(name).lower())
+            key = f"{workspace}/tables/{table}".lower()
+            if not workspace or key in seen or key not in live.resources or live.resources[key] is not None:
+                continue  # not read, or it exists
+            seen.add(key)
+            problems.append(Diagnostic(
+                ERROR, "AzureTableMissing", f"DCR '{rule.name}' sends to table {table} (stream {output}), which does not "
+                f"exist in workspace {workspace.rsplit('/', 1)[-1]}", fix=f"enable the solution that brings {table} in that "
+                "workspace first (CommonSecurityLog, SecurityEvent and the ASim tables come with Microsoft Sentinel)",
+                file=file, line=line, source="azure-contract.md §5.3 InvalidOutputTable; [DOC-LIA] §Supported tables"))
     return problems
 
 

@@ -97,3 +97,15 @@ def test_turning_public_access_off_on_a_dce_is_data_affecting():
     (diff,) = change.diffs
     assert (diff.cls, change.cls) == (DATA, DATA) and "private link" in diff.explanation
     assert plan_of(dce("Enabled"), dce("Disabled"), kind="endpoint", name="dce").cls == SAFE
+
+
+def test_a_flow_to_an_azure_table_the_workspace_lacks_is_a_live_problem():
+    desired = dcr_body()
+    desired["properties"]["dataFlows"][0]["outputStream"] = "Microsoft-CommonSecurityLog"
+    r = res("rule", "dcr-orders", desired)
+    table_id = f"{WS}/tables/CommonSecurityLog".lower()
+    missing = build_plan([r], LiveState(WS, WORKSPACE, {r.id.lower(): None, table_id: None}))
+    assert [p.code for p in missing.problems] == ["AzureTableMissing"]
+    assert "Sentinel" in missing.problems[0].fix and missing.refusal(allow_destructive=True) is not None
+    present = build_plan([r], LiveState(WS, WORKSPACE, {r.id.lower(): None, table_id: {"name": "CommonSecurityLog"}}))
+    assert present.problems == []
