@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from provision.diagnostics import ERROR, Diagnostic
+from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.errors import PlanError
 from provision.resources import Kind, Resource
 
@@ -200,6 +200,7 @@ def build_plan(resources, live: LiveState, scenario=None) -> Plan:
     """
     problems = list(live.problems) + live_problems(resources, live, scenario)
     changes = [_change_for(r, live) for r in resources if not _skipped(r)]
+    problems += unfilled_columns(resources, changes, scenario)
     # A reviewer of the plan must see what validate warned about (e.g. a column billed, then dropped).
     return Plan(changes=changes, problems=problems, warnings=list(getattr(scenario, "warnings", ()) or ()))
 
@@ -673,6 +674,50 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
         problems.append(Diagnostic(ERROR, "PublisherNotFound", message, fix=fix, file=file,
                                    line=getattr(publisher, "line", None),
                                    source="azure-contract.md §6.1 PrincipalNotFound; Graph 404 Request_ResourceNotFound"))
+    return problems
+
+
+def unfilled_columns(resources, changes: list[Change], scenario=None) -> list[Diagnostic]:
+    """Warnings for new table columns that no flow writing to the table fills: they would stay empty.
+
+    A flow fills a column when its output has it: the stream's columns for ``source``, else the output schema
+    the KQL checker computes (a flow whose output cannot be inferred is assumed to fill it)."""
+    from provision import kql
+
+    added: dict[str, list[str]] = {}
+    for change in changes:
+        if change.kind == Kind.TABLE and change.action == UPDATE:
+            names = [d.path[len("properties.schema.columns["):-1] for d in change.diffs
+                     if d.op == "add" and d.path.startswith("properties.schema.columns[") and d.path.endswith("]")]
+            if names:
+                added[change.name] = names
+    problems: list[Diagnostic] = []
+    for table, columns in added.items():
+        outputs: list[set[str] | None] = []
+        for r in resources:
+            if r.kind != Kind.RULE or _absent(r):
+                continue
+            props = _props(r.body)
+            declared = props.get("streamDeclarations") or {}
+            for flow in props.get("dataFlows") or []:
+                if str(flow.get("outputStream") or "") not in (f"Custom-{table}", f"Microsoft-{table}"):
+                    continue
+                stream_columns = [(c.get("name"), c.get("type")) for s in flow.get("streams") or []
+                                  for c in (declared.get(s) or {}).get("columns") or []]
+                transform = str(flow.get("transformKql") or "source").strip()
+                if transform == "source":
+                    outputs.append({str(n) for n, _ in stream_columns})
+                else:
+                    result = kql.check_transform(transform, stream_columns, None, custom_table=table.endswith("_CL"))
+                    outputs.append(None if result.output_columns is None else {n for n, _ in result.output_columns})
+        if not outputs or any(o is None for o in outputs):
+            continue
+        for column in columns:
+            if not any(column in o for o in outputs if o is not None):
+                problems.append(Diagnostic(
+                    WARNING, "NewColumnNotFilled", f"new column '{column}' of table '{table}' is filled by no flow: it will "
+                    "stay empty", fix=f"add '{column}' to the stream the flow reads (or set it in the transform)",
+                    file=getattr(scenario, "path", None), source="azure-contract.md §5.2 (the transform output fills the table)"))
     return problems
 
 

@@ -103,3 +103,19 @@ def test_validate_warnings_reach_the_plan_in_every_format(session, tmp_path):
     assert "**Validation warnings:**" in format_plan(plan, "markdown") and code in format_plan(plan, "markdown")
     assert code in {w["code"] for w in json.loads(format_plan(plan, "json"))["warnings"]}
     assert plan.refusal(allow_destructive=False) is None  # warnings never block
+
+
+def test_a_new_column_no_flow_fills_is_a_warning_before_any_write(session, tmp_path):
+    sc = quickstart(session)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    # the table gets a column; the declared stream and its transform do not carry it
+    path = tmp_path / "quickstart.yaml"
+    path.write_text(QUICKSTART.read_text().replace("      DurationMs: real\n      Properties:", "      DurationMs: real\n"
+                                                   "      Region: string\n      Properties:", 1))
+    plan = plan_scenario(session, require_valid(str(path), environ=session.environ))[2]
+    assert [(p.code, p.severity) for p in plan.problems] == [("NewColumnNotFilled", "warning")]
+    assert "'Region'" in plan.problems[0].message and plan.refusal(allow_destructive=False) is None
+    # declared in the stream too: filled, no warning
+    path.write_text(path.read_text().replace("        DurationMs: real\n        Properties: dynamic",
+                                             "        DurationMs: real\n        Region: string\n        Properties: dynamic", 1))
+    assert plan_scenario(session, require_valid(str(path), environ=session.environ))[2].problems == []
