@@ -156,3 +156,16 @@ def test_arm_template_puts_each_table_in_its_own_workspace(tmp_path):
     assert names == [f"{seed.WORKSPACE_NAME}/Orders_CL"]
     assert [(n["resourceGroup"], [t["name"] for t in n["properties"]["template"]["resources"]]) for n in nested] == [
         ("rg-audit", ["law-audit/Audit_CL"])]
+
+
+def test_import_of_the_adopted_format_gives_a_scenario_that_plans_empty(session, tmp_path):
+    from provision.importer import import_live
+
+    sc = require_valid(str(write(tmp_path, ADOPTED)), environ=session.environ)
+    apply_plan(session, plan_scenario(session, sc)[2])
+    imported = import_live(session, resource_group=seed.RESOURCE_GROUP)
+    assert imported.notes == [] and imported.rules == ["dcr-adopted"]
+    for text in ("kind: none", "identity: SystemAssigned", "clv2ws1:", "audit:", "destinations: [audit]", "env: prod"):
+        assert text in imported.text
+    path = write(tmp_path, imported.text, "imported.yaml")
+    assert not plan_scenario(session, require_valid(str(path), environ=session.environ))[2].has_changes
