@@ -441,7 +441,10 @@ def _envelope_diffs(desired: dict, current: dict) -> list[FieldDiff]:
     diffs: list[FieldDiff] = []
     handled = {"location", "kind", "properties"}
     for key, value in desired.items():
-        if key not in handled:
+        if key == "identity":
+            # ARM ids compare case-insensitively, and ARM may answer a user-assigned identity's id in another case
+            diffs += _full_diffs(_identity_ci(value), _identity_ci(current.get(key)), key, key)
+        elif key not in handled:
             diffs += _full_diffs(value, current.get(key), key, key)
     for key, value in current.items():
         if key in handled or key in desired or _empty(value):
@@ -449,6 +452,13 @@ def _envelope_diffs(desired: dict, current: dict) -> list[FieldDiff]:
         cls, why = _ENVELOPE_REMOVALS.get(key, (SAFE, f"'{key}' was set outside the scenario: the PUT removes it"))
         diffs.append(FieldDiff(key, value, None, cls, why))
     return diffs
+
+
+def _identity_ci(identity: Any) -> Any:
+    if not isinstance(identity, dict) or not isinstance(identity.get("userAssignedIdentities"), dict):
+        return identity
+    # the ids are what counts (their values are read-only principal/client ids): compared as a set
+    return {**identity, "userAssignedIdentities": sorted(k.lower() for k in identity["userAssignedIdentities"])}
 
 
 _ENVELOPE_REMOVALS = {

@@ -109,3 +109,15 @@ def test_a_flow_to_an_azure_table_the_workspace_lacks_is_a_live_problem():
     assert "Sentinel" in missing.problems[0].fix and missing.refusal(allow_destructive=True) is not None
     present = build_plan([r], LiveState(WS, WORKSPACE, {r.id.lower(): None, table_id: {"name": "CommonSecurityLog"}}))
     assert present.problems == []
+
+
+def test_a_user_assigned_identity_id_in_another_case_is_the_same():
+    uai = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-a"
+    desired = dcr_body()
+    desired["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {uai: {}}}
+    live = live_dcr()
+    live["identity"] = {"type": "userassigned", "userAssignedIdentities": {uai.lower(): {"principalId": "p", "clientId": "c"}}}
+    assert plan_of(desired, live).action == NOOP
+    other = copy.deepcopy(live)
+    other["identity"]["userAssignedIdentities"] = {uai.replace("id-a", "id-b"): {"principalId": "p", "clientId": "c"}}
+    assert plan_of(desired, other).action == UPDATE
