@@ -210,6 +210,12 @@ def _unimportable(body: dict) -> str:
         return f"kind '{kind}' is not a Logs Ingestion rule (Direct, or no kind with a DCE); skipped"
     if not kind and not props.get("dataCollectionEndpointId"):
         return "no kind and no data collection endpoint: senders cannot reach it; skipped"
+    endpoint_id = props.get("dataCollectionEndpointId")
+    if endpoint_id:
+        rule, dce = ResourceId.parse(str(body.get("id"))), ResourceId.parse(str(endpoint_id))
+        if (rule.subscription.lower(), rule.resource_group.lower()) != (dce.subscription.lower(), dce.resource_group.lower()):
+            return (f"its data collection endpoint {dce.name} is in resource group {dce.resource_group}, not the rule's "
+                    f"({rule.resource_group}): the scenario format keeps the DCE beside its rules; skipped")
     destinations = props.get("destinations") or {}
     others = sorted(k for k, v in destinations.items() if k != "logAnalytics" and v)
     if others:

@@ -195,3 +195,18 @@ def test_an_auxiliary_rule_with_a_transform_is_importable_and_validates(session,
     path.write_text(text)
     _, diagnostics = validate_scenario(str(path), environ=session.environ)
     assert [(d.code, d.severity) for d in diagnostics if d.severity != "info"] == [("AuxiliaryTransform", "warning")]
+
+
+def test_a_rule_bound_to_a_dce_of_another_resource_group_is_skipped_with_the_reason(session, azure, emu):
+    from azure.core.rest import HttpRequest
+
+    # a resource group for the DCE, made through the SDK pipeline (ARM PUT .../resourcegroups/rg-dce)
+    azure.loganalytics().send_request(HttpRequest(
+        "PUT", f"{emu.url}/subscriptions/{seed.SUBSCRIPTION_ID}/resourcegroups/rg-dce?api-version=2021-04-01",
+        content=json.dumps({"location": seed.LOCATION}).encode(), headers={"Content-Type": "application/json"}))
+    dce = azure.monitor().data_collection_endpoints.create(
+        "rg-dce", "dce-shared", json.dumps({"location": seed.LOCATION, "properties": {}}).encode())
+    deploy(azure, body=dcr_body(dataCollectionEndpointId=dce.id), grant=False)
+    with pytest.raises(ProvisionError) as info:
+        import_live(session, rules=["dcr-myapp"])
+    assert "resource group rg-dce" in info.value.format() and "nothing was written" in info.value.format()
