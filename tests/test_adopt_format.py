@@ -169,3 +169,10 @@ def test_import_of_the_adopted_format_gives_a_scenario_that_plans_empty(session,
         assert text in imported.text
     path = write(tmp_path, imported.text, "imported.yaml")
     assert not plan_scenario(session, require_valid(str(path), environ=session.environ))[2].has_changes
+
+
+def test_one_stream_to_two_workspaces_is_an_error(tmp_path):
+    text = ADOPTED.replace(f"      audit: {{workspace: {WS}}}", f"      audit: {{workspace: {WS}}}\n      east: {EAST}").replace(
+        "        destinations: [audit]\n", "        destinations: [audit]\n      - table: Orders_CL\n        destinations: [east]\n")
+    assert "StreamManyWorkspaces" in codes(write(tmp_path, text))
+    assert "StreamManyWorkspaces" not in codes(write(tmp_path, ADOPTED))

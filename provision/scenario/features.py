@@ -26,6 +26,16 @@ def check_features(scenario: Scenario, error, warning) -> None:
                   "scenario's data collection endpoint", rule.lines.get("kind", rule.line),
                   "add 'endpoint: {name: dce-<something>}' to the scenario, or drop 'kind: none' (kind Direct)", SRC_KIND)
         _check_tags(rule.tags, f"rule '{rule.name}'", rule.lines.get("tags", rule.line), error)
+        workspaces_of: dict[str, set[str]] = {}
+        for flow in rule.flows:
+            for stream in flow.streams:
+                workspaces_of.setdefault(stream, set()).update(
+                    rule.destinations[n].lower() for n in flow.destinations if n in rule.destinations)
+        for stream, workspaces in workspaces_of.items():
+            if len(workspaces) > 1:
+                error("StreamManyWorkspaces", f"stream '{stream}' of rule '{rule.name}' goes to {len(workspaces)} workspaces; "
+                      "a stream can go to only one Log Analytics workspace per DCR", rule.lines.get("flows", rule.line),
+                      "give the other workspace its own stream (or its own rule)", SRC_DESTINATIONS)
         for flow in rule.flows:
             table = scenario.tables.get(flow.table)
             holder = (table.workspace if table is not None and table.workspace else scenario.workspace).lower()
