@@ -19,8 +19,11 @@ classed by its most severe field difference:
   the Auxiliary plan); the explanation names the options.
 
 Problems that only live state reveals (missing workspace, DCR region not the
-workspace's, a classic table, a publisher that does not exist) are collected
-in ``Plan.problems``, all at once, before anything is written.
+workspace's or not a destination workspace's, a classic table, an Azure table a
+flow writes to that the workspace lacks, a publisher that does not exist) are
+collected in ``Plan.problems``, all at once, before anything is written, with
+warnings such as a new column no flow fills; the file's validate warnings are in
+``Plan.warnings``.
 """
 
 from __future__ import annotations
