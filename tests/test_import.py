@@ -210,3 +210,19 @@ def test_a_rule_bound_to_a_dce_of_another_resource_group_is_skipped_with_the_rea
     with pytest.raises(ProvisionError) as info:
         import_live(session, rules=["dcr-myapp"])
     assert "resource group rg-dce" in info.value.format() and "nothing was written" in info.value.format()
+
+
+def test_what_the_format_cannot_hold_is_named_on_stderr_and_in_the_file(emu, azure, tmp_path):
+    body = dcr_body()
+    body["properties"]["dataFlows"][0]["captureOverflow"] = True
+    deploy(azure, body=body)
+    out = tmp_path / "imported.yaml"
+    result = run(emu, "import", "--rule", "dcr-myapp", "--out", out)
+    assert result.exit_code == 0, result.output
+    note = "rule dcr-myapp: properties.dataFlows[0].captureOverflow is not held by the format"
+    assert f"not in the format: {note}" in result.stderr
+    assert f"#   - {note}" in out.read_text()
+    # the plan shows it, as every field the scenario lacks (apply would remove it only when allowed)
+    plan = run(emu, "plan", out, "--format", "json")
+    diffs = [d for c in json.loads(plan.stdout)["changes"] for d in c["diffs"]]
+    assert [(d["path"], d["op"]) for d in diffs] == [("properties.dataFlows[0].captureOverflow", "remove")]
