@@ -222,7 +222,7 @@ def test_what_the_format_cannot_hold_is_named_on_stderr_and_in_the_file(emu, azu
     note = "rule dcr-myapp: properties.dataFlows[0].captureOverflow is not held by the format"
     assert f"not in the format: {note}" in result.stderr
     assert f"#   - {note}" in out.read_text()
-    # the plan shows it, as every field the scenario lacks (apply would remove it only when allowed)
+    # the plan shows it, as every live field the scenario lacks: apply removes only what the plan shows
     plan = run(emu, "plan", out, "--format", "json")
     diffs = [d for c in json.loads(plan.stdout)["changes"] for d in c["diffs"]]
     assert [(d["path"], d["op"]) for d in diffs] == [("properties.dataFlows[0].captureOverflow", "remove")]
