@@ -226,3 +226,15 @@ def test_what_the_format_cannot_hold_is_named_on_stderr_and_in_the_file(emu, azu
     plan = run(emu, "plan", out, "--format", "json")
     diffs = [d for c in json.loads(plan.stdout)["changes"] for d in c["diffs"]]
     assert [(d["path"], d["op"]) for d in diffs] == [("properties.dataFlows[0].captureOverflow", "remove")]
+
+
+def test_table_adds_a_table_no_flow_writes_to(session, azure, tmp_path):
+    from tests.emulator_helpers import create_table
+
+    deploy(azure)
+    create_table(azure, "Spare_CL", ("Note", "string"))
+    imported = import_live(session, rules=["dcr-myapp"], tables=["Spare_CL"])
+    assert "  Spare_CL:\n" in imported.text and "Note: string" in imported.text
+    path = tmp_path / "imported.yaml"
+    path.write_text(imported.text)
+    assert not plan_scenario(session, load(path, session))[2].has_changes
