@@ -142,6 +142,12 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
     ws_future = pool.submit(get_resource, session, Kind.WORKSPACE, scenario.workspace)
     futures = {r.id.lower(): pool.submit(get_resource, session, r.kind, r.id) for r in resources
                if r.kind != Kind.ROLE_ASSIGNMENT}
+    for table_id in azure_output_tables(resources, scenario.workspace):
+        # Azure tables exist only where a solution brought them (e.g. Sentinel's CommonSecurityLog): plan checks them
+        futures.setdefault(table_id.lower(), pool.submit(get_resource, session, Kind.TABLE, table_id))
+    for workspace_id in destination_workspaces(resources, scenario.workspace):
+        # other workspaces a rule writes to: plan checks each one exists and is in the rule's region
+        futures.setdefault(workspace_id.lower(), pool.submit(get_resource, session, Kind.WORKSPACE, workspace_id))
     bodies, missing_groups = {}, {}
     for rid, future in futures.items():
         try:
@@ -152,6 +158,40 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
     if problems is not None:
         problems += [m.diagnostic(getattr(scenario, "path", None)) for m in missing_groups.values()]
     return bodies, ws_future.result()
+
+
+def destination_workspaces(resources, main_workspace: str) -> list[str]:
+    """Workspace ids the rules' Log Analytics destinations name, other than the scenario's own."""
+    found: dict[str, str] = {}
+    for r in resources:
+        if r.kind != Kind.RULE or not r.body:
+            continue
+        for entry in ((r.body.get("properties") or {}).get("destinations") or {}).get("logAnalytics") or []:
+            workspace_id = str((entry or {}).get("workspaceResourceId") or "")
+            if workspace_id and workspace_id.lower() != main_workspace.lower():
+                found.setdefault(workspace_id.lower(), workspace_id)
+    return list(found.values())
+
+
+def azure_output_tables(resources, main_workspace: str) -> list[str]:
+    """Ids of the Azure tables (``Microsoft-<Table>`` output streams) the rules' flows write to, in their workspaces."""
+    found: dict[str, str] = {}
+    for r in resources:
+        if r.kind != Kind.RULE or not r.body:
+            continue
+        props = r.body.get("properties") or {}
+        workspaces = {str(d.get("name", "")).lower(): str(d.get("workspaceResourceId") or main_workspace)
+                      for d in (props.get("destinations") or {}).get("logAnalytics") or [] if isinstance(d, dict)}
+        for flow in props.get("dataFlows") or []:
+            output = str(flow.get("outputStream") or "")
+            if not output.startswith("Microsoft-"):
+                continue
+            for name in flow.get("destinations") or []:
+                workspace = workspaces.get(str(name).lower())
+                if workspace:
+                    table_id = ids.table_id(workspace, output[len("Microsoft-"):])
+                    found.setdefault(table_id.lower(), table_id)
+    return list(found.values())
 
 
 def read_assignments(session: Session, resources, bodies: dict, pool) -> dict:

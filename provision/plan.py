@@ -1,10 +1,12 @@
 """The plan: a pure function of (desired resources, live state) -> typed changes.
 
 No network, no SDK. ``build_plan`` compares each rendered request body with the
-live body read from Azure (or the emulator), field by field, comparing only the
-fields the tool sets (read-only and server-added fields are ignored; ids, types,
-kinds and locations compare case-insensitively, as ARM does: azure-contract.md
-§1). Each change is one of ``create``, ``update``, ``replace``, ``delete``
+live body read from Azure (or the emulator), field by field: a DCR or DCE as a
+whole body against the live body minus read-only fields (``writable``), because
+its PUT replaces the whole resource, so a live field the scenario lacks is shown
+as a removal (docs/deploy.md "Fields set outside the tool"); a table and a role
+assignment by the fields the tool sets. Ids, types, kinds and locations compare
+case-insensitively, as ARM does (azure-contract.md §1). Each change is one of ``create``, ``update``, ``replace``, ``delete``
 (only for what the scenario marks ``ensure: absent``) or ``no-op``, and is
 classed by its most severe field difference:
 
@@ -19,8 +21,11 @@ classed by its most severe field difference:
   action of a classic table (``migrate: true``), a change of its own.
 
 Problems that only live state reveals (missing workspace, DCR region not the
-workspace's, a classic table, a publisher that does not exist) are collected
-in ``Plan.problems``, all at once, before anything is written.
+workspace's or not a destination workspace's, a classic table, an Azure table a
+flow writes to that the workspace lacks, a publisher that does not exist) are
+collected in ``Plan.problems``, all at once, before anything is written, with
+warnings such as a new column no flow fills; the file's validate warnings are in
+``Plan.warnings``.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from provision.diagnostics import ERROR, Diagnostic
+from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.errors import PlanError
 from provision.resources import Kind, Resource
 
@@ -137,6 +142,7 @@ class LiveState:
 class Plan:
     changes: list[Change]
     problems: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # the file's validate warnings (they never block)
 
     @property
     def pending(self) -> list[Change]:
@@ -194,6 +200,7 @@ class Plan:
             "classes": self.classes(),
             "changes": [c.to_dict() for c in self.changes],
             "problems": [p.to_dict() for p in self.problems],
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 
@@ -209,7 +216,9 @@ def build_plan(resources, live: LiveState, scenario=None) -> Plan:
     """
     problems = list(live.problems) + live_problems(resources, live, scenario)
     changes = [_change_for(r, live) for r in resources if not _skipped(r)]
-    return Plan(changes=changes, problems=problems)
+    problems += unfilled_columns(resources, changes, scenario)
+    # A reviewer of the plan must see what validate warned about (e.g. a column billed, then dropped).
+    return Plan(changes=changes, problems=problems, warnings=list(getattr(scenario, "warnings", ()) or ()))
 
 
 def _skipped(resource) -> bool:
@@ -380,7 +389,9 @@ def _recreate(field_name: str, what: str) -> str:
 
 
 def diff_rule(desired: dict, current: dict) -> list[FieldDiff]:
+    current = writable(Kind.RULE, current)
     diffs = _identity_diffs(desired, current, "data collection rule")
+    diffs += _envelope_diffs(desired, current)
     want, have = _props(desired), _props(current)
     for key, value in want.items():
         path = f"properties.{key}"
@@ -388,19 +399,119 @@ def diff_rule(desired: dict, current: dict) -> list[FieldDiff]:
             diffs += _stream_diffs(value or {}, have.get(key) or {})
         elif key == "dataFlows":
             diffs += _flow_diffs(value or [], have.get(key) or [])
+        elif key == "destinations":
+            diffs += _destination_diffs(value or {}, have.get(key) or {})
         elif key == "dataCollectionEndpointId":
             if not _same(key, value, have.get(key)):
                 diffs.append(FieldDiff(path, have.get(key), value, SAFE,
                                        "senders must use the new ingestion endpoint (the immutable ID stays)"))
         else:
-            diffs += _subset_diffs(value, have.get(key), path, key)
+            diffs += _full_diffs(value, have.get(key), path, key)
     if have.get("dataCollectionEndpointId") and not want.get("dataCollectionEndpointId"):
-        # The PUT drops the binding (e.g. the DCE is marked `ensure: absent`); fields are otherwise compared
-        # only where the tool sets them, so this removal is looked for explicitly.
+        # The PUT drops the binding (e.g. the DCE is marked `ensure: absent`).
         diffs.append(FieldDiff("properties.dataCollectionEndpointId", have["dataCollectionEndpointId"], None, DATA,
                                "the rule no longer uses its data collection endpoint: senders posting through the "
                                "DCE are refused and must switch to the rule's own endpoint (the immutable ID stays)"))
+    for key, value in have.items():
+        if key in want or key == "dataCollectionEndpointId" or _empty(value):
+            continue
+        # Set outside the tool (portal, az, Bicep, a policy): the full PUT removes it, so the plan says so.
+        cls, why = _RULE_REMOVALS.get(key, (SAFE, f"'{key}' was set outside the scenario: the PUT removes it"))
+        diffs.append(FieldDiff(f"properties.{key}", value, None, cls, why))
     return diffs
+
+
+# Properties a DCR may hold that the scenario does not set, and what removing them costs.
+_RULE_REMOVALS = {
+    "dataSources": (DATA, "the rule's agent data sources are removed: the agents stop collecting them"),
+    "streamDeclarations": (DATA, "every declared stream is removed: senders are refused"),
+    "dataFlows": (DATA, "every data flow is removed: no data arrives"),
+    "destinations": (DATA, "every destination is removed: no data arrives"),
+    "agentSettings": (DATA, "the agents' settings are removed"),
+    "references": (DATA, "the rule's references (enrichment data) are removed"),
+}
+
+
+def _destination_diffs(want: dict, have: dict) -> list[FieldDiff]:
+    """Destinations by kind, then by name (flows refer to a destination by its name, so the name is its identity).
+
+    A destination the scenario lacks is removed by the PUT: whatever flowed there stops arriving (data-affecting).
+    """
+    diffs: list[FieldDiff] = []
+    for dest_kind in dict.fromkeys([*want, *have]):
+        wanted = [d for d in want.get(dest_kind) or [] if isinstance(d, dict)]
+        live = [d for d in have.get(dest_kind) or [] if isinstance(d, dict)]
+        live_by_name = {str(d.get("name", "")).lower(): d for d in live}
+        wanted_names = {str(d.get("name", "")).lower() for d in wanted}
+        for i, entry in enumerate(wanted):
+            current = live_by_name.get(str(entry.get("name", "")).lower())
+            if current is None:
+                diffs.append(FieldDiff(f"properties.destinations.{dest_kind}[{entry.get('name')}]", None, entry, SAFE,
+                                       "new destination"))
+            else:
+                diffs += _full_diffs(entry, current, f"properties.destinations.{dest_kind}[{i}]")
+        for entry in live:
+            if str(entry.get("name", "")).lower() not in wanted_names:
+                diffs.append(FieldDiff(f"properties.destinations.{dest_kind}[{entry.get('name')}]", entry, None, DATA,
+                                       f"destination '{entry.get('name')}' is removed: what flowed to it stops arriving"))
+    return diffs
+
+
+def _envelope_diffs(desired: dict, current: dict) -> list[FieldDiff]:
+    """Top-level fields besides location, kind and properties (tags, identity, or what a template adds), both ways."""
+    diffs: list[FieldDiff] = []
+    handled = {"location", "kind", "properties"}
+    for key, value in desired.items():
+        if key == "identity":
+            # ARM ids compare case-insensitively, and ARM may answer a user-assigned identity's id in another case
+            diffs += _full_diffs(_identity_ci(value), _identity_ci(current.get(key)), key, key)
+        elif key not in handled:
+            diffs += _full_diffs(value, current.get(key), key, key)
+    for key, value in current.items():
+        if key in handled or key in desired or _empty(value):
+            continue
+        cls, why = _ENVELOPE_REMOVALS.get(key, (SAFE, f"'{key}' was set outside the scenario: the PUT removes it"))
+        diffs.append(FieldDiff(key, value, None, cls, why))
+    return diffs
+
+
+def _identity_ci(identity: Any) -> Any:
+    if not isinstance(identity, dict) or not isinstance(identity.get("userAssignedIdentities"), dict):
+        return identity
+    # the ids are what counts (their values are read-only principal/client ids): compared as a set
+    return {**identity, "userAssignedIdentities": sorted(k.lower() for k in identity["userAssignedIdentities"])}
+
+
+_ENVELOPE_REMOVALS = {
+    "tags": (SAFE, "tags set outside the scenario are removed by the PUT (add them under `tags:` to keep them)"),
+    "identity": (DATA, ("the managed identity is removed: destinations written with it stop receiving data, and "
+                        "its role assignments no longer apply")),
+}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+def _full_diffs(desired: Any, current: Any, path: str, key: str | None = None) -> list[FieldDiff]:
+    """Like ``_subset_diffs``, but a live field the desired body lacks is a removal (the PUT replaces the whole body)."""
+    if isinstance(desired, dict) and isinstance(current, dict):
+        out: list[FieldDiff] = []
+        for k, v in desired.items():
+            if _empty(v) and _empty(current.get(k)):
+                continue
+            out += _full_diffs(v, current.get(k), f"{path}.{k}", k)
+        for k, v in current.items():
+            if k not in desired and not _empty(v):
+                out.append(FieldDiff(f"{path}.{k}", v, None, SAFE, ""))
+        return out
+    if _empty(desired) and _empty(current):
+        return []
+    if current is None:
+        return [FieldDiff(path, None, desired)]
+    if desired is None:
+        return [FieldDiff(path, current, None)]
+    return _subset_diffs(desired, current, path, key)
 
 
 def _identity_diffs(desired: dict, current: dict, what: str) -> list[FieldDiff]:
@@ -408,7 +519,50 @@ def _identity_diffs(desired: dict, current: dict, what: str) -> list[FieldDiff]:
     for key in ("location", "kind"):
         if desired.get(key) is not None and not _same(key, desired[key], current.get(key)):
             diffs.append(FieldDiff(key, current.get(key), desired[key], IDENTITY, _recreate(key, what)))
+    if desired.get("kind") is None and current.get("kind"):
+        # The service refuses a change of kind, so a rule without one is a new rule.
+        diffs.append(FieldDiff("kind", current.get("kind"), None, IDENTITY, _recreate("kind", what)))
     return diffs
+
+
+# ------------------------------------------------------- read-only fields
+
+# What the service adds to a body: readOnly in [SPEC-DCR]/[SPEC-DCE] 2024-03-11 (or objects made only of read-only
+# fields: the DCE's endpoint specs, metadata), the ARM envelope (azure-contract.md §1) and a managed identity's
+# principal and tenant (ARM common types ManagedServiceIdentity). The whole live body minus these is compared.
+_ENVELOPE = ("id", "name", "type", "etag", "systemData")
+_READ_ONLY_PROPERTIES = {
+    Kind.RULE: ("immutableId", "metadata", "endpoints", "ingestionQuotas", "provisioningState"),
+    Kind.ENDPOINT: ("immutableId", "metadata", "provisioningState", "privateLinkScopedResources", "configurationAccess",
+                    "logsIngestion", "metricsIngestion", "failoverConfiguration"),
+}
+_READ_ONLY_DESTINATION = ("workspaceId", "ingestionUri", "accountId")  # LogAnalytics / Adx / MonitoringAccount
+
+
+def writable(kind: str, body: dict | None) -> dict:
+    """``body`` without the fields the service sets (a copy): what a PUT could have sent."""
+    if not body:
+        return {}
+    out = {k: v for k, v in body.items() if k not in _ENVELOPE}
+    props = dict(out.get("properties") or {})
+    for key in _READ_ONLY_PROPERTIES.get(Kind(kind), ()):
+        props.pop(key, None)
+    destinations = props.get("destinations")
+    if isinstance(destinations, dict):
+        props["destinations"] = {
+            k: [{f: v for f, v in d.items() if f not in _READ_ONLY_DESTINATION} if isinstance(d, dict) else d
+                for d in entries] if isinstance(entries, list) else entries
+            for k, entries in destinations.items()}
+    if "properties" in out or props:
+        out["properties"] = props
+    identity = out.get("identity")
+    if isinstance(identity, dict):
+        identity = {k: v for k, v in identity.items() if k not in ("principalId", "tenantId")}
+        users = identity.get("userAssignedIdentities")
+        if isinstance(users, dict):
+            identity["userAssignedIdentities"] = {k: {} for k in users}  # their principalId/clientId are read-only
+        out["identity"] = identity
+    return out
 
 
 def _stream_diffs(want: dict, have: dict) -> list[FieldDiff]:
@@ -456,10 +610,15 @@ def _flow_diffs(want: list, have: list) -> list[FieldDiff]:
         for key, value in flow.items():
             path = f"properties.dataFlows[{i}].{key}"
             if key == "transformKql":
-                if str(value).strip() != str(live.get(key) or "").strip():
+                # No transformKql is the service's `source` (data passes unchanged: azure-contract.md §5.2).
+                if str(value or "source").strip() != str(live.get(key) or "source").strip():
                     diffs.append(FieldDiff(path, live.get(key), value))
             else:
-                diffs += _subset_diffs(value, live.get(key), path, key)
+                diffs += _full_diffs(value, live.get(key), path, key)
+        for key, value in live.items():
+            if key not in flow and not _empty(value) and not (key == "transformKql" and str(value).strip() == "source"):
+                diffs.append(FieldDiff(f"properties.dataFlows[{i}].{key}", value, None, SAFE,
+                                       f"'{key}' of data flow {i + 1} was set outside the scenario: the PUT removes it"))
     for i in range(len(want), len(have)):
         diffs.append(FieldDiff(f"properties.dataFlows[{i}]", have[i], None, DATA,
                                f"data flow to '{have[i].get('outputStream')}' removed: that data stops arriving"))
@@ -470,8 +629,20 @@ def _flow_diffs(want: list, have: list) -> list[FieldDiff]:
 
 
 def diff_endpoint(desired: dict, current: dict) -> list[FieldDiff]:
+    current = writable(Kind.ENDPOINT, current)
     diffs = _identity_diffs(desired, current, "data collection endpoint")
-    return diffs + _subset_diffs(_props(desired), _props(current), "properties")
+    diffs += _envelope_diffs(desired, current)
+    return diffs + [_network_access(d) for d in _full_diffs(_props(desired), _props(current), "properties")]
+
+
+def _network_access(diff: FieldDiff) -> FieldDiff:
+    """Public access Enabled -> Disabled: senders outside the private link start failing (azure-contract.md §4)."""
+    if (diff.path == "properties.networkAcls.publicNetworkAccess" and str(diff.before).lower() == "enabled"
+            and str(diff.after).lower() == "disabled"):
+        return FieldDiff(diff.path, diff.before, diff.after, DATA,
+                         "public network access is turned off: senders that do not come through the private link are "
+                         "refused from now on")
+    return diff
 
 
 def diff_role_assignment(desired: dict, current: dict) -> list[FieldDiff]:
@@ -510,6 +681,9 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
                 f"in '{workspace_region}': the region of the DCR must match the workspace's",
                 fix=f"set `location: {workspace_region}` in the scenario (or its environment)",
                 file=file, line=where, source="azure-contract.md §5.3 [DOC-LIA] region"))
+        if r.kind == "rule":
+            problems += _destination_problems(r, live, file, where)
+            problems += _azure_table_problems(r, live, file, where)
         if r.kind == "table" and _is_classic(live.get(r.id)) and f"{r.id}/migrate".lower() not in migrating:
             problems.append(Diagnostic(
                 ERROR, "ClassicTable", f"table '{r.name}' exists as a classic (Data Collector API) table; "
@@ -537,6 +711,104 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
 
 def _is_classic(body: dict | None) -> bool:
     return str((_props(body).get("schema") or {}).get("tableSubType") or "").lower() == "classic"
+
+
+def unfilled_columns(resources, changes: list[Change], scenario=None) -> list[Diagnostic]:
+    """Warnings for new table columns that no flow writing to the table fills: they would stay empty.
+
+    A flow fills a column when its output has it: the stream's columns for ``source``, else the output schema
+    the KQL checker computes (a flow whose output cannot be inferred is assumed to fill it)."""
+    from provision import kql
+
+    added: dict[str, list[str]] = {}
+    for change in changes:
+        if change.kind == Kind.TABLE and change.action == UPDATE:
+            names = [d.path[len("properties.schema.columns["):-1] for d in change.diffs
+                     if d.op == "add" and d.path.startswith("properties.schema.columns[") and d.path.endswith("]")]
+            if names:
+                added[change.name] = names
+    problems: list[Diagnostic] = []
+    for table, columns in added.items():
+        outputs: list[set[str] | None] = []
+        for r in resources:
+            if r.kind != Kind.RULE or _absent(r):
+                continue
+            props = _props(r.body)
+            declared = props.get("streamDeclarations") or {}
+            for flow in props.get("dataFlows") or []:
+                if str(flow.get("outputStream") or "") not in (f"Custom-{table}", f"Microsoft-{table}"):
+                    continue
+                stream_columns = [(c.get("name"), c.get("type")) for s in flow.get("streams") or []
+                                  for c in (declared.get(s) or {}).get("columns") or []]
+                transform = str(flow.get("transformKql") or "source").strip()
+                if transform == "source":
+                    outputs.append({str(n) for n, _ in stream_columns})
+                else:
+                    result = kql.check_transform(transform, stream_columns, None, custom_table=table.endswith("_CL"))
+                    outputs.append(None if result.output_columns is None else {n for n, _ in result.output_columns})
+        if not outputs or any(o is None for o in outputs):
+            continue
+        for column in columns:
+            if not any(column in o for o in outputs if o is not None):
+                problems.append(Diagnostic(
+                    WARNING, "NewColumnNotFilled", f"new column '{column}' of table '{table}' is filled by no flow: it will "
+                    "stay empty", fix=f"add '{column}' to the stream the flow reads (or set it in the transform)",
+                    file=getattr(scenario, "path", None), source="azure-contract.md §5.2 (the transform output fills the table)"))
+    return problems
+
+
+def _azure_table_problems(rule, live: LiveState, file, line) -> list[Diagnostic]:
+    """A flow to ``Microsoft-<Table>`` needs that table in the workspace; Azure creates it only with the solution that
+    brings it (CommonSecurityLog and SecurityEvent come with Microsoft Sentinel), and the DCR PUT is refused
+    with InvalidOutputTable otherwise (azure-contract.md §5.3)."""
+    problems = []
+    props = _props(rule.body)
+    workspaces = {str(d.get("name", "")).lower(): str(d.get("workspaceResourceId") or live.workspace_id)
+                  for d in (props.get("destinations") or {}).get("logAnalytics") or [] if isinstance(d, dict)}
+    seen = set()
+    for flow in props.get("dataFlows") or []:
+        output = str(flow.get("outputStream") or "")
+        if not output.startswith("Microsoft-"):
+            continue
+        table = output[len("Microsoft-"):]
+        for name in flow.get("destinations") or []:
+            workspace = workspaces.get(str(name).lower())
+            key = f"{workspace}/tables/{table}".lower()
+            if not workspace or key in seen or key not in live.resources or live.resources[key] is not None:
+                continue  # not read, or it exists
+            seen.add(key)
+            problems.append(Diagnostic(
+                ERROR, "AzureTableMissing", f"DCR '{rule.name}' sends to table {table} (stream {output}), which does not "
+                f"exist in workspace {workspace.rsplit('/', 1)[-1]}", fix=f"enable the solution that brings {table} in that "
+                "workspace first (CommonSecurityLog, SecurityEvent and the ASim tables come with Microsoft Sentinel)",
+                file=file, line=line, source="azure-contract.md §5.3 InvalidOutputTable; [DOC-LIA] §Supported tables"))
+    return problems
+
+
+def _destination_problems(rule, live: LiveState, file, line) -> list[Diagnostic]:
+    """Each Log Analytics destination besides the scenario's workspace must exist and be in the rule's region."""
+    problems = []
+    region = _norm("location", rule.body.get("location"))
+    for entry in (_props(rule.body).get("destinations") or {}).get("logAnalytics") or []:
+        workspace_id = str((entry or {}).get("workspaceResourceId") or "")
+        if not workspace_id or workspace_id.lower() == live.workspace_id.lower():
+            continue
+        if workspace_id.lower() not in live.resources:
+            continue  # not read (a plan built without live reads of destinations)
+        body = live.get(workspace_id)
+        name = entry.get("name")
+        if body is None:
+            problems.append(Diagnostic(
+                ERROR, "WorkspaceNotFound", f"workspace {workspace_id} of destination '{name}' of DCR '{rule.name}' does not exist "
+                "(or the deploying identity cannot read it)", fix="check the destination's workspace id and that the deploying "
+                "identity has at least Reader on it", file=file, line=line, source="azure-contract.md §2"))
+        elif region and _norm("location", body.get("location")) != region:
+            problems.append(Diagnostic(
+                ERROR, "LocationMismatch", f"DCR '{rule.name}' is in '{rule.body.get('location')}' but workspace "
+                f"'{workspace_id.rsplit('/', 1)[-1]}' of its destination '{name}' is in '{body.get('location')}': the region of "
+                "the DCR must match each workspace's", fix="give that workspace its own rule in its region",
+                file=file, line=line, source="azure-contract.md §5.3 [DOC-LIA] region"))
+    return problems
 
 
 def _where(scenario, resource) -> int | None:

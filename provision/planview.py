@@ -59,6 +59,10 @@ def format_text(plan: Plan, title: str = "", colour: bool = False) -> str:
         lines.append(_paint(problem.format(), "red" if problem.is_error else "yellow", colour))
     if plan.problems:
         lines.append("")
+    for warning in plan.warnings:
+        lines.append(_paint(warning.format(), "yellow", colour))
+    if plan.warnings:
+        lines.append("")
     for change in plan.pending:
         head = f"{_SYMBOL[change.action]} {change.action} {change.label}"
         tag = _paint(f"[{change.cls}]", _CLASS_COLOUR[change.cls], colour)
@@ -113,6 +117,10 @@ def format_markdown(plan: Plan, title: str = "") -> str:
     if plan.problems:
         lines += ["**Problems:**", ""] + [f"- `{p.code}` {p.message}" + (f" (fix: {p.fix})" if p.fix else "")
                                          for p in plan.problems] + [""]
+    if plan.warnings:
+        lines += ["**Validation warnings:**", ""] + [
+            f"- `{w.code}` {w.message}" + (f" (line {w.line})" if w.line else "") + (f" (fix: {w.fix})" if w.fix else "")
+            for w in plan.warnings] + [""]
     if plan.has_changes:
         lines += ["| action | kind | name | class | details |", "|---|---|---|---|---|"]
         for c in plan.pending:

@@ -181,7 +181,7 @@ def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]
         depends += tuple(dict.fromkeys(migrations[f.table] for f in rule.flows if f.table in migrations))
         if endpoint_id:
             depends += (endpoint_id,)
-        body = _render(env, "dcr.json.j2", rule=_rule_context(rule), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
+        body = _render(env, "dcr.json.j2", rule=_rule_context(rule, scenario.workspace), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
         resources.append(Resource(Kind.RULE, rule.name, rid, body, DCR_API, depends_on=depends))
     return resources
 
@@ -202,7 +202,8 @@ def render_assignments(scenario: Scenario, deployables: list[Resource], principa
         context = {"scenario": _scenario_context(scenario)}
         for resource in rules:
             rule = scenario.rules[resource.name]
-            out += [_assignment(env, scenario, rule, resource.id, p, principals, context) for p in scenario.publishers]
+            out += [_assignment(env, scenario, rule, resource.id, p, principals, context) for p in scenario.publishers
+                    if p.sends_to(rule.name)]
     return out
 
 
@@ -219,7 +220,9 @@ def retired_assignments(scenario: Scenario, deployables: list[Resource], princip
         if resource.kind != Kind.RULE or not resource.absent:
             continue
         for publisher in scenario.publishers:
-            principal = publisher.object_id or principals.get((publisher.app_id or "").lower())
+            if not publisher.sends_to(resource.name):
+                continue
+            principal = publisher.object_id or publisher.group_id or principals.get((publisher.app_id or "").lower())
             if principal:
                 name = ids.role_assignment_name(resource.id, principal)
                 out.append(Resource(Kind.ROLE_ASSIGNMENT, name, ids.role_assignment_id(resource.id, name), {},
@@ -229,7 +232,7 @@ def retired_assignments(scenario: Scenario, deployables: list[Resource], princip
 
 
 def _table(env, scenario: Scenario, table: Table, context) -> Resource:
-    rid = ids.table_id(scenario.workspace, table.name)
+    rid = ids.table_id(table.workspace or scenario.workspace, table.name)
     if table.ensure == ABSENT:
         return Resource(Kind.TABLE, table.name, rid, {}, TABLE_API, ensure=ABSENT)
     data = _plain(table)
@@ -241,15 +244,16 @@ def _table(env, scenario: Scenario, table: Table, context) -> Resource:
 
 def _assignment(env, scenario, rule: Rule, scope: str, publisher: Publisher, principals, context) -> Resource:
     unresolved = False
-    if publisher.object_id:
-        principal = publisher.object_id
+    if publisher.object_id or publisher.group_id:
+        principal = str(publisher.object_id or publisher.group_id)
     elif publisher.app_id and publisher.app_id.lower() in principals:
         principal = principals[publisher.app_id.lower()]
     else:
         principal = f"appId:{publisher.app_id}"  # placeholder until apply looks the app up in Graph
         unresolved = True
     name = ids.role_assignment_name(scope, principal)
-    data = {"role_definition_id": ids.role_definition_id(scenario.subscription), "principal_id": principal, "scope": scope}
+    data = {"role_definition_id": ids.role_definition_id(scenario.subscription), "principal_id": principal, "scope": scope,
+            "principal_type": publisher.principal_type}
     body = _render(env, "role-assignment.json.j2", assignment=data, rule=_rule_context(rule), **context)
     return Resource(
         Kind.ROLE_ASSIGNMENT,
@@ -278,13 +282,19 @@ def _scenario_context(scenario: Scenario) -> dict:
     }
 
 
-def _rule_context(rule: Rule) -> dict:
+def _rule_context(rule: Rule, workspace: str = "") -> dict:
     return {
         "name": rule.name,
         "description": rule.description,
+        "kind": rule.kind,
+        "tags": dict(rule.tags),
+        "identity": rule.identity,
+        "destinations": [{"name": n, "workspace": w} for n, w in rule.destinations.items()]
+        or [{"name": DESTINATION_NAME, "workspace": workspace}],
         "streams": {name: [{"name": c.name, "type": c.type} for c in columns] for name, columns in rule.streams.items()},
         "flows": [
-            {"streams": list(f.streams), "table": f.table, "output_stream": f.output_stream, "transform": f.transform}
+            {"streams": list(f.streams), "table": f.table, "output_stream": f.output_stream, "transform": f.transform,
+             "destinations": list(f.destinations) or [DESTINATION_NAME]}
             for f in rule.flows
         ],
     }
@@ -301,20 +311,22 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
     """One resource-group deployment template: tables, DCE, DCRs, role assignments, with dependsOn and outputs."""
     env = _environment(templates_dir)
     resources = [r for r in render_resources(scenario, templates_dir, principals) if not r.absent]
-    ws_sub, ws_rg, ws_name = workspace_parts(scenario.workspace)
-    same_group = ws_sub.lower() == scenario.subscription.lower() and ws_rg.lower() == scenario.resource_group.lower()
     parameters: dict = {}
     arm: list[dict] = []
     tables = [r for r in resources if r.kind == "table"]
-    table_entries = [
-        {"type": "Microsoft.OperationalInsights/workspaces/tables", "apiVersion": TABLE_API, "name": f"{ws_name}/{r.name}", **r.body} for r in tables
-    ]
     table_dependency: dict[str, str] = {}
-    if tables and same_group:
-        arm += table_entries
-        for r in tables:
-            table_dependency[r.id] = f"[resourceId('Microsoft.OperationalInsights/workspaces/tables', '{ws_name}', '{r.name}')]"
-    elif tables:
+    by_workspace: dict[str, list[Resource]] = {}  # a table's workspace is in its id (tables may name their own)
+    for r in tables:
+        by_workspace.setdefault(r.id.rsplit("/tables/", 1)[0], []).append(r)
+    for workspace_id, group in by_workspace.items():
+        ws_sub, ws_rg, ws_name = workspace_parts(workspace_id)
+        table_entries = [{"type": "Microsoft.OperationalInsights/workspaces/tables", "apiVersion": TABLE_API,
+                          "name": f"{ws_name}/{r.name}", **r.body} for r in group]
+        if ws_sub.lower() == scenario.subscription.lower() and ws_rg.lower() == scenario.resource_group.lower():
+            arm += table_entries
+            for r in group:
+                table_dependency[r.id] = f"[resourceId('Microsoft.OperationalInsights/workspaces/tables', '{ws_name}', '{r.name}')]"
+            continue
         # The workspace lives in another resource group: a nested deployment puts the tables there.
         nested = "tables-" + _arm_name(ws_name)
         arm.append({
@@ -332,7 +344,7 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
                 },
             },
         })
-        for r in tables:
+        for r in group:
             table_dependency[r.id] = f"[resourceId('Microsoft.Resources/deployments', '{nested}')]"
     endpoint_ref = None
     for r in resources:

@@ -32,7 +32,7 @@ class Root(RootGroup):
         "validate": "scenario", "render": "scenario",
         "plan": "deploy", "apply": "deploy", "outputs": "deploy", "send": "deploy",
         "transform": "transform", "emulator": "emulator",
-        "migrate": "migrate",  # docs/migrate.md
+        "import": "importer", "migrate": "migrate",
     }
 
 

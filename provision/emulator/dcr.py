@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-from provision.emulator import arm, errors, tables
+from provision.emulator import arm, errors, seed, tables
 
 DCR_TYPE = "Microsoft.Insights/dataCollectionRules"
 DCE_TYPE = "Microsoft.Insights/dataCollectionEndpoints"
@@ -299,7 +299,28 @@ def _tracked_resource(resource_id: str, name: str, rtype: str, location: str, pr
     for key in ("kind", "identity", "sku"):
         if body.get(key) is not None:
             state[key] = body[key]
+    identity = state.get("identity")
+    if isinstance(identity, dict):
+        state["identity"] = _managed_identity(identity, (existing or {}).get("identity"))
     return state
+
+
+def _managed_identity(identity: dict, existing: dict | None) -> dict:
+    """The identity block with the read-only fields the service fills (ARM ManagedServiceIdentity): a system-assigned
+    identity gets a principalId (kept across updates) and the tenantId; each user-assigned one a principalId and clientId."""
+    out = {k: v for k, v in identity.items() if k not in ("principalId", "tenantId")}
+    kind = str(identity.get("type") or "").replace(" ", "").lower()
+    if "systemassigned" in kind:
+        out["principalId"] = (existing or {}).get("principalId") or str(uuid.uuid4())
+        out["tenantId"] = seed.TENANT_ID
+    users = identity.get("userAssignedIdentities")
+    if isinstance(users, dict):
+        known = (existing or {}).get("userAssignedIdentities") or {}
+        out["userAssignedIdentities"] = {
+            uid: known.get(uid) or {"principalId": str(uuid.uuid5(uuid.NAMESPACE_URL, uid.lower())),
+                                    "clientId": str(uuid.uuid5(uuid.NAMESPACE_DNS, uid.lower()))}
+            for uid in users}
+    return out
 
 
 def stored_dce(resource_id: str, name: str, body: dict, location: str, existing: dict | None, caller: str) -> dict:

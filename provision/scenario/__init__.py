@@ -38,7 +38,9 @@ def require_valid(path, env=None, variables=None, environ=None, kql_profile=None
     if scenario is None or has_errors(diagnostics):
         errors = [d for d in diagnostics if d.is_error]
         raise SpecError(f"{path}: {len(errors)} problem(s) found; nothing was sent to Azure", errors)
-    return scenario
+    from dataclasses import replace
+
+    return replace(scenario, warnings=tuple(d for d in diagnostics if not d.is_error))
 
 
 def _order(d):

@@ -36,15 +36,18 @@ MAX_FILE_BYTES = 1024 * 1024  # scenario files are kilobytes; a 1 MiB file alrea
 
 TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "tables", "endpoint", "rules", "publishers", "environments")
 REQUIRED_TOP = ("location", "workspace", "resource_group")
-TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure", "migrate")
+TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure", "migrate", "workspace")
 COLUMN_KEYS = ("type", "description")
-ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure")
-RULE_KEYS = ("description", "streams", "flows", "ensure")
-FLOW_KEYS = ("stream", "streams", "table", "transform")
-PUBLISHER_KEYS = ("app_id", "object_id")
+ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure", "tags", "kind")
+RULE_KEYS = ("description", "streams", "flows", "ensure", "kind", "tags", "destinations", "identity")
+FLOW_KEYS = ("stream", "streams", "table", "transform", "destinations")
+PUBLISHER_KEYS = ("app_id", "object_id", "group_id", "rules")
 ENVIRONMENT_KEYS = tuple(k for k in TOP_KEYS if k != "environments") + ("vars",)
 PLANS = ("Analytics", "Basic", "Auxiliary")
 NETWORK_ACCESS = ("Enabled", "Disabled")
+RULE_KINDS = ("Direct", "none")  # none: no kind, the rule is reached through its DCE
+IDENTITY_TYPES = ("SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned")  # [SPEC-DCR] identity (ARM common types)
+DEFAULT_DESTINATION = "workspace"  # the Log Analytics destination name when a rule names none
 
 _INT = re.compile(r"^-?\d+$")
 _SOURCE_HEAD = re.compile(r"^(\s*source\b)")
@@ -227,6 +230,7 @@ class _Loader:
 
         tables = self._tables(doc)
         endpoint = self._endpoint(doc)
+        self.workspace = workspace
         rules = self._rules(doc, tables)
         publishers = self._publishers(doc)
         return Scenario(
@@ -268,6 +272,7 @@ class _Loader:
                 line=line,
                 lines=dict(body.key_lines),
                 migrate=self._migrate(body, str(name)),
+                workspace=self._workspace_id(body, "workspace", f"table '{name}'") or "",
             )
         return result
 
@@ -340,7 +345,8 @@ class _Loader:
         if normalised is None:
             self.error("EndpointNetworkAccess", f"public_network_access '{access}' must be Enabled or Disabled", raw.line_of("public_network_access"), fix="write Enabled or Disabled", source="azure-contract.md §4 [SPEC-DCE] networkAcls.publicNetworkAccess")
             normalised = access
-        return Endpoint(name=name, public_network_access=normalised, description=self._string(raw, "description", "") or "", ensure=self._ensure(raw), line=line)
+        return Endpoint(name=name, public_network_access=normalised, description=self._string(raw, "description", "") or "",
+                        ensure=self._ensure(raw), line=line, tags=self._tags(raw, "endpoint"), kind=self._string(raw, "kind", None))
 
     def _publishers(self, doc: YMap) -> tuple[Publisher, ...]:
         raw = doc.get("publishers")
@@ -357,7 +363,15 @@ class _Loader:
             self._unknown_keys(item, PUBLISHER_KEYS, "publishers[]")
             app_id = self._string(item, "app_id", None)
             object_id = self._string(item, "object_id", None)
-            result.append(Publisher(app_id=app_id, object_id=object_id, line=line))
+            group_id = self._string(item, "group_id", None)
+            rules = None
+            if "rules" in item:
+                raw_rules = item["rules"]
+                if isinstance(raw_rules, YList) and all(isinstance(r, str) for r in raw_rules):
+                    rules = tuple(str(r) for r in raw_rules)
+                else:
+                    self.error("WrongType", "a publisher's 'rules' must be a list of rule names", item.line_of("rules"), fix="write 'rules: [dcr-a, dcr-b]'")
+            result.append(Publisher(app_id=app_id, object_id=object_id, line=line, group_id=group_id, rules=rules))
         return tuple(result)
 
     # -- rules, streams, flows -----------------------------------------------------------
@@ -373,6 +387,7 @@ class _Loader:
     def _rule(self, name: str, body: YMap, line: int, tables: dict[str, Table]) -> Rule:
         lines = dict(body.key_lines)
         streams = self._declared_streams(name, body, lines)
+        destinations = self._destinations(name, body)
         flows = []
         derived: list[str] = []
         raw_flows = body.get("flows")
@@ -383,7 +398,7 @@ class _Loader:
             if not isinstance(item, YMap):
                 self.error("WrongType", f"flow {index + 1} of rule '{name}' must be a map with 'table' and optional 'stream'/'transform'", item_line, fix="write '- {table: T, transform: source}'")
                 continue
-            flow = self._flow(name, index, item, item_line, streams, derived, tables)
+            flow = self._flow(name, index, item, item_line, streams, derived, tables, destinations)
             if flow is not None:
                 flows.append(flow)
         return Rule(
@@ -395,6 +410,10 @@ class _Loader:
             line=line,
             derived_streams=tuple(derived),
             lines=lines,
+            kind=self._rule_kind(name, body),
+            tags=self._tags(body, f"rule '{name}'"),
+            destinations=destinations,
+            identity=self._identity(name, body),
         )
 
     def _declared_streams(self, rule: str, body: YMap, lines: dict) -> dict[str, tuple[StreamColumn, ...]]:
@@ -418,7 +437,7 @@ class _Loader:
             streams[str(stream)] = tuple(result)
         return streams
 
-    def _flow(self, rule, index, item: YMap, line, streams, derived, tables) -> Flow | None:
+    def _flow(self, rule, index, item: YMap, line, streams, derived, tables, destinations=None) -> Flow | None:
         self._unknown_keys(item, FLOW_KEYS, f"rules.{rule}.flows[{index}]")
         table = self._string(item, "table", None)
         if not table:
@@ -484,7 +503,134 @@ class _Loader:
             transform_insert_at=insert_at,
             transform_positions=positions,
             index=index,
+            destinations=self._flow_destinations(rule, index, item, line, table, tables, destinations or {}),
         )
+
+    # -- what real rules use besides streams and flows (issue 9) ---------------------------------
+    def _tags(self, mapping: YMap, where: str) -> dict[str, str]:
+        """ARM tags: a map of name -> text (ARM stores tag values as strings, azure-contract.md §1)."""
+        raw = mapping.get("tags")
+        if raw is None:
+            return {}
+        if not self._is_map(raw, f"tags of {where}", mapping.line_of("tags"), "a map of tag name -> value"):
+            return {}
+        tags: dict[str, str] = {}
+        for key, value in raw.items():
+            if isinstance(value, (YMap, YList)):
+                self.error("WrongType", f"tag '{key}' of {where} must be text", raw.line_of(key), fix=f"write '{key}: <text>'")
+                continue
+            tags[str(key)] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+        return tags
+
+    def _rule_kind(self, rule: str, body: YMap) -> str | None:
+        text = self._string(body, "kind", "Direct")
+        found = next((k for k in RULE_KINDS if k.lower() == str(text).lower()), None)
+        if found is None:
+            self.error("RuleKind", f"kind '{text}' of rule '{rule}' is not one the tool deploys: write Direct (the default: the rule "
+                       "has its own ingestion endpoint) or none (senders go through the scenario's DCE)", body.line_of("kind"),
+                       fix="write 'kind: Direct' or 'kind: none'", source="azure-contract.md §5.2 (kind; endpoints only for Direct)")
+            return "Direct"
+        return None if found == "none" else found
+
+    def _workspace_id(self, mapping: YMap, key: str, where: str) -> str | None:
+        value = self._string(mapping, key, None)
+        if value is None or "${" in value:
+            return value
+        try:
+            workspace_parts(value)
+        except ValueError as problem:
+            self.error("WorkspaceId", f"workspace '{value}' of {where} is {problem}", mapping.line_of(key),
+                       fix="copy the workspace's Resource ID from its JSON view in the portal", source="azure-contract.md §2")
+        return value
+
+    def _destinations(self, rule: str, body: YMap) -> dict[str, str]:
+        """Log Analytics destinations by name: `name: <workspace id>` or `name: {workspace: <id>}`; default one named 'workspace'."""
+        raw = body.get("destinations")
+        if raw is None:
+            return {DEFAULT_DESTINATION: getattr(self, "workspace", "")}
+        if not self._is_map(raw, f"rules.{rule}.destinations", body.line_of("destinations"), "a map of destination name -> workspace id"):
+            return {DEFAULT_DESTINATION: getattr(self, "workspace", "")}
+        result: dict[str, str] = {}
+        for name, value in raw.items():
+            where = f"destination '{name}' of rule '{rule}'"
+            holder = YMap(line=raw.line_of(name))
+            holder["workspace"] = value.get("workspace") if isinstance(value, YMap) else value
+            holder.key_lines["workspace"] = raw.line_of(name)
+            if isinstance(value, YMap):
+                self._unknown_keys(value, ("workspace",), where)
+            workspace = self._workspace_id(holder, "workspace", where)
+            if not workspace:
+                self.error("MissingKey", f"{where} has no workspace", raw.line_of(name), fix=f"write '{name}: /subscriptions/.../workspaces/<name>'")
+                continue
+            if str(name).lower() in {n.lower() for n in result}:
+                self.error("DuplicateDestination", f"{where} is named twice (names are case-insensitive)", raw.line_of(name),
+                           fix="give every destination its own name", source="azure-contract.md §5.2 (name unique across destinations)")
+            result[str(name)] = workspace
+        return result or {DEFAULT_DESTINATION: getattr(self, "workspace", "")}
+
+    def _flow_destinations(self, rule, index, item: YMap, line, table: str, tables, destinations: dict[str, str]) -> tuple[str, ...]:
+        """The destinations a flow writes to: as named, else the one destination whose workspace holds the table."""
+        label = f"flow {index + 1} of rule '{rule}'"
+        if "destinations" in item:
+            raw = item["destinations"]
+            names = (str(raw),) if isinstance(raw, str) else tuple(str(n) for n in raw) if isinstance(raw, YList) and all(isinstance(n, str) for n in raw) else None
+            if names is None:
+                self.error("WrongType", f"'destinations' of {label} must be a list of destination names", item.line_of("destinations"), fix="write 'destinations: [name]'")
+                return ()
+            known = {n.lower(): n for n in destinations}
+            for name in names:
+                if name.lower() not in known:
+                    self.error("UnknownDestination", f"{label} writes to destination '{name}', which rule '{rule}' does not declare",
+                               item.line_of("destinations"), fix=f"declare it under the rule's 'destinations:' (known: {', '.join(destinations)})",
+                               source="azure-contract.md §5.2 (dataFlows[].destinations name destinations)")
+            return tuple(known.get(n.lower(), n) for n in names)
+        if len(destinations) == 1:
+            return tuple(destinations)
+        declared = tables.get(table)
+        holder = (declared.workspace if declared is not None and declared.workspace else getattr(self, "workspace", "")).lower()
+        matching = tuple(n for n, ws in destinations.items() if ws.lower() == holder)
+        if len(matching) != 1:
+            self.error("FlowDestination", f"{label} does not say which of the rule's {len(destinations)} destinations it writes to", line,
+                       fix=f"add 'destinations: [<one of {', '.join(destinations)}>]' to the flow", source="azure-contract.md §5.2 (one workspace per stream)")
+            return tuple(destinations)[:1]
+        return matching
+
+    def _identity(self, rule: str, body: YMap) -> dict | None:
+        """`identity: SystemAssigned`, or `{type: UserAssigned, user_assigned: [<identity id>, ...]}` -> the ARM identity block."""
+        raw = body.get("identity")
+        if raw is None:
+            return None
+        line = body.line_of("identity")
+        where = f"the identity of rule '{rule}'"
+        users: list[str] = []
+        if isinstance(raw, YMap):
+            self._unknown_keys(raw, ("type", "user_assigned"), where)
+            type_text = self._string(raw, "type", None)
+            listed = raw.get("user_assigned")
+            if listed is not None:
+                if isinstance(listed, YList) and all(isinstance(u, str) for u in listed):
+                    users = [str(u) for u in listed]
+                else:
+                    self.error("WrongType", f"'user_assigned' of {where} must be a list of identity resource ids", raw.line_of("user_assigned"),
+                               fix="write 'user_assigned: [/subscriptions/.../userAssignedIdentities/<name>]'")
+        elif isinstance(raw, str):
+            type_text = str(raw)
+        else:
+            type_text = None
+        found = next((t for t in IDENTITY_TYPES if t.lower().replace(" ", "") == str(type_text or "").lower().replace(" ", "")), None)
+        if found is None:
+            self.error("IdentityType", f"{where} must be one of {', '.join(IDENTITY_TYPES)}, not {type_text!r}", line,
+                       fix="write 'identity: SystemAssigned' or 'identity: {type: UserAssigned, user_assigned: [<id>]}'",
+                       source="azure-contract.md §5.2 (identity; ARM ManagedServiceIdentity)")
+            return None
+        if ("UserAssigned" in found) != bool(users):
+            self.error("IdentityType", f"{where}: type {found} " + ("needs" if users == [] else "takes no") + " 'user_assigned' identities", line,
+                       fix="list the user-assigned identities' resource ids under 'user_assigned', or use SystemAssigned",
+                       source="azure-contract.md §5.2 (identity; ARM ManagedServiceIdentity)")
+        identity: dict = {"type": found}
+        if users:
+            identity["userAssignedIdentities"] = {u: {} for u in users}
+        return identity
 
     def _flow_streams(self, rule, index, item: YMap, line) -> tuple[str, ...]:
         if "stream" in item and "streams" in item:

@@ -36,6 +36,7 @@ class Table:
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # key -> line in the file
     # `migrate: true`: a classic (Data Collector API) table is to be migrated in place before anything writes to it
     migrate: bool = False
+    workspace: str = ""  # ARM id of the workspace holding the table ("": the scenario's)
 
     @property
     def is_custom(self) -> bool:
@@ -68,6 +69,7 @@ class Flow:
     # file (line, column) of each character of the user's transform text (spec/positions.py); None when unknown
     transform_positions: tuple | None = field(default=None, compare=False, repr=False)
     index: int = 0  # position in the rule's flows (0-based)
+    destinations: tuple[str, ...] = ()  # names of the rule's destinations this flow writes to
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,11 @@ class Rule:
     line: int | None = None
     derived_streams: tuple[str, ...] = ()  # stream names the tool derived from a table
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # key or "stream:<name>" -> line
+    kind: str | None = "Direct"  # None: no kind (the rule has no endpoint of its own; a DCE is required)
+    tags: dict[str, str] = field(default_factory=dict)
+    # Log Analytics destinations, name -> workspace ARM id, in order (the loader fills the default one)
+    destinations: dict[str, str] = field(default_factory=dict)
+    identity: dict | None = None  # the ARM identity block: {type, userAssignedIdentities?}
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class Endpoint:
     description: str = ""
     ensure: str = PRESENT
     line: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None  # the DCE's kind as Azure holds it (Linux, Windows, Logs ...); None: no kind
 
 
 @dataclass(frozen=True)
@@ -96,10 +105,19 @@ class Publisher:
     app_id: str | None = None
     object_id: str | None = None
     line: int | None = None
+    group_id: str | None = None  # an Entra group's object id (principalType Group)
+    rules: tuple[str, ...] | None = None  # the rules it may send to (None: all)
 
     @property
     def key(self) -> str:
-        return self.object_id or self.app_id or ""
+        return self.object_id or self.group_id or self.app_id or ""
+
+    @property
+    def principal_type(self) -> str:
+        return "Group" if self.group_id else "ServicePrincipal"
+
+    def sends_to(self, rule: str) -> bool:
+        return self.rules is None or rule in self.rules
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ class Scenario:
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # top-level key -> line
     # the file's text as the loader read it, so diagnostics can quote a line without reading the file again
     source_lines: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
+    # the offline rules' warnings (set by require_valid), so that plan shows them in every format
+    warnings: tuple = field(default=(), compare=False, hash=False, repr=False)
 
     @property
     def workspace_name(self) -> str:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from provision import ids, kql
 from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.scenario import tables as catalogue
+from provision.scenario.features import check_features
 from provision.scenario.load import PLANS, derived_stream_name
 from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
 from provision.scenario.names import check_names
@@ -36,6 +37,9 @@ SRC_STREAM_NAME = "azure-contract.md §5.2 [DOC-DCR-STRUCT] §Stream declaration
 SRC_DCR_LIMITS = "azure-contract.md §8 [DOC-LIMITS-DCR]"
 SRC_DATAFLOW = "azure-contract.md §5.2 [DOC-DCR-STRUCT] §Data flows"
 SRC_AUXILIARY = "azure-contract.md §3.2 [DOC-TABLE] Auxiliary plan limitations (issue #2: no transform, one table per DCR)"
+SRC_AUXILIARY_TRANSFORM = ("azure-contract.md §9 [DOC-TRANSFORM] (custom tables with the Auxiliary plan support transformations) and §8 "
+                           "[DOC-LIMITS-LIA] (Auxiliary: 30-minute TimeGenerated range per call when TimeGenerated is not transformed)")
+_SETS_TIMEGENERATED = re.compile(r"\bTimeGenerated\s*=(?!=)")
 SRC_DESCRIPTION = "azure-contract.md §5.2 (observed: description at most 256 characters)"
 SRC_PRINCIPAL = "azure-contract.md §6.1 [SPEC-RA] principalId; [DOC-LIA] §Configuration"
 SRC_KQL = "azure-contract.md §9 [DOC-KQL]"
@@ -72,6 +76,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     if scenario.endpoint is not None:
         check_resource_name("endpoint (DCE)", scenario.endpoint.name, scenario.endpoint.line, out)
     check_publishers(scenario, out)
+    check_features(scenario, out.error, out.warning)
     check_output_names(scenario, out)
     return out.items
 
@@ -287,9 +292,13 @@ def _check_flow(rule: Rule, flow: Flow, scenario: Scenario, out: _Out) -> None:
     if len(flow.transform) > MAX_TRANSFORM:
         out.error("TransformTooLong", f"the transform of {label} is {len(flow.transform)} characters; the limit is {MAX_TRANSFORM:,}", flow.transform_line or line,
                   "shorten it (move constant tables out, simplify expressions)", SRC_DCR_LIMITS)
-    if table is not None and table.plan == "Auxiliary" and flow.transform.strip() != "source":
-        out.error("AuxiliaryTransform", f"{label} transforms data for Auxiliary table '{flow.table}'; Auxiliary tables accept no transformation", flow.transform_line or line,
-                  "use 'transform: source' and send rows that already match the table, or use the Analytics plan", SRC_AUXILIARY)
+    if table is not None and table.plan == "Auxiliary" and flow.transform.strip() != "source" and not _SETS_TIMEGENERATED.search(flow.transform):
+        # Auxiliary custom tables take transformations ([DOC-TRANSFORM]); what the docs still restrict is the
+        # 30-minute TimeGenerated range per call, lifted only when TimeGenerated is transformed ([DOC-LIMITS-LIA]).
+        out.warning("AuxiliaryTransform", f"{label} transforms data for Auxiliary table '{flow.table}' but leaves TimeGenerated as sent: "
+                    "each call's TimeGenerated values must still span under 30 minutes", flow.transform_line or line,
+                    "send batches that span under 30 minutes, or set TimeGenerated in the transform (e.g. 'extend TimeGenerated = todatetime(TimeGenerated)')",
+                    SRC_AUXILIARY_TRANSFORM)
     if not all(s in rule.streams for s in flow.streams):
         return
     input_columns = _input_columns(rule, flow)
@@ -362,10 +371,12 @@ def check_publishers(scenario: Scenario, out: _Out) -> None:
     seen: set[str] = set()
     for publisher in scenario.publishers:
         line = publisher.line
-        given = [(k, v) for k, v in (("app_id", publisher.app_id), ("object_id", publisher.object_id)) if v]
+        given = [(k, v) for k, v in (("app_id", publisher.app_id), ("object_id", publisher.object_id),
+                                     ("group_id", publisher.group_id)) if v]
         if len(given) != 1:
-            out.error("PublisherIdentity", "a publisher needs exactly one of app_id or object_id", line,
-                      "write '- app_id: <application (client) id>' or '- object_id: <service principal object id>'", SRC_PRINCIPAL)
+            out.error("PublisherIdentity", "a publisher needs exactly one of app_id, object_id or group_id", line,
+                      "write '- app_id: <application (client) id>', '- object_id: <service principal object id>' or "
+                      "'- group_id: <Entra group object id>'", SRC_PRINCIPAL)
             continue
         key, value = given[0]
         if "${" in value:
