@@ -47,9 +47,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from provision.cli import deploy, emulator, scenario, transform
+    from provision.cli import deploy, emulator, infer, scenario, transform
 
-    for module in (scenario, transform, deploy, emulator):
+    for module in (scenario, transform, deploy, emulator, infer):
         module.register(app)
 
 
