@@ -447,10 +447,23 @@ def _notes(result: Inference) -> list[str]:
              f"TimeGenerated: {result.time_comment}"]
     notes += [f"renamed {c.field!r} -> {c.column}: {c.renamed}" for c in result.renames]
     notes += [f"{c.column}: {c.comment}" for c in result.columns if c.comment.startswith("widened")]
-    notes += [f"left out {name!r}: {why}" for name, why in result.left_out[:20]]
-    if len(result.left_out) > 20:
-        notes.append(f"left out {len(result.left_out) - 20} more field(s) for the same reasons")
+    notes += [f"left out {names}: {why}" for names, why in group_left_out(result.left_out, repr)]
     return notes
+
+
+def group_left_out(left_out: list[tuple[str, str]], show) -> list[tuple[str, str]]:
+    """(names, why) per reason, in order: ``'a'``, or ``3 fields ('a', 'b', 'c')``, at most 10 names shown."""
+    groups: dict[str, list[str]] = {}
+    for name, why in left_out:
+        groups.setdefault(why, []).append(name)
+    result = []
+    for why, names in groups.items():
+        if len(names) == 1:
+            result.append((show(names[0]), why))
+            continue
+        shown = ", ".join(show(n) for n in names[:10]) + (f", ... and {len(names) - 10:,} more" if len(names) > 10 else "")
+        result.append((f"{len(names):,} fields ({shown})", why))
+    return result
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -488,10 +501,8 @@ def render_scenario(result: Inference, source: str) -> str:
              "# converted with toguid()), objects and arrays -> dynamic; a field seen with several types is widened (see its comment).",
              f"# TimeGenerated: {result.time_comment}."]
     if result.left_out:
-        lines.append(f"# Left out ({len(result.left_out)} field(s), not in the stream or the table):")
-        lines += [f"#   {_example(name)}: {why}" for name, why in result.left_out[:20]]
-        if len(result.left_out) > 20:
-            lines.append(f"#   ... and {len(result.left_out) - 20} more for the same reasons")
+        lines.append(f"# Left out ({len(result.left_out):,} field(s), not in the stream or the table):")
+        lines += [f"#   {names}: {why}" for names, why in group_left_out(result.left_out, _example)]
     lines += [
         f"name: {result.scenario_name}",
         "location: ${LOCATION:-westeurope}",
@@ -594,5 +605,5 @@ def additions(sample: Sample, scenario: Scenario, table: str, source: str) -> tu
     if kept:
         out.append("# existing columns are never changed:")
         out += [f"#   {k}" for k in kept]
-    out += [f"# left out {_example(name)}: {why}" for name, why in left_out]
+    out += [f"# left out {names}: {why}" for names, why in group_left_out(left_out, _example)]
     return "\n".join(out) + "\n", len(new)
