@@ -466,3 +466,39 @@ def test_help_has_runnable_examples():
     assert len(examples) == 3
     for example in examples:
         assert _parse(shlex.split(example)[1:]).name == "infer", example
+
+
+def test_into_additions_pasted_into_the_scenario_validate_and_keep_every_field(tmp_path):
+    # What a user does with the printed additions: add the columns to the table and the stream, append the steps.
+    sample = write_rows(tmp_path / "v1.json", APP_EVENTS)
+    scenario, _ = infer_to(tmp_path, sample, "--table", "AppEvents_CL")
+    grown = [dict(row, Region=f"r{i}", **{"Session-Id": str(uuid.UUID(int=i + 1, version=4)), "Type": "audit", "x": i})
+             for i, row in enumerate(APP_EVENTS)]
+    newer = write_rows(tmp_path / "v2.json", grown)
+    out = invoke("infer", newer, "--into", scenario, "--table", "AppEvents_CL").stdout
+    additions = yaml.safe_load(out)
+    document = yaml.safe_load(scenario.read_text())
+    document["tables"]["AppEvents_CL"]["columns"].update(additions["tables"]["AppEvents_CL"]["columns"])
+    (rule_name, rule), = document["rules"].items()
+    (stream_name, stream), = rule["streams"].items()
+    stream.update(additions["rules"][rule_name]["streams"][stream_name])
+    steps = [line.removeprefix("#   ") for line in out.splitlines() if line.startswith("#   | ")]
+    assert len(steps) == 2
+    rule["flows"][0]["transform"] += "\n" + "\n".join(steps)
+    merged = tmp_path / "merged.yaml"
+    merged.write_text(yaml.safe_dump(document, sort_keys=False))
+    validate_clean(merged)
+    assert_nothing_dropped(grown, run_flow(merged, newer))
+
+
+def test_a_time_field_whose_name_needs_quoting(tmp_path):
+    rows = [{"@timestamp": "2024-05-01T10:00:00.5Z", "message": "a", "@version": "1"}]
+    sample = write_rows(tmp_path / "rows.json", rows)
+    scenario, report = infer_to(tmp_path, sample, "--table", "Logstash_CL")
+    text = scenario.read_text()
+    assert "TimeGenerated = ['@timestamp']" in text and "project-away ['@timestamp']" in text
+    assert "renamed '@version' -> version" in report
+    validate_clean(scenario)
+    payload = run_flow(scenario, sample)
+    assert payload["rows"][0]["TimeGenerated"] == "2024-05-01T10:00:00.5Z"
+    assert_nothing_dropped(rows, payload)
