@@ -87,9 +87,12 @@ def read_samples(text: str, source: str) -> Iterator[dict]:
         except json.JSONDecodeError as error:
             line, column = _line_column(text, error.pos)
             raise SpecError(f"{source}:{line}:{column}: not JSON: {error.msg}", hint=ROWS_HINT) from None
-        except ValueError as error:  # NaN / Infinity (from _refuse_constant): point at the word
-            where = _line_column(text, text.find(str(error), start))
-            raise SpecError(f"{source}:{where[0]}:{where[1]}: not JSON: {error} is not a JSON value", hint=ROWS_HINT) from None
+        except _Constant as error:  # NaN / Infinity: point at the word
+            where = _line_column(text, text.find(error.name, start))
+            raise SpecError(f"{source}:{where[0]}:{where[1]}: not JSON: {error.name} is not a JSON value", hint=ROWS_HINT) from None
+        except ValueError as error:  # e.g. an integer of more digits than Python converts (sys.get_int_max_str_digits)
+            line, column = _line_column(text, start)
+            raise SpecError(f"{source}:{line}:{column}: cannot read this value: {error}", hint=ROWS_HINT) from None
         except RecursionError:
             line, column = _line_column(text, start)
             raise SpecError(f"{source}:{line}:{column}: a value is nested too deeply to read", hint="the service takes JSON of ordinary depth") from None
@@ -101,7 +104,7 @@ def read_samples(text: str, source: str) -> Iterator[dict]:
             for index, item in enumerate(value, 1):
                 if type(item) is not dict:
                     line, column = _line_column(text, start)
-                    raise SpecError(f"{source}:{line}:{column}: item {index} of the array is {_json_kind(item)}, not a JSON object",
+                    raise SpecError(f"{source}:{line}:{column}: item {index} of the array that starts here is {_json_kind(item)}, not a JSON object",
                                     hint=ROWS_HINT)
                 rows += 1
                 yield item
@@ -113,8 +116,16 @@ def read_samples(text: str, source: str) -> Iterator[dict]:
         raise SpecError(f"{source} holds no rows (only empty arrays)", hint=ROWS_HINT)
 
 
+class _Constant(Exception):
+    """``NaN``, ``Infinity`` or ``-Infinity``: Python's json reads them; JSON has no such values."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 def _refuse_constant(name: str):
-    raise ValueError(name)
+    raise _Constant(name)
 
 
 def _line_column(text: str, pos: int) -> tuple[int, int]:
