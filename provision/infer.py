@@ -365,6 +365,10 @@ def infer(sample: Sample, table: str, stream: str | None = None, time_field: str
             sparse = f"in {stats.present} of {sample.rows} rows"
             comment = f"{comment}; {sparse}" if comment else sparse
         usable.append((stats, kind, comment))
+    if not usable:
+        # a stream must declare at least one column (StreamEmpty in validate)
+        why = f" ({len(left_out)} left out: {left_out[0][1]})" if left_out else ""
+        raise SpecError(f"the rows of {source} have no field a stream can declare{why}", hint="give rows with at least one named field")
     chosen, time_comment = _choose_time(usable, sample, time_field, source)
     others = [u for u in usable if u is not chosen]
     if len(others) > MAX_FIELDS:

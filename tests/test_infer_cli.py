@@ -329,6 +329,8 @@ def test_time_field_errors(tmp_path, field, expected):
     ("", "is empty"),
     ("  \n\n", "is empty"),
     ("[]", "holds no rows"),
+    ("[{}, {}]", "have no field a stream can declare"),
+    ('[{"": 1}]', "have no field a stream can declare (1 left out: an empty name"),
     ("[1, 2]", ":1:1: item 1 of the array that starts here is a number, not a JSON object"),
     ('{"a": 1}\n"text"\n', ":2:1: value 2 is a string, not a JSON object"),
     ('[{"a": 1}, [{"b": 2}]]', "item 2 of the array that starts here is an array"),
