@@ -618,6 +618,8 @@ def additions(sample: Sample, scenario: Scenario, table: str, source: str) -> tu
             out.append(f"      {yaml_scalar(c.column)}: {TABLE_TYPE[c.kind]}{_comment('; '.join(notes))}")
         if derived:
             out.append(f"# the stream {stream} of rule {rule.name} is derived from the table: it gains these columns by itself")
+            out += [f"# the sender must send {_example(c.field)} as {c.column} (a derived stream takes the table's names), or declare a stream"
+                    for c in new if c.renamed]
         else:
             out += ["rules:", f"  {rule.name}:", "    streams:", f"      {stream}:"]
             out += [f"        {yaml_scalar(c.field)}: {STREAM_TYPE[c.kind]}" for c in new]
@@ -628,7 +630,7 @@ def additions(sample: Sample, scenario: Scenario, table: str, source: str) -> tu
         guids = [f"{format_name(c.column)} = toguid({format_name(c.column)})" for c in new if c.kind == GUID and not derived]
         if guids:
             steps.append("| extend " + ", ".join(guids))
-        if steps:
+        if steps and not derived:
             out.append(f"# and append to the transform of flow {label}:")
             out += [f"#   {s}" for s in steps]
     else:

@@ -505,3 +505,31 @@ def test_a_time_field_whose_name_needs_quoting(tmp_path):
     payload = run_flow(scenario, sample)
     assert payload["rows"][0]["TimeGenerated"] == "2024-05-01T10:00:00.5Z"
     assert_nothing_dropped(rows, payload)
+
+
+def test_into_a_scenario_whose_stream_is_derived_from_the_table(tmp_path):
+    scenario = tmp_path / "derived.yaml"
+    scenario.write_text(
+        "name: derived\nlocation: westeurope\n"
+        "workspace: /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-local/providers/"
+        "Microsoft.OperationalInsights/workspaces/law-local\nresource_group: rg-local\n"
+        "tables:\n  X_CL:\n    columns:\n      TimeGenerated: datetime\n      Msg: string\n      Ref: guid\n"
+        "rules:\n  dcr-x:\n    flows:\n      - table: X_CL\n")
+    validate_clean(scenario)
+    sample = write_rows(tmp_path / "rows.json", [{"TimeGenerated": "2024-05-01T10:00:00Z", "Msg": "a", "Ref": "16fd2706-8baf-433b-82eb-8c7fada847da",
+                                                  "New-Field": 1}])
+    result = invoke("infer", sample, "--into", scenario, "--table", "X_CL")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "1 new field(s)" in out and "      New_Field: long" in out
+    assert "is derived from the table: it gains these columns by itself" in out
+    assert 'the sender must send "New-Field" as New_Field' in out
+    assert "append to the transform" not in out and "stays" not in out  # Ref: guid in the table, GUID text in the sample
+
+
+def test_into_refuses_options_it_would_not_use(tmp_path):
+    sample = write_rows(tmp_path / "v1.json", APP_EVENTS)
+    scenario, _ = infer_to(tmp_path, sample, "--table", "AppEvents_CL")
+    result = invoke("infer", sample, "--into", scenario, "--table", "AppEvents_CL", "--out", tmp_path / "x.yaml", "--time-field", "Time")
+    assert result.exit_code == 1 and "--time-field, --out cannot be used with --into" in result.stderr
+    assert not (tmp_path / "x.yaml").exists()

@@ -43,6 +43,10 @@ def infer(
     if into is not None:
         if table is None:
             raise SpecError("--into needs --table: which table of the scenario the sample is for", hint=f"e.g. provision infer {file} --into {into} --table NAME_CL")
+        unused = [name for name, value in (("--stream", stream), ("--time-field", time_field), ("--out", out)) if value is not None]
+        if unused:
+            # --into prints additions to a scenario that already has its stream and TimeGenerated; nothing is written
+            raise SpecError(f"{', '.join(unused)} cannot be used with --into", hint="--into only prints what the scenario lacks; drop the option")
         from provision.scenario import require_valid
 
         scenario = require_valid(into)
