@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,10 +264,14 @@ def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=
         local_env = dict(emulator.env())
     elif environ.get("PROVISION_LOCAL_URL"):
         local_env = environ
+    elif (serving := _serving(Path(state_dir or DEFAULT_LOCAL_STATE))) is not None:
+        local_env = serving  # a `provision emulator serve` on this state dir: use it, never a second writer
     else:
         from provision.emulator import Emulator, StateDirError
 
-        started = emulator = Emulator(state_dir=Path(state_dir or DEFAULT_LOCAL_STATE))
+        debug = environ.get("PROVISION_DEBUG", "") not in ("", "0")  # then the request log, as `serve --log -` writes it
+        started = emulator = Emulator(state_dir=Path(state_dir or DEFAULT_LOCAL_STATE),
+                                      request_log=sys.stderr if debug else None)
         try:
             emulator.start()
         except StateDirError as error:
@@ -284,6 +289,19 @@ def connect(cloud: str | CloudProfile | None = None, state_dir=None, *, environ=
         if started is not None:
             started.stop()
         raise
+
+
+def _serving(state_dir: Path) -> dict[str, str] | None:
+    """The client variables of the emulator serving ``state_dir`` (its lock file says where), or None when none does."""
+    from provision.emulator import client_env, running_emulator
+
+    running = running_emulator(state_dir)
+    if running is None:
+        return None
+    if not running.get("url"):
+        raise ProvisionError(f"an emulator (pid {running.get('pid')}) holds the state directory {state_dir} but has not said "
+                             "where it listens", hint="wait for it to start, or stop it and run the command again")
+    return client_env(running["url"], running["ca"])
 
 
 def _local_session(profile, env: dict, polling_interval, retry, started) -> Session:

@@ -13,15 +13,14 @@ import gzip
 import itertools
 import json
 import math
-import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from provision.emulator import errors, ingest
+from tests.fuzzing import fuzz_settings
 
-EXAMPLES = int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+FUZZ = fuzz_settings(300)
 
 COLUMNS = (("TimeGenerated", "dateTime"), ("Message", "string"), ("Count", "long"), ("Level", "int"),
            ("Flag", "boolean"), ("Ratio", "real"), ("Ref", "guid"), ("Props", "dynamic"))

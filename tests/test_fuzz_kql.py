@@ -10,23 +10,19 @@ a longer run: PROVISION_FUZZ_EXAMPLES=20000 python -m pytest -q tests/test_fuzz_
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from provision.diagnostics import Diagnostic
 from provision.kql import COMPAT, STRICT, TransformCompileError, TransformRuntimeError, check_transform, compile_transform
 from provision.kql.regex import compile_regex, explain
 from provision.scenario.tables import azure_table_columns
+from tests.fuzzing import fuzz_settings
 
 KQL_TESTS = Path(__file__).resolve().parent / "kql"
-EXAMPLES = int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "150"))
-# CI's bounded run is derandomized (the same inputs every run, so a red CI points at a change, not at luck);
-# a longer run with PROVISION_FUZZ_EXAMPLES explores new inputs each time.
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None,
-                derandomize="PROVISION_FUZZ_EXAMPLES" not in os.environ)
+FUZZ = fuzz_settings(150)
 
 
 def _columns(spec):

@@ -4,21 +4,20 @@ PROVISION_FUZZ_EXAMPLES=20000 python -m pytest -q tests/test_fuzz_scenario.py"""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from provision.diagnostics import Diagnostic
 from provision.scenario import validate_scenario
+from tests.fuzzing import fuzz_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = [p.read_text(encoding="utf-8") for p in sorted((REPO / "scenarios").glob("*.yaml"))]
-EXAMPLES = int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+FUZZ = fuzz_settings(300)
 ENVIRON = {"SENDER_APP_ID": "a2a2a2a2-0000-4000-8000-000000000002", "A": "x", "AZURE_CLIENT_SECRET": "s3cret-value"}
 
 # Text that tends to break loaders: YAML syntax, tags, anchors, variables, control and bidi characters, numbers.

@@ -3,16 +3,15 @@ and validates with no error and no warning, and its flow, compiled by the engine
 compiles it, keeps every row and every field. Also: every table column name infer makes passes the
 column rule, and every key written into the file reads back from the scenario loader as the same key.
 
-Bounded for CI: PROVISION_FUZZ_EXAMPLES examples per property (default 60 for whole scenarios, 150 for names;
-1,000 of each ran clean when this was written).
+Bounded and derandomized for CI (tests/fuzzing.py): 60 examples for whole scenarios, 150 for names;
+PROVISION_FUZZ_EXAMPLES for a longer random run (1,000 of each ran clean when this was written).
 """
 
 from __future__ import annotations
 
 import json
-import os
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from provision import infer as inference
@@ -20,13 +19,12 @@ from provision import kql
 from provision.diagnostics import has_errors
 from provision.scenario import load_scenario, validate_scenario
 from provision.scenario.rules import COLUMN_NAME, RESERVED_COLUMNS
+from tests.fuzzing import fuzz_settings
 from tests.test_infer_cli import assert_nothing_dropped
 
-_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-SCENARIO_SETTINGS = settings(max_examples=int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "60")), deadline=None, database=None,
-                             suppress_health_check=_CHECKS)
-SETTINGS = settings(max_examples=int(os.environ.get("PROVISION_FUZZ_EXAMPLES", "150")), deadline=None, database=None,
-                    suppress_health_check=_CHECKS)
+SCENARIO_SETTINGS = fuzz_settings(60)  # whole scenarios: validate and run each
+SETTINGS = fuzz_settings(150)
+
 
 SHAPED = st.sampled_from(["2024-05-01T10:00:00Z", "2024-05-01T12:00:00+02:00", "2024-05-01", "2024-02-30", "Wed, 01 May 2024 10:00:00 GMT",
                           "16fd2706-8baf-433b-82eb-8c7fada847da", "0123456789abcdef0123456789abcdef", "", "true", "12", "{}", "[1]",

@@ -64,8 +64,9 @@ Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="
 
 
 def examples(*lines: str) -> str:
-    """A command's help epilog: one runnable example per line (no square brackets: rich reads them as markup)."""
-    return "Examples:\n\n" + "\n".join(f"  {line}" for line in lines)
+    """A command's help epilog: one runnable example per line. Click rewraps help paragraphs; the ``\\b`` line
+    before the examples tells it to keep their lines as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def command(group: typer.Typer, name: str | None, *example_lines: str):

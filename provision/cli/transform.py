@@ -18,7 +18,7 @@ from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, ReportForma
 from provision.cli.scenario import parse_vars
 from provision.rows import read_rows, read_text
 
-transform_app = typer.Typer(name="transform", cls=Group, help="Check and run transformKql queries offline.", no_args_is_help=True)
+transform_app = typer.Typer(rich_markup_mode=None, name="transform", cls=Group, help="Check and run transformKql queries offline.", no_args_is_help=True)
 
 
 def _parse_columns(text: str, option: str, stream: bool = False) -> list[tuple[str, str]]:

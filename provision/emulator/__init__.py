@@ -7,6 +7,6 @@ one method per Azure operation in the ``ops_*`` mixins) -> models (``tables``, `
 """
 
 from provision.emulator.knobs import Fault
-from provision.emulator.server import Call, Emulator, StateDirError
+from provision.emulator.server import Call, Emulator, StateDirError, StateDirInUse, client_env, running_emulator
 
-__all__ = ["Call", "Emulator", "Fault", "StateDirError"]
+__all__ = ["Call", "Emulator", "Fault", "StateDirError", "StateDirInUse", "client_env", "running_emulator"]

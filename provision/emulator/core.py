@@ -8,7 +8,6 @@ type checker and a reader find them; ``Backend`` (backend.py) combines the mixin
 from __future__ import annotations
 
 import math
-import secrets
 import threading
 import time
 import uuid
@@ -34,11 +33,7 @@ class BackendCore:
         self.lro_seconds = lro_seconds
         self.role_propagation_seconds = role_propagation_seconds
         self.transform_seconds = TRANSFORM_SECONDS
-        secret = store.meta("signing-secret")
-        if secret is None:
-            secret = secrets.token_hex(32)
-            store.set_meta("signing-secret", secret)
-        self.tokens = identity.TokenService(bytes.fromhex(secret))
+        self.tokens = identity.TokenService(identity.signing_key(store))  # RS256, the key kept in the state dir
         self.fail_next_lro: Callable[[str], bool] | None = None  # set by the server's fault injector
         self._version = 0  # bumped on every write: invalidates compiled ingestion plans
         self._plans: dict[str, tuple[int, ingest.RulePlan]] = {}

@@ -117,6 +117,9 @@ DataCollectionRuleNotFound = _error("DataCollectionRuleNotFound", 404, doc="unkn
 StreamNotFound = _error("StreamNotFound", 404, doc="unknown stream (exact code undocumented)")
 InvalidToken = _error("InvalidToken", 401, doc="data plane 401")
 TooManyRequests = _error("TooManyRequests", 429, doc="azure-contract.md §7: 429 with Retry-After")
+EndpointNotEmulated = _error("EndpointNotEmulated", 501, code="NotImplemented",
+                             doc="emulator limitation: a DCR/DCE's metricsIngestion or configurationAccess endpoint "
+                                 "(advertised as Azure does, not served; docs/emulator.md)")
 InternalServerError = _error("InternalServerError", 500)
 ServiceUnavailable = _error("ServiceUnavailable", 503)
 

@@ -1,7 +1,8 @@
 """Entra ID for the emulator: the seeded apps, the client-credentials token endpoint, signed tokens.
 
-Tokens are JWTs signed with HMAC-SHA256 and a secret kept in the state dir, so an
-altered token fails its signature check. They carry what Azure's do and what the
+Tokens are JWTs signed RS256 with an RSA key kept in the state dir (signing.py), named by ``kid`` and served at
+the tenant's ``jwks_uri`` (``/{tenant}/discovery/v2.0/keys``), so standard validators (PyJWT, jose) accept them
+and an altered token fails its signature check. They carry what Azure's do and what the
 routes check: ``aud``, ``appid``, ``oid``, ``tid``, ``iat``/``nbf``/``exp``. Verification requires
 ``tid`` to be the emulator's tenant and ``nbf`` not more than the 5-minute clock skew ahead; the token
 endpoint and discovery know that one tenant only (by id or verified domain), else AADSTS90002.
@@ -11,7 +12,9 @@ routes check it as Graph does: reading service principals needs
 Application.Read.All (or a wider permission), else 403
 ``Authorization_RequestDenied`` (learn.microsoft.com, "Get servicePrincipal":
 permissions table; Graph error envelope with ``innerError``).
-Token endpoint errors follow Entra's OAuth shape (``invalid_client`` with
+A client authenticates with its secret in the form (``client_secret_post``) or an ``Authorization: Basic`` header
+(``client_secret_basic``, RFC 6749 §2.3.1), or with a client assertion (assertions.py: certificate or federated
+credential). Token endpoint errors follow Entra's OAuth shape (``invalid_client`` with
 AADSTS7000215 for a wrong secret, AADSTS700016 for an unknown app), which
 azure-identity turns into ``ClientAuthenticationError`` (sdk-notes.md §4.1).
 """
@@ -19,13 +22,17 @@ azure-identity turns into ``ClientAuthenticationError`` (sdk-notes.md §4.1).
 from __future__ import annotations
 
 import base64
-import hashlib
+import binascii
+import functools
 import hmac
-import json
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import unquote_plus
 
-from provision.emulator import seed
+from provision.emulator import assertions, seed, signing
 from provision.emulator.errors import TokenError
 
 ARM_AUDIENCE = "https://management.azure.com"
@@ -84,14 +91,6 @@ class Claims:
     roles: tuple[str, ...] = ()
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def tenant_id(tenant: str) -> str | None:
     """The emulator's tenant id when ``tenant`` names it (its id or verified domain, any case), else None."""
     return seed.TENANT_ID if tenant.lower() in (seed.TENANT_ID, seed.TENANT_DOMAIN) else None
@@ -116,19 +115,57 @@ class TokenInvalid(Exception):
         self.message = message
 
 
-class TokenService:
-    """Issues and checks tokens with one per-state-dir signing secret."""
+class Meta(Protocol):
+    """Where the signing key is kept: the state dir's meta table (store.Store)."""
 
-    def __init__(self, secret: bytes, issuer_base: str = ""):
-        self._secret = secret
+    def meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+SIGNING_KEY_META = "signing-key"
+
+
+def signing_key(store: Meta) -> signing.SigningKey:
+    """The state dir's RSA signing key, made on first use (tokens stay valid across restarts on the same state)."""
+    pem = store.meta(SIGNING_KEY_META)
+    if pem is None:
+        pem = signing.new_private_key_pem()
+        store.set_meta(SIGNING_KEY_META, pem)
+    return signing.SigningKey(pem)
+
+
+class TokenService:
+    """Issues and checks RS256 tokens with the state dir's signing key."""
+
+    def __init__(self, key: signing.SigningKey, issuer_base: str = ""):
+        self.key = key
         self.issuer_base = issuer_base
 
     def sign(self, claims: dict) -> str:
-        header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        signing_input = f"{header}.{payload}".encode()
-        signature = _b64(hmac.new(self._secret, signing_input, hashlib.sha256).digest())
-        return f"{header}.{payload}.{signature}"
+        return self.key.sign(claims)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one TokenService per emulator, alive as long as it
+    def _signed_claims(self, token: str) -> dict:
+        """The claims of a token signed by this emulator's key (TokenInvalid otherwise). Cached by token text: SDKs
+        reuse a token for its hour, and an RSA verify on every ingestion POST would cost more than the rest of the
+        front door; time, tenant and audience are still checked on every request. Callers must not mutate it."""
+        try:
+            header, claims, signing_input, signature = signing.split(token)
+        except signing.BadSignature:
+            raise TokenInvalid("malformed", "The access token is invalid.") from None
+        # Only this emulator's key, only RS256: a token naming another key or algorithm (HS256, 'none') is refused
+        # before its claims are read (RFC 8725 §3.1).
+        if header.get("kid") != self.key.kid:
+            raise TokenInvalid("signature", "The access token is invalid: it is not signed by a key this tenant publishes.")
+        try:
+            signing.verify(header, signing_input, signature, self.key.public_key, algorithms=("RS256",))
+        except signing.BadSignature:
+            raise TokenInvalid("signature", "The access token is invalid: its signature does not verify.") from None
+        return claims
+
+    def jwks(self) -> dict:
+        return self.key.jwks()
 
     def issue(self, app: App, audience: str, lifetime: float = TOKEN_LIFETIME_SECONDS, tenant: str = seed.TENANT_ID,
               roles: tuple[str, ...] | None = None, not_before: float | None = None) -> str:
@@ -153,12 +190,8 @@ class TokenService:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or token.count(".") != 2:
             raise TokenInvalid("malformed", "Authentication failed. The 'Authorization' header is not a valid Bearer token.")
-        header, payload, signature = token.strip().split(".")
-        expected = _b64(hmac.new(self._secret, f"{header}.{payload}".encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, signature):
-            raise TokenInvalid("signature", "The access token is invalid: its signature does not verify.")
+        claims = self._signed_claims(token.strip())
         try:
-            claims = json.loads(_unb64(payload))
             aud, exp, nbf, tid = str(claims["aud"]), float(claims["exp"]), float(claims["nbf"]), str(claims["tid"])
             parsed = Claims(aud, str(claims["appid"]), str(claims["oid"]), tid, exp,
                             tuple(str(r) for r in claims.get("roles") or ()))
@@ -186,9 +219,61 @@ class TokenService:
         return parsed
 
 
-def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, graph_roles=None) -> dict:
+@dataclass(frozen=True)
+class AppCredentials:
+    """What an app may authenticate with besides its seeded secret (knobs: Emulator.add_certificate,
+    Emulator.add_federated_credential)."""
+
+    certificates: list[assertions.Certificate] = field(default_factory=list)
+    federated: list[assertions.FederatedCredential] = field(default_factory=list)
+
+
+def _invalid_request(detail: str) -> TokenError:
+    # AADSTS9002313: "Invalid request. Request is malformed or invalid." (reference-error-codes)
+    return TokenError(400, "invalid_request", 9002313, f"Invalid request. Request is malformed or invalid: {detail}")
+
+
+def basic_client(authorization: str | None) -> tuple[str, str] | None:
+    """(client id, secret) from an ``Authorization: Basic`` header, each form-urlencoded (RFC 6749 §2.3.1); None
+    without one. A Bearer or other scheme is not client authentication: the token endpoint ignores it."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise _invalid_request("the Authorization header's Basic credentials are not valid base64 of UTF-8 text") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise _invalid_request("the Authorization header's Basic credentials must be 'client_id:client_secret'")
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def client_id_of(form: dict[str, str], authorization: str | None) -> str:
+    """The client id a token request names (form or Basic header), for the request log; '' when none or unreadable."""
+    try:
+        basic = basic_client(authorization)
+    except TokenError:
+        basic = None
+    return form.get("client_id") or (basic[0] if basic else "")
+
+
+def _token_paths(tenant: str) -> tuple[str, ...]:
+    """Token endpoint paths a certificate assertion's aud may name: v2 and v1, by tenant id or domain."""
+    return tuple(f"/{t}/oauth2{v}/token" for t in (seed.TENANT_ID, seed.TENANT_DOMAIN, tenant.lower()) for v in ("/v2.0", ""))
+
+
+def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, graph_roles=None, *,
+                       authorization: str | None = None,
+                       credentials_of: Callable[[str], AppCredentials] | None = None,
+                       issuer_keys: Callable[[str], dict] | None = None) -> dict:
     """The token endpoint: validate a client_credentials request and answer Entra's JSON (raises TokenError).
 
+    The client authenticates with exactly one of: ``client_secret`` in the form, an ``Authorization: Basic``
+    header (``authorization``), a ``client_assertion`` (``credentials_of(app_id)`` gives the app's certificates and
+    federated credentials, ``issuer_keys(issuer)`` a federated issuer's JWKS).
     ``graph_roles(app_id)`` gives the app's current Graph permissions (the emulator's knob); default: seeded."""
     tid = tenant_id(tenant)
     if tid is None:  # Entra resolves the tenant before it looks at the client or the grant
@@ -197,14 +282,31 @@ def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, 
     if grant != "client_credentials":
         raise TokenError(400, "unsupported_grant_type", 70003,
                          f"The app requested an unsupported grant type '{grant}'. The emulator supports client_credentials only.")
+    basic = basic_client(authorization)
+    methods = [name for name, present in (("client_secret", "client_secret" in form), ("Authorization: Basic", basic),
+                                          ("client_assertion", "client_assertion" in form)) if present]
+    if len(methods) > 1:  # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
+        raise _invalid_request(f"the request authenticates the client {len(methods)} ways ({', '.join(methods)}); use one")
     client_id = form.get("client_id", "")
+    if basic is not None:
+        if client_id and client_id != basic[0]:
+            raise _invalid_request("the client_id in the body is not the one in the Authorization header")
+        client_id = basic[0]
     app = APPS.get(client_id.lower())
     if app is None:
         raise TokenError(400, "unauthorized_client", 700016,
                          f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. "
                          "This can happen if the application has not been installed by the administrator of the tenant "
                          "or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
-    if not hmac.compare_digest(form.get("client_secret", "").encode(), app.secret.encode()):
+    if "client_assertion" in form:
+        registered = credentials_of(app.app_id) if credentials_of is not None else AppCredentials()
+        assertions.check(form["client_assertion"], form.get("client_assertion_type", ""), app.app_id, _token_paths(tenant),
+                         registered.certificates, registered.federated,
+                         issuer_keys or (lambda issuer: assertions.fetch_issuer_keys(issuer)))
+    elif basic is None and "client_secret" not in form:
+        raise TokenError(401, "invalid_client", 7000218,
+                         "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+    elif not hmac.compare_digest((basic[1] if basic else form["client_secret"]).encode(), app.secret.encode()):
         raise TokenError(401, "invalid_client", 7000215,
                          "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, "
                          f"not the client secret ID, for a secret added to app '{app.app_id}'.")
@@ -222,8 +324,11 @@ def client_credentials(form: dict[str, str], tenant: str, tokens: TokenService, 
 
 
 def openid_configuration(base_url: str, tenant: str) -> dict:
-    """OIDC discovery: MSAL needs token_endpoint and authorization_endpoint (sdk-notes.md §4.1). An unknown tenant
-    is AADSTS90002 ``invalid_tenant``; a known one is named by its id in every endpoint, as Entra does."""
+    """OIDC discovery, listing only what the emulator serves. MSAL needs token_endpoint and authorization_endpoint
+    (sdk-notes.md §4.1): the latter is listed because MSAL refuses a document without it, though only the
+    client-credentials grant is served (``grant_types_supported``). ``jwks_uri`` serves the RS256 key tokens are
+    signed with. An unknown tenant is AADSTS90002 ``invalid_tenant``; a known one is named by its id in every
+    endpoint, as Entra does."""
     tid = tenant_id(tenant)
     if tid is None:
         raise unknown_tenant(tenant, "invalid_tenant")
@@ -232,16 +337,45 @@ def openid_configuration(base_url: str, tenant: str) -> dict:
     return {
         "token_endpoint": f"{root}/oauth2/v2.0/token",
         "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
         "issuer": f"{base_url}/{tenant}/v2.0",
         "jwks_uri": f"{root}/discovery/v2.0/keys",
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": list(signing.ALGORITHMS),
+        # Required members of an OpenID Provider's metadata (OpenID Connect Discovery 1.0 §3); the emulator issues
+        # access tokens only (no ID tokens), signed RS256.
+        "response_types_supported": ["token"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "tenant_region_scope": "EU",
     }
+
+
+def jwks(tokens: TokenService, tenant: str) -> dict:
+    """The tenant's signing keys (``jwks_uri``); AADSTS90002 for a tenant the emulator does not know."""
+    if tenant_id(tenant) is None:
+        raise unknown_tenant(tenant, "invalid_tenant")
+    return tokens.jwks()
+
+
+ISSUER_PATH = "/issuer"
+
+
+def issuer_configuration(base_url: str, tokens: TokenService) -> dict:
+    """The emulator as an OIDC issuer of federated tokens (as GitHub Actions' token.actions.githubusercontent.com is):
+    its discovery document (OpenID Connect Discovery 1.0 §3 required members)."""
+    issuer = base_url + ISSUER_PATH
+    return {"issuer": issuer, "jwks_uri": f"{issuer}/keys", "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": ["sub", "aud", "exp", "iat", "iss", "jti", "nbf"]}
+
+
+def federated_token(tokens: TokenService, base_url: str, subject: str, audience: str = assertions.FEDERATED_AUDIENCE,
+                    lifetime: float = 3600) -> str:
+    """A token from the emulator's issuer for ``subject`` (e.g. 'repo:org/repo:ref:refs/heads/main'), to exchange at the
+    token endpoint as a client assertion by an app with a matching federated credential."""
+    now = int(time.time())
+    return tokens.sign({"iss": base_url + ISSUER_PATH, "sub": subject, "aud": audience, "iat": now, "nbf": now - 1,
+                        "exp": int(now + lifetime), "jti": str(uuid.uuid4())})
 
 
 def may_read_service_principals(claims: Claims) -> bool:

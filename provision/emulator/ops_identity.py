@@ -1,10 +1,13 @@
-"""Entra ID discovery and token endpoint, and Graph service principals."""
+"""Entra ID discovery, signing keys and token endpoint, the emulator's federated-token issuer, and Graph service
+principals; the apps' certificate and federated credentials (kept in the store, cleared by reset)."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from urllib.parse import parse_qsl
 
-from provision.emulator import errors, graph_filter, identity
+from provision.emulator import assertions, errors, graph_filter, identity, tls
 from provision.emulator.base import Request, Response
 from provision.emulator.core import BackendCore
 
@@ -16,9 +19,52 @@ class IdentityOperations(BackendCore):
     def OpenIdConfiguration(self, req: Request, tenant: str) -> Response:
         return Response(200, identity.openid_configuration(self.base_url, tenant))
 
+    def Keys(self, req: Request, tenant: str) -> Response:
+        """GET /{tenant}/discovery/v2.0/keys: the JWKS that verifies this emulator's tokens."""
+        return Response(200, identity.jwks(self.tokens, tenant))
+
     def Token(self, req: Request, tenant: str) -> Response:
         form = dict(parse_qsl(req.body.decode("utf-8", "replace")))
-        return Response(200, identity.client_credentials(form, tenant, self.tokens, self.graph_roles_of))
+        return Response(200, identity.client_credentials(form, tenant, self.tokens, self.graph_roles_of,
+                                                         authorization=req.headers.get("authorization"),
+                                                         credentials_of=self.app_credentials,
+                                                         issuer_keys=self.issuer_keys))
+
+    def Issuer_OpenIdConfiguration(self, req: Request) -> Response:
+        return Response(200, identity.issuer_configuration(self.base_url, self.tokens))
+
+    def Issuer_Keys(self, req: Request) -> Response:
+        return Response(200, self.tokens.jwks())
+
+    # ------------------------------------------------------------------ app credentials (knobs)
+    CERTIFICATE_TYPE = "Entra/certificate"
+    FEDERATED_TYPE = "Entra/federatedIdentityCredential"
+
+    @staticmethod
+    def _app_key(app_id: str) -> str:
+        return f"/entra/applications/{identity.APPS[app_id.lower()].app_id}"
+
+    def add_certificate(self, app_id: str, pem: str) -> assertions.Certificate:
+        cert = assertions.Certificate.from_pem(pem)  # ValueError when it is not an RSA PEM certificate
+        self.store.put(f"{self._app_key(app_id)}/certificates/{cert.thumbprint}", self.CERTIFICATE_TYPE,
+                       {"thumbprint": cert.thumbprint, "pem": pem}, created=time.time())
+        return cert
+
+    def add_federated_credential(self, app_id: str, credential: assertions.FederatedCredential) -> None:
+        self.store.put(f"{self._app_key(app_id)}/federatedIdentityCredentials/{credential.name}", self.FEDERATED_TYPE,
+                       credential.as_dict(), created=time.time())
+
+    def app_credentials(self, app_id: str) -> identity.AppCredentials:
+        prefix = self._app_key(app_id) + "/"
+        certificates = [assertions.Certificate.from_pem(c["pem"]) for c in self.store.list(self.CERTIFICATE_TYPE, prefix)]
+        federated = [assertions.FederatedCredential(f["name"], f["issuer"], f["subject"], tuple(f["audiences"]))
+                     for f in self.store.list(self.FEDERATED_TYPE, prefix)]
+        return identity.AppCredentials(certificates, federated)
+
+    def issuer_keys(self, issuer: str) -> dict:
+        """A federated issuer's JWKS, fetched by its discovery document, the emulator's own ``/issuer`` included (one
+        path for every issuer; the emulator's CA is trusted besides the system's)."""
+        return assertions.fetch_issuer_keys(issuer, Path(self.store.path).parent / tls.CA_FILE)
 
     def graph_roles_of(self, app_id: str) -> tuple[str, ...]:
         """The Graph application permissions consented for ``app_id`` now (knob: Emulator.set_graph_roles)."""

@@ -87,3 +87,14 @@ class IngestOperations(BackendCore):
                 self.store.add_batches(list(ingest.map_rows(plan, stream, rows, stats, len(text), deadline).items()))
         # Stored (autocommitted to the WAL file) before answering: what a 204 acknowledges survives a crash.
         return Response(204)
+
+    def Ingest_NotEmulated(self, req: Request, endpoint_kind: str, endpoint_key: str, surface: str, rest: str = "") -> Response:
+        """The endpoints a DCR or DCE advertises besides logs ingestion (``metricsIngestion``, ``configurationAccess``:
+        Azure returns them, DataCollectionRulesCreateEmbeddedDCE.json and DataCollectionEndpointsGet.json in the
+        2024-03-11 specs) are kept in the responses, as Azure's, and answered, authenticated, with 501: the emulator
+        serves no metrics ingestion (Prometheus remote write) or agent configuration (docs/emulator.md, "Identity,
+        the request log and the state lock": emulator limitations)."""
+        what = "metrics ingestion" if surface.lower() == "metrics" else "agent configuration access"
+        raise errors.EndpointNotEmulated(f"The local emulator does not serve {what} ({req.method} {req.path}); it serves "
+                                         "logs ingestion only (properties.endpoints.logsIngestion / logsIngestion.endpoint).")
+

@@ -38,13 +38,19 @@ ARM = identity.ARM_AUDIENCE
 ROUTES: list[Route] = [
     # Entra ID (sdk-notes.md §4.1) and Graph
     _r("GET", r"/(?P<tenant>[A-Za-z0-9.\-]+)/v2\.0/\.well-known/openid-configuration", "OpenIdConfiguration", None, "entra"),
+    _r("GET", r"/(?P<tenant>[A-Za-z0-9.\-]+)/discovery/v2\.0/keys", "Keys", None, "entra"),
     _r("POST", r"/(?P<tenant>[A-Za-z0-9.\-]+)/oauth2/v2\.0/token", "Token", None, "entra"),
+    # The emulator as the OIDC issuer of federated tokens (workload identity federation, assertions.py)
+    _r("GET", r"/issuer/\.well-known/openid-configuration", "Issuer_OpenIdConfiguration", None, "entra"),
+    _r("GET", r"/issuer/keys", "Issuer_Keys", None, "entra"),
     _r("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app_id>[^']*)'\)", "ServicePrincipals_GetByAppId", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals", "ServicePrincipals_List", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals/(?P<object_id>[^/]+)", "ServicePrincipals_Get", None, "graph"),
     # Logs Ingestion data plane (azure-contract.md §7): the DCR's own endpoint and a DCE's share this server
     _r("POST", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/dataCollectionRules/(?P<rule_id>[^/]+)/streams/(?P<stream>[^/]+)",
        "Ingest_Upload", None, "ingest"),
+    _r("GET PUT POST PATCH DELETE", r"/ingest/(?P<endpoint_kind>dcr|dce)/(?P<endpoint_key>[^/]+)/(?P<surface>metrics|config)"
+       r"(?P<rest>/.*)?", "Ingest_NotEmulated", None, "ingest"),
     # Resource groups
     _r("GET", RG, "ResourceGroups_Get", ARM),
     _r("PUT", RG, "ResourceGroups_CreateOrUpdate", ARM),

@@ -11,6 +11,7 @@ route's limit.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import struct
@@ -23,10 +24,16 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]  # the lock is advisory; without flock it is skipped
+
 from provision.emulator import errors, framing, ingest, routes, seed, tls
 from provision.emulator.backend import Backend, Request, Response
 from provision.emulator.core import TRANSFORM_SECONDS
 from provision.emulator.knobs import Fault, FaultInjector, Latency
+from provision.emulator.requestlog import RequestLog
 from provision.emulator.store import Store
 
 LOOPBACK = "127.0.0.1"
@@ -65,6 +72,72 @@ class Call(tuple):
 
 class StateDirError(Exception):
     """The state directory cannot be used: not a directory, not writable, or not an emulator's SQLite file."""
+
+
+class StateDirInUse(StateDirError):
+    """Another emulator (this process or another) serves the state directory: two writers would corrupt each other's
+    view of it (issue 11). ``running`` is what that emulator wrote in the lock file (pid, url, ca)."""
+
+    def __init__(self, message: str, running: dict):
+        super().__init__(message)
+        self.running = running
+
+
+LOCK_FILE = "emulator.lock"
+
+
+def client_env(url: str, ca_path: Path | str) -> dict[str, str]:
+    """Everything a client needs to reach the emulator at ``url`` (what ``serve`` prints; ``Emulator.env``)."""
+    return {
+        "PROVISION_LOCAL_URL": url,
+        "AZURE_AUTHORITY_HOST": url,
+        "AZURE_TENANT_ID": seed.TENANT_ID,
+        "AZURE_CLIENT_ID": seed.DEPLOYER_APP_ID,
+        "AZURE_CLIENT_SECRET": seed.DEPLOYER_SECRET,
+        "AZURE_SUBSCRIPTION_ID": seed.SUBSCRIPTION_ID,
+        "PROVISION_LOCAL_WORKSPACE_ID": seed.WORKSPACE_ID,
+        "PROVISION_LOCAL_SENDER_CLIENT_ID": seed.SENDER_APP_ID,
+        "PROVISION_LOCAL_SENDER_CLIENT_SECRET": seed.SENDER_SECRET,
+        "PROVISION_LOCAL_SENDER_APP_ID": seed.SENDER_APP_ID,
+        "REQUESTS_CA_BUNDLE": str(ca_path),
+    }
+
+
+def _try_lock(fd: int, exclusive: bool) -> bool:
+    """Take an advisory lock on ``fd`` without waiting (flock: released when the process dies, even by SIGKILL)."""
+    if fcntl is None:  # no flock (Windows): the state dir is not guarded there
+        return True
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def running_emulator(state_dir: Path | str, wait: float = 5.0) -> dict | None:
+    """What the emulator serving ``state_dir`` wrote in its lock file ({"pid", "url", "ca"}), or None when none does.
+    A starting emulator holds the lock before it knows its port: wait up to ``wait`` seconds for the url."""
+    path = Path(state_dir) / LOCK_FILE
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # no lock file (or no such directory): nobody serves it; start() says what is wrong with it
+            return None
+        try:
+            if _try_lock(fd, exclusive=False):
+                return None  # nobody holds it (a lock file left by a stopped or killed emulator)
+            try:
+                info = json.loads(os.read(fd, 65536) or b"{}")
+            except ValueError:
+                info = {}
+        finally:
+            os.close(fd)
+        if isinstance(info, dict) and info.get("url"):
+            return info
+        if time.monotonic() >= deadline:
+            return {"pid": info.get("pid") if isinstance(info, dict) else None, "url": None, "ca": None}
+        time.sleep(0.05)
 
 
 def _framing_error(problem: framing.FramingError) -> errors.ServiceError:
@@ -166,11 +239,13 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         request_id = str(uuid.uuid4())
+        started = time.monotonic()
         route, params, known = routes.match(self.command, path)
         operation = route.operation if route else "Unknown"
         group = route.group if route else "arm"
         request = Request(self.command, path, query, headers, b"")
         declared: framing.Framing | None = None
+        error_code = ""
         unread = True  # until the body is read, an answer leaves it in the stream: the connection is then closed
         try:
             # Everything that can refuse a request without its body does so before reading it: framing, the
@@ -196,11 +271,14 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Reset()
         except _Reset:
             emulator._log(self.command, path, 0, operation)
+            emulator.request_log.write(self.command, self.path, 0, started, request, "connection-reset")
             self._reset()
             return
         except errors.TokenError as error:
             response = Response(error.status, error.body(request_id))
+            error_code = f"AADSTS{error.aadsts}"
         except errors.ServiceError as error:
+            error_code = error.code
             extra = {"x-ms-error-code": error.code} if group == "ingest" else {}
             body = error.body()
             if group == "graph":  # Graph's envelope adds innerError (date, request-id, client-request-id)
@@ -209,12 +287,14 @@ class _Handler(BaseHTTPRequestHandler):
                                                "client-request-id": headers.get("client-request-id", request_id)}
             response = Response(error.status, body, {**error.headers, **extra})
         except Exception as error:  # a bug in the emulator: answer like Azure would, keep serving
+            error_code = "InternalServerError"
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": f"emulator error: {type(error).__name__}: {error}"}})
         linger = unread and (declared is None or declared.has_body)
         if linger:
             response.headers["Connection"] = "close"  # send_header sets close_connection too
         emulator._log(self.command, path, response.status, operation)  # before answering: the client may read the log next
+        emulator.request_log.write(self.command, self.path, response.status, started, request, error_code)
         self._send(response, request_id, headers.get("x-ms-client-request-id"), headers.get("x-ms-correlation-request-id"))
         if linger:
             self._discard_unread()
@@ -283,12 +363,13 @@ class Emulator:
     ``latency`` (seconds, or {operation|group|'*': seconds}), ``lro_seconds``
     (how long table operations stay InProgress), ``role_propagation_seconds``
     (403 until a new role assignment has propagated), ``faults`` (list of
-    ``Fault`` or their text form, see knobs.py), ``fault_seed``.
+    ``Fault`` or their text form, see knobs.py), ``fault_seed``. ``request_log``: a text stream that gets one
+    line per request (requestlog.py), e.g. ``sys.stderr``.
     """
 
     def __init__(self, state_dir=None, *, port: int = 0, latency=None, lro_seconds: float = 0.0,
                  role_propagation_seconds: float = 0.0, faults=None, fault_seed: int = 0, host: str = LOOPBACK,
-                 graph_roles: dict | None = None):
+                 graph_roles: dict | None = None, request_log=None):
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"the emulator binds {LOOPBACK} only, refusing to bind {host!r}")
         self._tmp = None
@@ -306,9 +387,11 @@ class Emulator:
         self.backend: Backend | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._lock_fd: int | None = None
         self._lro_seconds = lro_seconds
         self._propagation = role_propagation_seconds
         self._graph_roles = {self._app(k): tuple(v) for k, v in (graph_roles or {}).items()}
+        self.request_log = RequestLog(request_log)  # a text stream (serve --log, PROVISION_DEBUG) or None: off
 
     @property
     def running(self) -> Backend:
@@ -327,6 +410,11 @@ class Emulator:
             raise StateDirError(f"cannot use '{self.state_dir}' as the emulator's state directory: it is a file")
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_state()
+        except OSError as error:
+            raise StateDirError(f"cannot use '{self.state_dir}' as the emulator's state directory: "
+                                f"{error.strerror or error}") from None
+        try:
             self.ca_path = tls.ensure_certificates(self.state_dir)
             store = Store(self.state_dir / DB_FILE)
             self.backend = Backend(store, lro_seconds=self._lro_seconds, role_propagation_seconds=self._propagation)
@@ -334,6 +422,7 @@ class Emulator:
         except (OSError, sqlite3.Error) as error:
             if store is not None:
                 store.close()
+            self._unlock_state()
             reason = getattr(error, "strerror", None) or str(error)
             raise StateDirError(f"cannot use '{self.state_dir}' as the emulator's state directory: {reason}") from None
         self.running.graph_roles = dict(self._graph_roles)
@@ -342,8 +431,10 @@ class Emulator:
             self._server = self._bind(tls.server_context(self.state_dir))
         except OSError:
             self.running.store.close()
+            self._unlock_state()
             raise
         self.port = self._server.server_address[1]
+        self._write_lock_info()
         self.running.store.set_meta("last-port", str(self.port))
         self.running.base_url = self.url
         self.running.tokens.issuer_base = self.url  # the authority a wrong-tenant 401 points at
@@ -351,6 +442,35 @@ class Emulator:
                                         name=f"emulator-{self.port}", daemon=True)
         self._thread.start()
         return self
+
+    def _lock_state(self) -> None:
+        """Hold the state dir's lock file while serving; StateDirInUse when another emulator holds it."""
+        fd = os.open(self.state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        if not _try_lock(fd, exclusive=True):
+            os.close(fd)
+            running = running_emulator(self.state_dir, wait=1.0) or {}
+            where = f" at {running['url']}" if running.get("url") else ""
+            raise StateDirInUse(f"the state directory '{self.state_dir}' is in use by another emulator (pid "
+                                f"{running.get('pid', '?')}{where}); one emulator per state directory", running)
+        self._lock_fd = fd
+
+    def _write_lock_info(self) -> None:
+        """Say in the lock file who serves this state dir and where, for ``running_emulator`` (``--cloud local``)."""
+        if self._lock_fd is None:
+            return
+        info = json.dumps({"pid": os.getpid(), "url": self.url, "ca": str(self.ca_path)}).encode()
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, info, 0)
+
+    def _unlock_state(self) -> None:
+        if self._lock_fd is None:
+            return
+        try:
+            os.ftruncate(self._lock_fd, 0)  # a stale file then says nothing; the lock itself goes with the close
+        except OSError:
+            pass
+        os.close(self._lock_fd)
+        self._lock_fd = None
 
     def _bind(self, context) -> _Server:
         """Bind the requested port; with port 0, first the state dir's previous port, so endpoints stay the same
@@ -374,6 +494,7 @@ class Emulator:
             self._thread.join(timeout=5)
         self.running.store.close()
         self._server = None
+        self._unlock_state()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -390,19 +511,7 @@ class Emulator:
 
     def env(self) -> dict[str, str]:
         """What ``provision emulator serve`` prints: everything a client needs to reach this emulator."""
-        return {
-            "PROVISION_LOCAL_URL": self.url,
-            "AZURE_AUTHORITY_HOST": self.url,
-            "AZURE_TENANT_ID": seed.TENANT_ID,
-            "AZURE_CLIENT_ID": seed.DEPLOYER_APP_ID,
-            "AZURE_CLIENT_SECRET": seed.DEPLOYER_SECRET,
-            "AZURE_SUBSCRIPTION_ID": seed.SUBSCRIPTION_ID,
-            "PROVISION_LOCAL_WORKSPACE_ID": seed.WORKSPACE_ID,
-            "PROVISION_LOCAL_SENDER_CLIENT_ID": seed.SENDER_APP_ID,
-            "PROVISION_LOCAL_SENDER_CLIENT_SECRET": seed.SENDER_SECRET,
-            "PROVISION_LOCAL_SENDER_APP_ID": seed.SENDER_APP_ID,
-            "REQUESTS_CA_BUNDLE": str(self.ca_path),
-        }
+        return client_env(self.url, self.ca_path)
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -470,6 +579,37 @@ class Emulator:
         if app is None:
             raise ValueError(f"unknown app id {app_id!r}; the seeded apps are {', '.join(APPS)}")
         return app.app_id
+
+    # ------------------------------------------------------------------ app credentials and the federated issuer
+    @property
+    def issuer_url(self) -> str:
+        """The emulator's own OIDC issuer of federated tokens (``federated_token``)."""
+        from provision.emulator.identity import ISSUER_PATH
+
+        return self.url + ISSUER_PATH
+
+    def add_certificate(self, app_id: str, certificate_pem: str) -> str:
+        """Register a certificate credential (PEM, RSA key) on a seeded app, as uploading its public certificate does;
+        ``ClientCertificateCredential`` with the private key then signs in. Returns the hex SHA-1 thumbprint."""
+        return self.running.add_certificate(self._app(app_id), certificate_pem).thumbprint
+
+    def add_federated_credential(self, app_id: str, issuer: str, subject: str, audiences=None, name: str | None = None) -> None:
+        """Add a federated identity credential to a seeded app (Graph federatedIdentityCredential): a token from
+        ``issuer`` for ``subject`` with an audience in ``audiences`` (default api://AzureADTokenExchange) may then sign
+        in as the app. ``issuer`` may be ``issuer_url`` (``federated_token`` mints its tokens) or any https issuer
+        with OpenID discovery."""
+        from provision.emulator.assertions import FEDERATED_AUDIENCE, FederatedCredential
+
+        audiences = tuple(audiences or (FEDERATED_AUDIENCE,))
+        name = name or f"credential-{len(self.running.app_credentials(self._app(app_id)).federated) + 1}"
+        self.running.add_federated_credential(self._app(app_id), FederatedCredential(name, issuer, subject, audiences))
+
+    def federated_token(self, subject: str, audience: str | None = None, lifetime: float = 3600) -> str:
+        """A token from the emulator's issuer, as a CI system's OIDC token (write it to AZURE_FEDERATED_TOKEN_FILE)."""
+        from provision.emulator import identity
+        from provision.emulator.assertions import FEDERATED_AUDIENCE
+
+        return identity.federated_token(self.running.tokens, self.url, subject, audience or FEDERATED_AUDIENCE, lifetime)
 
     def set_role_propagation_seconds(self, seconds: float) -> None:
         self._propagation = seconds

@@ -24,14 +24,12 @@ import base64
 import binascii
 import calendar
 import datetime as _dt
-import hashlib
 import json
 import math
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 from provision.kql.regex import compile_regex, expand_rewrite
 from provision.kql.regex import group as match_group
@@ -467,6 +465,8 @@ def bin_value(v, size):
 
 
 def round_value(v, precision=0):
+    from decimal import ROUND_HALF_UP, Decimal  # here, not at the top: a start-up cost only round() needs
+
     if type(v) is int:
         return v if precision >= 0 else int(Decimal(v).quantize(Decimal(f"1E{-precision}"), rounding=ROUND_HALF_UP))
     if not math.isfinite(v):
@@ -679,7 +679,13 @@ _add(Fn("strlen", 1, 1, "long", lambda s: len(s), args=("string",)))
 _add(Fn("substring", 2, 3, "string", substring, args=("any", "num", "num")))
 _add(Fn("tolower", 1, 1, "string", lambda s: to_string(s).lower(), args=("string",)))
 _add(Fn("toupper", 1, 1, "string", lambda s: to_string(s).upper(), args=("string",)))
-_add(Fn("hash_sha256", 1, 1, "string", lambda s: hashlib.sha256(to_string(s).encode("utf-8")).hexdigest()))
+def hash_sha256(s):
+    import hashlib  # here, not at the top: a start-up cost only hash_sha256() needs
+
+    return hashlib.sha256(to_string(s).encode("utf-8")).hexdigest()
+
+
+_add(Fn("hash_sha256", 1, 1, "string", hash_sha256))
 # kql-subset.md: replace listed in 2023, dropped in 2026, accepted per Azure-Sentinel PR #15099.
 _add(Fn("replace", 3, 3, "string", kql_replace, args=("string", "string", "string"), status=COMPAT,
         source="kql-subset.md: replace accepted (Azure/Azure-Sentinel PR #15099; listed in the 2023 docs)"))

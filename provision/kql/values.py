@@ -16,7 +16,6 @@ format ``[-][d.]hh:mm:ss[.fffffff]``, guids as lower-case strings, dynamic as is
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import json
 import math
 import re
@@ -62,6 +61,8 @@ def parse_datetime(text: str) -> _dt.datetime | None:
     text = text.strip()
     if not text:
         return None
+    import email.utils  # here, not at the top: it pulls in socket and random, which start-up does not need
+
     try:
         parsed = email.utils.parsedate_to_datetime(text)  # RFC 822 / 1123
         if parsed is not None:
