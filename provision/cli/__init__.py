@@ -4,7 +4,7 @@ Each command group lives in its own module with a ``register(app)`` that adds it
 ``Root.sources`` names the module of each top-level command, and ``core.RootGroup`` loads a
 module only when one of its commands is used (start-up cost, bench/startup.py):
 ``scenario`` (validate, render), ``transform`` (transform check/run),
-``emulator`` (emulator serve/rows), ``deploy`` (plan, apply, outputs, send).
+``emulator`` (emulator serve/rows), ``deploy`` (plan, apply, outputs, send), ``infer`` (infer).
 Shared options and choices are in ``options``; the one error path (every
 command, the console script and ``CliRunner`` alike) is ``core.report``.
 Command bodies parse options, make one library call, print, and exit; they
@@ -32,7 +32,7 @@ class Root(RootGroup):
         "validate": "scenario", "render": "scenario",
         "plan": "deploy", "apply": "deploy", "outputs": "deploy", "send": "deploy",
         "transform": "transform", "emulator": "emulator",
-        "import": "importer", "migrate": "migrate",
+        "import": "importer", "migrate": "migrate", "infer": "infer",
     }
 
 
