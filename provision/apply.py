@@ -5,9 +5,17 @@ after its own tables report ``provisioningState`` Succeeded) -> role
 assignments. There are no global waves: each step starts as soon as the steps
 it depends on are done, so the wall time approaches the critical path.
 
-``parallelism`` bounds the requests in flight. A table's long-running operation
-does not hold a slot while the service works: the SDK's poller waits on its own
-thread (azure-core ``LROPoller``) and reports back here when it finishes.
+``parallelism`` bounds the requests in flight; by default, as many as ARM lets a
+burst of writes through (``azure.DEFAULT_PARALLELISM``), narrowed while ARM answers 429
+(``azure.Throttle``: halved on a 429, grown back on successes, nothing new starts
+before the Retry-After). A table's long-running operation does not hold a slot
+while the service works: the SDK's poller waits on its own thread (azure-core
+``LROPoller``), and a table still provisioning is waited for on another pool, so a
+waiting poll never holds back a write that is ready to go.
+
+Calls saved: the first status poll of a table operation waits for the Retry-After
+of its 202 (azure-core polls once at once, then waits), and verification re-reads
+only what a PUT answered without a body (the PUT's response is the resource).
 
 Writes send the rendered bodies verbatim (bytes to azure-mgmt-monitor and
 -authorization, whose models would drop unknown fields; dicts to
@@ -27,13 +35,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from provision.azure import Session, azure_error, error_code
+from provision.azure import DEFAULT_PARALLELISM, Session, azure_error, error_code
 from provision.errors import ApplyError, AzureError
 from provision.live import get_resource, raw_json, read_assignment
 from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
 from provision.resources import Kind, ResourceId
 
 REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
+
 _TERMINAL_OK = "succeeded"
 _TERMINAL_BAD = ("failed", "canceled")
 
@@ -117,11 +126,20 @@ class _Runner:
         self.principal_retry_seconds = principal_retry_seconds
         self.events: queue.Queue = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="provision-apply")
+        # waits for a table's provisioningState: they sleep between GETs, so they hold no slot of ``parallelism``
+        self.waits = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="provision-wait")
         self.in_flight = 0
 
+    def can_start(self) -> bool:
+        """Whether one more request may go into flight: under ``parallelism`` as narrowed by ARM's 429s, and
+        not before the Retry-After of the last one."""
+        throttle = self.session.throttle
+        return self.in_flight < throttle.window(self.parallelism) and throttle.wait_seconds() == 0
+
     # Each worker returns ("done", body) or ("poll", poller); exceptions become ("error", AzureError).
-    def submit(self, step: _Step, fn, *args) -> None:
-        self.in_flight += 1
+    def submit(self, step: _Step, fn, *args, waiting: bool = False) -> None:
+        if not waiting:
+            self.in_flight += 1
 
         def run():
             try:
@@ -130,9 +148,9 @@ class _Runner:
                 outcome = ("error", error)
             except Exception as error:  # an SDK error type we did not map: keep its message
                 outcome = ("error", _as_azure_error(error, step))
-            self.events.put((step, "worker", outcome))
+            self.events.put((step, "waiter" if waiting else "worker", outcome))
 
-        self.pool.submit(run)
+        (self.waits if waiting else self.pool).submit(run)
 
     # ---- one request per kind -------------------------------------------------
 
@@ -226,6 +244,7 @@ class _Runner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.waits.shutdown(wait=False, cancel_futures=True)
 
 
 def _with_backoff(call, retryable, seconds: float, first_delay: float, max_delay: float, on_wait):
@@ -271,6 +290,15 @@ def _polling(session: Session) -> dict:
             delay, self._next = self._next, min(cap, self._next * 1.5)
             return delay
 
+        def _poll(self) -> None:
+            # azure-core's LROBasePolling._poll asks for the status at once, then waits between polls; a 202 that
+            # says Retry-After has said the answer would be "InProgress" until then: wait first, one poll fewer.
+            from azure.core.polling.base_polling import get_retry_after
+
+            if not self.finished() and get_retry_after(self._pipeline_response):
+                self._delay()
+            super()._poll()
+
     return {"polling": BackoffPolling()}
 
 
@@ -283,10 +311,12 @@ def _as_azure_error(error, step: _Step) -> AzureError:
     return azure_error(error, f"{verb} {step.change.label}")
 
 
-def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destructive: bool = False,
+def apply_plan(session: Session, plan: Plan, parallelism: int | None = None, allow_destructive: bool = False,
                progress=None, verify: bool = True, principal_retry_seconds: float = 60.0) -> ApplyResult:
-    """Execute ``plan``; raise ``ApplyError`` listing what failed (what finished stays in place)."""
+    """Execute ``plan``; raise ``ApplyError`` listing what failed (what finished stays in place).
+    ``parallelism``: at most this many requests in flight (default ``azure.DEFAULT_PARALLELISM``)."""
     check_allowed(plan, allow_destructive)
+    parallelism = DEFAULT_PARALLELISM if parallelism is None else parallelism
     started = time.monotonic()
     steps = _steps(plan)
     result = ApplyResult(bodies={c.id.lower(): c.live for c in plan.changes})
@@ -304,7 +334,9 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
             if not active:
                 break
             try:
-                step, what, outcome = runner.events.get(timeout=0.25)  # timeout keeps Ctrl-C responsive
+                # timeout keeps Ctrl-C responsive, and wakes up when a Retry-After has passed
+                step, what, outcome = runner.events.get(timeout=min(0.25, runner.session.throttle.wait_seconds()
+                                                                    or 0.25))
             except queue.Empty:
                 if time.monotonic() - last_report >= REPORT_EVERY:
                     last_report = time.monotonic()
@@ -342,16 +374,18 @@ def _launch_ready(runner: _Runner, steps, waiting: list, finished: set, blocked:
             waiting.remove(key)
             blocked.add(key)  # something it needs failed: leave it for the re-run
             continue
-        if runner.in_flight >= runner.parallelism:
-            break
         if step.deps <= finished:
+            if step.action == "wait":
+                waiting.remove(key)
+                active.add(key)
+                runner.submit(step, lambda st: runner.wait_provisioned(st, st.change.live), waiting=True)
+                continue
+            if not runner.can_start():
+                continue  # writes wait for a slot; a later "wait" step may still start
             waiting.remove(key)
             active.add(key)
-            if step.action == "wait":
-                runner.submit(step, lambda st: runner.wait_provisioned(st, st.change.live))
-            else:
-                runner.progress("start", step.change, "")
-                runner.submit(step, runner.start)
+            runner.progress("start", step.change, "")
+            runner.submit(step, runner.start)
 
 
 def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: ApplyResult,
@@ -380,7 +414,7 @@ def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: App
             if _succeeded(body):
                 kind, value = "done", body
             else:
-                runner.submit(step, runner.wait_provisioned, body)
+                runner.submit(step, runner.wait_provisioned, body, waiting=True)
                 return
     if kind == "error":
         active.discard(step.key)
@@ -413,8 +447,11 @@ def _apply_failed(result: ApplyResult) -> ApplyError:
 
 
 def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int) -> None:
-    """Re-read what was written (tables: the LRO's final GET already did) and check it matches."""
-    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind != Kind.TABLE]
+    """Check that what was written matches, from the body Azure answered it with: the LRO's final GET for a
+    table, the PUT's response (the resource as stored) for the others; re-read only what was answered without
+    one (e.g. 409 RoleAssignmentExists: the same triple under another name)."""
+    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind != Kind.TABLE
+               and not result.bodies.get(s.key)]
 
     def read(step: _Step):
         if step.change.kind == Kind.ROLE_ASSIGNMENT:

@@ -35,9 +35,19 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCAL_STATE = Path(".provision") / "local"
 
-# Connections kept open per host by the ARM clients' one requests session: apply's cap on requests in flight
-# (apply.MAX_PARALLELISM), so no connection is closed after use and reopened with a new TLS handshake.
-MAX_CONNECTIONS = 128
+# ARM's token bucket for writes holds 200 requests per subscription and principal, refilled at 10 per second
+# (learn.microsoft.com, azure-resource-manager/management/request-limits-and-throttling, "Regional throttling and
+# token bucket algorithm": subscription writes 200 / 10 per second, reads 250 / 25): a burst of 200 writes goes
+# through at once, so by default apply lets that many into flight. The cap keeps the threads and connections of
+# one process reasonable on a small machine (each request in flight is a thread and a kept-alive connection);
+# ARM's 429s narrow it further (Throttle).
+ARM_WRITE_BURST = 200
+MAX_PARALLELISM = 128
+DEFAULT_PARALLELISM = min(ARM_WRITE_BURST, MAX_PARALLELISM)
+
+# Connections kept open per host by the ARM clients' one requests session: the cap on requests in flight, so no
+# connection is closed after use and reopened with a new TLS handshake (requests keeps 10 by default).
+MAX_CONNECTIONS = MAX_PARALLELISM
 
 # api-versions of the reads live.py sends through the SDK pipeline itself: the versions the SDK operations they
 # replace send (azure-mgmt-loganalytics 14: 2025-07-01; azure-mgmt-monitor 7 data collection rules and endpoints:
