@@ -17,9 +17,11 @@ Calls saved: the first status poll of a table operation waits for the Retry-Afte
 of its 202 (azure-core polls once at once, then waits), and verification re-reads
 only what a PUT answered without a body (the PUT's response is the resource).
 
-Writes send the rendered bodies verbatim (bytes to azure-mgmt-monitor and
--authorization, whose models would drop unknown fields; dicts to
-azure-mgmt-loganalytics: sdk-notes.md §2.1, §4.2). Transient failures (429,
+Writes send the rendered bodies verbatim: DCRs, DCEs and role assignments as
+JSON bytes through the SDK clients' pipeline (``Session.arm_request``, the PUTs
+their operations send, without the models that would drop unknown fields or be
+built and thrown away), tables as dicts to azure-mgmt-loganalytics' long-running
+operation (sdk-notes.md §2.1, §4.2). Transient failures (429,
 5xx, resets) are retried by the SDK's retry policy, which honours Retry-After.
 409 ``RoleAssignmentExists`` is success (azure-contract.md §6.1). A failure
 stops only what depends on it; what finished stays, and a re-run completes the
@@ -28,14 +30,13 @@ rest (every write is an idempotent PUT of the same body under the same name).
 
 from __future__ import annotations
 
-import io
 import json
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from provision.azure import DEFAULT_PARALLELISM, Session, azure_error, error_code
+from provision.azure import ARM_API_VERSIONS, DEFAULT_PARALLELISM, Session, azure_error, error_code
 from provision.errors import ApplyError, AzureError
 from provision.live import get_resource, raw_json, read_assignment
 from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Change, Plan
@@ -167,12 +168,10 @@ class _Runner:
         try:
             if change.kind == Kind.TABLE:
                 return "poll", self._put_table(p, body, change)
-            if change.kind == Kind.ENDPOINT:
-                return "done", s.monitor(p.subscription).data_collection_endpoints.create(
-                    p.resource_group, p.name, _bytes(body), cls=raw_json)
-            if change.kind == Kind.RULE:
-                return "done", s.monitor(p.subscription).data_collection_rules.create(
-                    p.resource_group, p.name, _bytes(body), cls=raw_json)
+            if change.kind in (Kind.ENDPOINT, Kind.RULE):
+                # the PUT the SDK's create sends (its api-version, the body verbatim), without its model
+                return "done", s.arm_request("PUT", p.subscription, change.id, ARM_API_VERSIONS[change.kind],
+                                             body=_bytes(body))
             if change.kind == Kind.ROLE_ASSIGNMENT:
                 return "done", self._assign(p, body, change)
         except AzureError:
@@ -199,8 +198,8 @@ class _Runner:
 
         def create():
             try:
-                return self.session.authorization(p.subscription).role_assignments.create(
-                    p.scope, p.name, io.BytesIO(_bytes(body)), content_type="application/json", cls=raw_json)
+                return self.session.arm_request("PUT", p.subscription, p.text, ARM_API_VERSIONS[Kind.ROLE_ASSIGNMENT],
+                                                body=_bytes(body))
             except HttpResponseError as error:
                 if error_code(error) == "RoleAssignmentExists":  # the same triple exists under another name: done
                     return None

@@ -256,11 +256,18 @@ class Session:
         return self._client("authorization", subscription)
 
     def arm_get(self, subscription: str, path: str, api_version: str, params: dict | None = None) -> dict:
-        """GET ``path`` (or a list's absolute ``nextLink``) through an SDK client's pipeline (its retry, token and ARM
-        policies), returning the JSON as the service sent it: no SDK model is built and thrown away.
+        """GET ``path`` (or a list's absolute ``nextLink``): see ``arm_request``."""
+        return self.arm_request("GET", subscription, path, api_version, params)
 
-        Errors are raised as the generated operations raise them: 401/404/409 as azure-core's mapped types,
-        others as ``HttpResponseError`` in ARM's error format."""
+    def arm_request(self, method: str, subscription: str, path: str, api_version: str, params: dict | None = None,
+                    body: bytes | None = None) -> dict:
+        """``method`` ``path`` through an SDK client's pipeline (its retry, token and ARM policies), returning the
+        JSON as the service sent it: no SDK model is built and thrown away (the generated operations deserialise
+        into one even when ``cls=`` returns the raw body, issue 13). ``body``: JSON bytes, sent verbatim.
+
+        Success is 200, or 201 for a PUT (ARM's create answer). Errors are raised as the generated operations
+        raise them: 401/404/409 as azure-core's mapped types, others as ``HttpResponseError`` in ARM's error
+        format (so ``error_code`` and ``azure_error`` read them alike)."""
         import json
 
         from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError, ResourceNotFoundError, map_error
@@ -268,15 +275,18 @@ class Session:
         from azure.mgmt.core.exceptions import ARMErrorFormat
 
         query = None if "?" in path else {"api-version": api_version, **(params or {})}
-        request = HttpRequest("GET", path, params=query, headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = HttpRequest(method, path, params=query, headers=headers, content=body)
         response = self.loganalytics(subscription).send_request(request)
-        if response.status_code != 200:
+        if response.status_code not in ((200, 201) if method == "PUT" else (200,)):
             map_error(status_code=response.status_code, response=response,
                       error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError})
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        body = response.content  # bytes: json detects UTF-8/16/32 itself, without requests' charset guessing
+        answer = response.content  # bytes: json detects UTF-8/16/32 itself, without requests' charset guessing
         try:
-            return json.loads(body) if body else {}
+            return json.loads(answer) if answer else {}
         except ValueError:
             return {}
 
