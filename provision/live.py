@@ -11,8 +11,9 @@ Where ARM has a list for a kind and scope, it is read once instead of one GET pe
 (Tables_ListByWorkspace), the DCRs and the DCEs of a resource group
 (DataCollectionRules_ListByResourceGroup, DataCollectionEndpoints_ListByResourceGroup), and a
 principal's role assignments at and below a resource group (RoleAssignments_ListForScope with
-``$filter=principalId eq '...'``, which "returns all role assignments at, above or below the
-scope for the specified principal"). A list item is the same resource representation as the
+``$filter=principalId eq '...'``, which "return[s] all role assignments at, above or below the
+scope for the specified principal": azure-rest-api-specs, Microsoft.Authorization stable/2022-04-01,
+authorization-RoleAssignmentsCalls.json, the FilterParameter). A list item is the same resource representation as the
 GET's. When a list fails (403: an identity may read resources but not list them, or any other
 error), that group falls back to the GETs, so what is read and every error stay the GET path's.
 
