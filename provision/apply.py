@@ -43,7 +43,6 @@ from provision.plan import CREATE, DELETE, DIFFERS, NOOP, REPLACE, UPDATE, Chang
 from provision.resources import Kind, ResourceId
 
 REPORT_EVERY = 10.0  # seconds between "still waiting" progress lines during long waits
-
 _TERMINAL_OK = "succeeded"
 _TERMINAL_BAD = ("failed", "canceled")
 

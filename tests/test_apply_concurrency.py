@@ -4,6 +4,7 @@ not made (the verification GET after a PUT, the status poll before a 202's Retry
 
 from __future__ import annotations
 
+import time
 import typing
 
 import pytest
@@ -58,6 +59,23 @@ def test_429s_narrow_the_window_and_apply_converges(emu, tmp_path):
         assert not plan_scenario(s, sc)[2].has_changes
     assert emu.count("PUT", "Tables_CreateOrUpdate", 429) == 3
     assert emu.count("PUT", "Tables_CreateOrUpdate", 202) == 8
+
+
+def test_no_new_request_starts_before_a_429s_retry_after(emu, tmp_path):
+    # Two in flight: one table PUT is answered 429 (Retry-After 2 s), the other's slot frees at once; the third
+    # table waits out the Retry-After instead of taking that slot (the throttled PUT is retried by the SDK).
+    emu.inject_fault("429", match="Tables_CreateOrUpdate", times=1, retry_after=2)
+    starts: list[float] = []
+
+    def progress(event, change, detail):
+        if event == "start" and change.kind == "table":
+            starts.append(time.monotonic())
+
+    with connect("local", emulator=emu, polling_interval=0.1, retry_total=2) as s:
+        sc = load(s, tmp_path, 4, 1)
+        apply_plan(s, plan_scenario(s, sc)[2], parallelism=2, progress=progress)
+        assert s.throttle.throttled == 1
+    assert len(starts) == 4 and starts[2] - starts[0] >= 1.5
 
 
 def test_a_wait_for_a_provisioning_table_holds_no_slot(emu, azure, tmp_path):
