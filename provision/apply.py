@@ -5,13 +5,23 @@ after its own tables report ``provisioningState`` Succeeded) -> role
 assignments. There are no global waves: each step starts as soon as the steps
 it depends on are done, so the wall time approaches the critical path.
 
-``parallelism`` bounds the requests in flight. A table's long-running operation
-does not hold a slot while the service works: the SDK's poller waits on its own
-thread (azure-core ``LROPoller``) and reports back here when it finishes.
+``parallelism`` bounds the requests in flight; by default, as many as ARM lets a
+burst of writes through (``azure.DEFAULT_PARALLELISM``), narrowed while ARM answers 429
+(``azure.Throttle``: halved on a 429, grown back on successes, nothing new starts
+before the Retry-After). A table's long-running operation does not hold a slot
+while the service works: the SDK's poller waits on its own thread (azure-core
+``LROPoller``), and a table still provisioning is waited for on another pool, so a
+waiting poll never holds back a write that is ready to go.
 
-Writes send the rendered bodies verbatim (bytes to azure-mgmt-monitor and
--authorization, whose models would drop unknown fields; dicts to
-azure-mgmt-loganalytics: sdk-notes.md §2.1, §4.2). Transient failures (429,
+Calls saved: the first status poll of a table operation waits for the Retry-After
+of its 202 (azure-core polls once at once, then waits), and verification re-reads
+only what a PUT answered without a body (the PUT's response is the resource).
+
+Writes send the rendered bodies verbatim: DCRs, DCEs and role assignments as
+JSON bytes through the SDK clients' pipeline (``Session.arm_request``, the PUTs
+their operations send, without the models that would drop unknown fields or be
+built and thrown away), tables as dicts to azure-mgmt-loganalytics' long-running
+operation (sdk-notes.md §2.1, §4.2). Transient failures (429,
 5xx, resets) are retried by the SDK's retry policy, which honours Retry-After.
 409 ``RoleAssignmentExists`` is success (azure-contract.md §6.1). A failure
 stops only what depends on it; what finished stays, and a re-run completes the
@@ -20,14 +30,13 @@ rest (every write is an idempotent PUT of the same body under the same name).
 
 from __future__ import annotations
 
-import io
 import json
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from provision.azure import Session, azure_error, error_code
+from provision.azure import ARM_API_VERSIONS, DEFAULT_PARALLELISM, Session, azure_error, error_code
 from provision.errors import ApplyError, AzureError
 from provision.live import get_resource, raw_json, read_assignment
 from provision.plan import CREATE, DELETE, DIFFERS, MIGRATE, NOOP, REPLACE, UPDATE, Change, Plan
@@ -117,11 +126,20 @@ class _Runner:
         self.principal_retry_seconds = principal_retry_seconds
         self.events: queue.Queue = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="provision-apply")
+        # waits for a table's provisioningState: they sleep between GETs, so they hold no slot of ``parallelism``
+        self.waits = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="provision-wait")
         self.in_flight = 0
 
+    def can_start(self) -> bool:
+        """Whether one more request may go into flight: under ``parallelism`` as narrowed by ARM's 429s, and
+        not before the Retry-After of the last one."""
+        throttle = self.session.throttle
+        return self.in_flight < throttle.window(self.parallelism) and throttle.wait_seconds() == 0
+
     # Each worker returns ("done", body) or ("poll", poller); exceptions become ("error", AzureError).
-    def submit(self, step: _Step, fn, *args) -> None:
-        self.in_flight += 1
+    def submit(self, step: _Step, fn, *args, waiting: bool = False) -> None:
+        if not waiting:
+            self.in_flight += 1
 
         def run():
             try:
@@ -130,9 +148,9 @@ class _Runner:
                 outcome = ("error", error)
             except Exception as error:  # an SDK error type we did not map: keep its message
                 outcome = ("error", _as_azure_error(error, step))
-            self.events.put((step, "worker", outcome))
+            self.events.put((step, "waiter" if waiting else "worker", outcome))
 
-        self.pool.submit(run)
+        (self.waits if waiting else self.pool).submit(run)
 
     # ---- one request per kind -------------------------------------------------
 
@@ -154,12 +172,10 @@ class _Runner:
                 return "done", None
             if change.kind == Kind.TABLE:
                 return "poll", self._put_table(p, body, change)
-            if change.kind == Kind.ENDPOINT:
-                return "done", s.monitor(p.subscription).data_collection_endpoints.create(
-                    p.resource_group, p.name, _bytes(body), cls=raw_json)
-            if change.kind == Kind.RULE:
-                return "done", s.monitor(p.subscription).data_collection_rules.create(
-                    p.resource_group, p.name, _bytes(body), cls=raw_json)
+            if change.kind in (Kind.ENDPOINT, Kind.RULE):
+                # the PUT the SDK's create sends (its api-version, the body verbatim), without its model
+                return "done", s.arm_request("PUT", p.subscription, change.id, ARM_API_VERSIONS[change.kind],
+                                             body=_bytes(body))
             if change.kind == Kind.ROLE_ASSIGNMENT:
                 return "done", self._assign(p, body, change)
         except AzureError:
@@ -186,8 +202,8 @@ class _Runner:
 
         def create():
             try:
-                return self.session.authorization(p.subscription).role_assignments.create(
-                    p.scope, p.name, io.BytesIO(_bytes(body)), content_type="application/json", cls=raw_json)
+                return self.session.arm_request("PUT", p.subscription, p.text, ARM_API_VERSIONS[Kind.ROLE_ASSIGNMENT],
+                                                body=_bytes(body))
             except HttpResponseError as error:
                 if error_code(error) == "RoleAssignmentExists":  # the same triple exists under another name: done
                     return None
@@ -231,6 +247,7 @@ class _Runner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.waits.shutdown(wait=False, cancel_futures=True)
 
 
 def _with_backoff(call, retryable, seconds: float, first_delay: float, max_delay: float, on_wait):
@@ -276,6 +293,21 @@ def _polling(session: Session) -> dict:
             delay, self._next = self._next, min(cap, self._next * 1.5)
             return delay
 
+        def resource(self):
+            # The final body as the service sent it. azure-mgmt-loganalytics' deserialisation callback would build
+            # a Table model first (then cls=raw_json throws it away): ~13% of apply's CPU at 200 tables (py-spy),
+            # spent in the thread that collects the result (issue 13).
+            return raw_json(self._pipeline_response, None, None)
+
+        def _poll(self) -> None:
+            # azure-core's LROBasePolling._poll asks for the status at once, then waits between polls; a 202 that
+            # says Retry-After has said the answer would be "InProgress" until then: wait first, one poll fewer.
+            from azure.core.polling.base_polling import get_retry_after
+
+            if not self.finished() and get_retry_after(self._pipeline_response):
+                self._delay()
+            super()._poll()
+
     return {"polling": BackoffPolling()}
 
 
@@ -289,10 +321,12 @@ def _as_azure_error(error, step: _Step) -> AzureError:
     return azure_error(error, f"{verb} {step.change.label}")
 
 
-def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destructive: bool = False,
+def apply_plan(session: Session, plan: Plan, parallelism: int | None = None, allow_destructive: bool = False,
                progress=None, verify: bool = True, principal_retry_seconds: float = 60.0) -> ApplyResult:
-    """Execute ``plan``; raise ``ApplyError`` listing what failed (what finished stays in place)."""
+    """Execute ``plan``; raise ``ApplyError`` listing what failed (what finished stays in place).
+    ``parallelism``: at most this many requests in flight (default ``azure.DEFAULT_PARALLELISM``)."""
     check_allowed(plan, allow_destructive)
+    parallelism = DEFAULT_PARALLELISM if parallelism is None else parallelism
     started = time.monotonic()
     steps = _steps(plan)
     result = ApplyResult(bodies={c.id.lower(): c.live for c in plan.changes})
@@ -310,7 +344,9 @@ def apply_plan(session: Session, plan: Plan, parallelism: int = 8, allow_destruc
             if not active:
                 break
             try:
-                step, what, outcome = runner.events.get(timeout=0.25)  # timeout keeps Ctrl-C responsive
+                # timeout keeps Ctrl-C responsive, and wakes up when a Retry-After has passed
+                step, what, outcome = runner.events.get(timeout=min(0.25, runner.session.throttle.wait_seconds()
+                                                                    or 0.25))
             except queue.Empty:
                 if time.monotonic() - last_report >= REPORT_EVERY:
                     last_report = time.monotonic()
@@ -348,16 +384,18 @@ def _launch_ready(runner: _Runner, steps, waiting: list, finished: set, blocked:
             waiting.remove(key)
             blocked.add(key)  # something it needs failed: leave it for the re-run
             continue
-        if runner.in_flight >= runner.parallelism:
-            break
         if step.deps <= finished:
+            if step.action == "wait":
+                waiting.remove(key)
+                active.add(key)
+                runner.submit(step, lambda st: runner.wait_provisioned(st, st.change.live), waiting=True)
+                continue
+            if not runner.can_start():
+                continue  # writes wait for a slot; a later "wait" step may still start
             waiting.remove(key)
             active.add(key)
-            if step.action == "wait":
-                runner.submit(step, lambda st: runner.wait_provisioned(st, st.change.live))
-            else:
-                runner.progress("start", step.change, "")
-                runner.submit(step, runner.start)
+            runner.progress("start", step.change, "")
+            runner.submit(step, runner.start)
 
 
 def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: ApplyResult,
@@ -386,7 +424,7 @@ def _handle(runner: _Runner, step: _Step, what: str, outcome, steps, result: App
             if _succeeded(body):
                 kind, value = "done", body
             else:
-                runner.submit(step, runner.wait_provisioned, body)
+                runner.submit(step, runner.wait_provisioned, body, waiting=True)
                 return
     if kind == "error":
         active.discard(step.key)
@@ -419,9 +457,11 @@ def _apply_failed(result: ApplyResult) -> ApplyError:
 
 
 def _verify(session: Session, steps: dict, result: ApplyResult, parallelism: int) -> None:
-    """Re-read what was written (tables: the LRO's final GET already did) and check it matches."""
-    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait")
-               and s.change.kind not in (Kind.TABLE, Kind.MIGRATION)]
+    """Check that what was written matches, from the body Azure answered it with: the LRO's final GET for a
+    table, the PUT's response (the resource as stored) for the others; re-read only what was answered without
+    one (e.g. 409 RoleAssignmentExists: the same triple under another name)."""
+    to_read = [s for s in steps.values() if s.action not in (DELETE, "wait") and s.change.kind not in (Kind.TABLE, Kind.MIGRATION)
+               and not result.bodies.get(s.key)]
 
     def read(step: _Step):
         if step.change.kind == Kind.ROLE_ASSIGNMENT:

@@ -36,6 +36,95 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCAL_STATE = Path(".provision") / "local"
 
+# ARM's token bucket for writes holds 200 requests per subscription and principal, refilled at 10 per second
+# (learn.microsoft.com, azure-resource-manager/management/request-limits-and-throttling, "Regional throttling and
+# token bucket algorithm": subscription writes 200 / 10 per second, reads 250 / 25): a burst of 200 writes goes
+# through at once, so by default apply lets that many into flight. The cap keeps the threads and connections of
+# one process reasonable on a small machine (each request in flight is a thread and a kept-alive connection);
+# ARM's 429s narrow it further (Throttle).
+ARM_WRITE_BURST = 200
+MAX_PARALLELISM = 128
+DEFAULT_PARALLELISM = min(ARM_WRITE_BURST, MAX_PARALLELISM)
+
+# Connections kept open per host by the ARM clients' one requests session: the cap on requests in flight, so no
+# connection is closed after use and reopened with a new TLS handshake (requests keeps 10 by default).
+MAX_CONNECTIONS = MAX_PARALLELISM
+
+# api-versions of the reads live.py sends through the SDK pipeline itself: the versions the SDK operations they
+# replace send (azure-mgmt-loganalytics 14: 2025-07-01; azure-mgmt-monitor 7 data collection rules and endpoints:
+# 2023-03-11; azure-mgmt-authorization 4 role assignments, its default profile: 2022-04-01), so the bodies read are
+# the ones the SDK's own get returned (tests/test_live_lists.py compares them).
+ARM_API_VERSIONS = {"table": "2025-07-01", "workspace": "2025-07-01", "rule": "2023-03-11", "endpoint": "2023-03-11",
+                    "role_assignment": "2022-04-01"}
+
+
+class Throttle:
+    """What ARM's 429s say about how many requests may be in flight, shared by every ARM client of a session.
+
+    ARM throttles with a token bucket per subscription, principal and operation type (writes: 200 tokens,
+    refilled at 10 per second; reads: 250 and 25; learn.microsoft.com, azure-resource-manager/management/
+    request-limits-and-throttling, "Regional throttling and token bucket algorithm") and answers 429 with
+    Retry-After once a bucket is empty. azure-core's RetryPolicy retries that one request after Retry-After; this
+    also narrows the window of requests apply lets into flight: halved on a 429 (once per Retry-After wait, so a
+    burst of 429s is one signal), grown back by about one request per window of successes (additive increase,
+    multiplicative decrease), and no new request starts before the Retry-After has passed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._window: float | None = None  # None: not throttled, the caller's bound applies
+        self._upper = MAX_CONNECTIONS
+        self._cut_until = 0.0
+        self.not_before = 0.0  # monotonic time before which no new request should start
+        self.throttled = 0  # 429s seen
+
+    def window(self, upper: int) -> int:
+        """How many requests may be in flight now, at most ``upper``."""
+        with self._lock:
+            self._upper = upper
+            if self._window is None:
+                return upper
+            return max(1, min(upper, int(self._window)))
+
+    def wait_seconds(self) -> float:
+        import time
+
+        return max(0.0, self.not_before - time.monotonic())
+
+    def observe(self, status: int, retry_after: float | None) -> None:
+        import time
+
+        if status != 429 and self._window is None:
+            return  # the common case: no lock, nothing to do
+        with self._lock:
+            now = time.monotonic()
+            if status == 429:
+                self.throttled += 1
+                wait = retry_after if retry_after is not None else 1.0
+                self.not_before = max(self.not_before, now + wait)
+                if now >= self._cut_until:  # one cut per Retry-After wait
+                    self._window = max(1.0, (self._window or float(self._upper)) / 2)
+                    self._cut_until = now + wait
+            elif status < 400 and self._window is not None:
+                self._window += 1.0 / self._window
+                if self._window >= self._upper:
+                    self._window = None
+
+    def policy(self):
+        """An azure-core pipeline policy (placed after RetryPolicy, so it sees every attempt) feeding ``observe``."""
+        from azure.core.pipeline.policies import SansIOHTTPPolicy
+        from azure.core.polling.base_polling import get_retry_after
+
+        throttle = self
+
+        class ObserveThrottling(SansIOHTTPPolicy):
+            def on_response(self, request, response):
+                http = response.http_response
+                retry_after = get_retry_after(response) if http.status_code == 429 else None
+                throttle.observe(http.status_code, retry_after)
+
+        return ObserveThrottling()
+
 
 @dataclass(frozen=True)
 class CloudProfile:
@@ -99,6 +188,7 @@ class Session:
     retry: dict = field(default_factory=dict)
     emulator: Emulator | None = None  # the Emulator started by connect(), stopped by close()
     environ: dict = field(default_factory=dict)  # variables scenarios may use (PROVISION_LOCAL_*)
+    throttle: Throttle = field(default_factory=Throttle)
     _clients: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,8 +201,38 @@ class Session:
             kwargs["connection_verify"] = self.verify
         return kwargs
 
+    def _arm_transport(self):
+        """One requests session for every ARM client: a connection pool as large as apply's cap on requests in
+        flight (requests' default of 10 closes the connections beyond it after each call, so every later call
+        pays a new TLS handshake), and the environment (proxies, CA bundle) read once here instead of on every
+        call (requests' ``trust_env`` costs ~0.2 ms per call in ``merge_environment_settings``)."""
+        transport = self._clients.get("arm-transport")
+        if transport is None:
+            import requests
+            from azure.core.pipeline.transport import RequestsTransport
+            from azure.core.pipeline.transport._requests_basic import BiggerBlockSizeHTTPAdapter
+            from urllib3.util.retry import Retry
+
+            session = requests.Session()
+            session.trust_env = False
+            session.proxies = requests.utils.get_environ_proxies(self.base_url or self.cloud.arm)
+            # azure-core's RetryPolicy retries; urllib3 must not (what RequestsTransport._init_session mounts)
+            adapter = BiggerBlockSizeHTTPAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+                                                 pool_maxsize=MAX_CONNECTIONS)
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, adapter)
+            verify = self.verify
+            if verify is True:  # what trust_env would have read on each call
+                verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            transport = RequestsTransport(session=session, session_owner=False, connection_verify=verify)
+            self._clients["arm-transport"] = transport
+            self._clients["arm-session"] = session
+        return transport
+
     def _client_kwargs(self) -> dict:
         kwargs = self._transport_kwargs()
+        kwargs["transport"] = self._arm_transport()
+        kwargs["per_retry_policies"] = [self.throttle.policy()]
         if self.cloud.name != "public" or self.base_url:
             kwargs["base_url"] = self.base_url or self.cloud.arm
             kwargs["credential_scopes"] = [self.cloud.arm_scope]
@@ -135,6 +255,41 @@ class Session:
 
     def authorization(self, subscription: str):
         return self._client("authorization", subscription)
+
+    def arm_get(self, subscription: str, path: str, api_version: str, params: dict | None = None) -> dict:
+        """GET ``path`` (or a list's absolute ``nextLink``): see ``arm_request``."""
+        return self.arm_request("GET", subscription, path, api_version, params)
+
+    def arm_request(self, method: str, subscription: str, path: str, api_version: str, params: dict | None = None,
+                    body: bytes | None = None) -> dict:
+        """``method`` ``path`` through an SDK client's pipeline (its retry, token and ARM policies), returning the
+        JSON as the service sent it: no SDK model is built and thrown away (the generated operations deserialise
+        into one even when ``cls=`` returns the raw body, issue 13). ``body``: JSON bytes, sent verbatim.
+
+        Success is 200, or 201 for a PUT (ARM's create answer). Errors are raised as the generated operations
+        raise them: 401/404/409 as azure-core's mapped types, others as ``HttpResponseError`` in ARM's error
+        format (so ``error_code`` and ``azure_error`` read them alike)."""
+        import json
+
+        from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError, ResourceNotFoundError, map_error
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+
+        query = None if "?" in path else {"api-version": api_version, **(params or {})}
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = HttpRequest(method, path, params=query, headers=headers, content=body)
+        response = self.loganalytics(subscription).send_request(request)
+        if response.status_code not in ((200, 201) if method == "PUT" else (200,)):
+            map_error(status_code=response.status_code, response=response,
+                      error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError})
+            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        answer = response.content  # bytes: json detects UTF-8/16/32 itself, without requests' charset guessing
+        try:
+            return json.loads(answer) if answer else {}
+        except ValueError:
+            return {}
 
     def warm_up(self) -> None:
         """Acquire the ARM token once before fanning out, so parallel first calls share it."""

@@ -1,10 +1,21 @@
-"""Reading live state: GET every resource a scenario addresses, in parallel, as wire JSON. Only reads.
+"""Reading live state: every resource a scenario addresses, in parallel, as wire JSON. Only reads.
 
-Reads go through the official SDK clients with a ``cls`` hook that returns the
-response's JSON exactly as the service sent it, so the plan compares wire bodies
-with rendered wire bodies (no SDK model in between to drop or rename fields).
-A 404 means "absent"; any other failure is an ``AzureError`` naming what was
+Reads go through the official SDK clients' pipelines (``Session.arm_get``) and return the
+response's JSON exactly as the service sent it, so the plan compares wire bodies with
+rendered wire bodies (no SDK model in between to drop or rename fields, nor built and
+thrown away). A 404 means "absent"; any other failure is an ``AzureError`` naming what was
 being read (403 explains which rights the deploying identity lacks).
+
+Where ARM has a list for a kind and scope, it is read once instead of one GET per resource
+(issue 13: a no-op plan at 200 tables made 282 reads): the tables of a workspace
+(Tables_ListByWorkspace), the DCRs and the DCEs of a resource group
+(DataCollectionRules_ListByResourceGroup, DataCollectionEndpoints_ListByResourceGroup), and a
+principal's role assignments at and below a resource group (RoleAssignments_ListForScope with
+``$filter=principalId eq '...'``, which "return[s] all role assignments at, above or below the
+scope for the specified principal": azure-rest-api-specs, Microsoft.Authorization stable/2022-04-01,
+authorization-RoleAssignmentsCalls.json, the FilterParameter). A list item is the same resource representation as the
+GET's. When a list fails (403: an identity may read resources but not list them, or any other
+error), that group falls back to the GETs, so what is read and every error stay the GET path's.
 
 Publishers given by ``app_id`` are resolved to their service principal's
 object id through Microsoft Graph (``servicePrincipals(appId='...')``).
@@ -13,10 +24,10 @@ object id through Microsoft Graph (``servicePrincipals(appId='...')``).
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from provision import ids
-from provision.azure import Session, azure_error, error_code
+from provision.azure import ARM_API_VERSIONS, Session, azure_error, error_code
 from provision.diagnostics import ERROR, Diagnostic
 from provision.errors import AzureError
 from provision.resources import Kind, ResourceId
@@ -51,26 +62,64 @@ def raw_json(pipeline_response, _deserialized, _headers):
 def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 
+    if kind == Kind.MIGRATION:  # a migration's live state is its table's
+        kind, resource_id = Kind.TABLE, resource_id.removesuffix("/migrate")
+    if kind not in ARM_API_VERSIONS:
+        raise ValueError(f"unknown resource kind {kind}")
     p = ResourceId.parse(resource_id)
     try:
-        if kind in (Kind.TABLE, Kind.MIGRATION):  # a migration's live state is its table's
-            return session.loganalytics(p.subscription).tables.get(p.resource_group, p.parent, p.name, cls=raw_json)
-        if kind == Kind.RULE:
-            return session.monitor(p.subscription).data_collection_rules.get(p.resource_group, p.name, cls=raw_json)
-        if kind == Kind.ENDPOINT:
-            return session.monitor(p.subscription).data_collection_endpoints.get(p.resource_group, p.name, cls=raw_json)
-        if kind == Kind.ROLE_ASSIGNMENT:
-            return session.authorization(p.subscription).role_assignments.get(p.scope, p.name, cls=raw_json)
-        if kind == Kind.WORKSPACE:
-            return session.loganalytics(p.subscription).workspaces.get(p.resource_group, p.name, cls=raw_json)
+        # the URL the SDK's get builds is the resource id (its names are ARM names: nothing to quote)
+        return session.arm_get(p.subscription, resource_id, ARM_API_VERSIONS[kind])
     except ResourceNotFoundError as error:
         if error_code(error) == "ResourceGroupNotFound" and kind in (Kind.RULE, Kind.ENDPOINT):
             raise MissingResourceGroup(p.subscription, p.resource_group) from None
         return None
     except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
         raise azure_error(error, f"reading {kind.replace('_', ' ')} {resource_id}") from None
-    raise ValueError(f"unknown resource kind {kind}")
 
+
+# A group this small is read with GETs: in parallel they take one round trip, as the list does, and a list of a
+# workspace's tables carries every table it has (hundreds of Azure's own), not just ours.
+LIST_MIN = 4
+
+
+def list_items(session: Session, subscription: str, path: str, api_version: str, params: dict | None = None) -> list:
+    """Every item of an ARM list, following ``nextLink`` (ARM pages lists: azure-contract.md §1)."""
+    page = session.arm_get(subscription, path, api_version, params)
+    items = list(page.get("value") or [])
+    while page.get("nextLink"):
+        page = session.arm_get(subscription, page["nextLink"], api_version)
+        items += page.get("value") or []
+    return items
+
+
+def _list_path(kind: str, resource: ResourceId) -> str:
+    """The list that holds ``resource``: its workspace's tables, its resource group's DCRs or DCEs."""
+    if kind == Kind.TABLE:
+        return f"/subscriptions/{resource.subscription}/resourceGroups/{resource.resource_group}/providers/" \
+               f"Microsoft.OperationalInsights/workspaces/{resource.parent}/tables"
+    provider = "dataCollectionRules" if kind == Kind.RULE else "dataCollectionEndpoints"
+    return f"/subscriptions/{resource.subscription}/resourceGroups/{resource.resource_group}/providers/" \
+           f"Microsoft.Insights/{provider}"
+
+
+def _listable(kind: str) -> bool:
+    return kind in (Kind.TABLE, Kind.RULE, Kind.ENDPOINT)
+
+
+def read_group(session: Session, kind: str, resource_ids: list[str]) -> dict[str, dict | None] | None:
+    """(lower id -> body) of resources of one kind in one list's scope, from one list; None when the list
+    failed (denied: 403, its scope missing: 404, or failing), for the caller to GET each instead: the GETs
+    then say exactly what the GET path would (an absent resource, MissingResourceGroup, an AzureError)."""
+    from azure.core.exceptions import AzureError as SdkError
+
+    first = ResourceId.parse(resource_ids[0])
+    try:
+        items = list_items(session, first.subscription, _list_path(kind, first), ARM_API_VERSIONS[kind])
+    except SdkError:
+        return None
+    by_name = {str(item.get("name", "")).lower(): item for item in items}
+    return {rid.lower(): by_name.get(ResourceId.parse(rid).name.lower()) for rid in resource_ids}
 
 
 def find_role_assignment(session: Session, scope: str, principal_id: str, role_guid: str) -> dict | None:
@@ -137,23 +186,51 @@ def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | No
 # ------------------------------------------------------------- live state
 
 
-def read_resources(session: Session, scenario, resources, pool, problems: list | None = None):
-    """(lower id -> body, workspace body). A missing DCR resource group becomes one problem, not an error."""
+def _done(value):
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _read_one(session: Session, kind: str, resource_id: str) -> dict[str, dict | None]:
+    return {resource_id.lower(): get_resource(session, kind, resource_id)}
+
+
+def read_resources(session: Session, scenario, resources, pool, problems: list | None = None,
+                   list_min: int = LIST_MIN):
+    """(lower id -> body, workspace body). A missing DCR resource group becomes one problem, not an error.
+    ``list_min``: the fewest resources of one kind and scope read with a list (tests compare both paths)."""
     ws_future = pool.submit(get_resource, session, Kind.WORKSPACE, scenario.workspace)
-    futures = {r.id.lower(): pool.submit(get_resource, session, r.kind, r.id) for r in resources
-               if r.kind != Kind.ROLE_ASSIGNMENT}
+    wanted = {r.id.lower(): (r.kind, r.id) for r in resources if r.kind != Kind.ROLE_ASSIGNMENT}
     for table_id in azure_output_tables(resources, scenario.workspace):
         # Azure tables exist only where a solution brought them (e.g. Sentinel's CommonSecurityLog): plan checks them
-        futures.setdefault(table_id.lower(), pool.submit(get_resource, session, Kind.TABLE, table_id))
+        wanted.setdefault(table_id.lower(), (Kind.TABLE, table_id))
     for workspace_id in destination_workspaces(resources, scenario.workspace):
         # other workspaces a rule writes to: plan checks each one exists and is in the rule's region
-        futures.setdefault(workspace_id.lower(), pool.submit(get_resource, session, Kind.WORKSPACE, workspace_id))
-    bodies, missing_groups = {}, {}
-    for rid, future in futures.items():
+        wanted.setdefault(workspace_id.lower(), (Kind.WORKSPACE, workspace_id))
+    groups: dict[tuple[str, str], list[str]] = {}
+    for kind, rid in wanted.values():
+        scope = _list_path(kind, ResourceId.parse(rid)).lower() if _listable(kind) else rid.lower()
+        groups.setdefault((kind, scope), []).append(rid)
+    listed = {key: pool.submit(read_group, session, key[0], members) for key, members in groups.items()
+              if _listable(key[0]) and len(members) >= list_min}
+    futures = []  # (lower ids, future of {lower id: body})
+    for key, members in groups.items():
+        if key not in listed:
+            futures += [([m.lower()], pool.submit(_read_one, session, key[0], m)) for m in members]
+    for key, future in listed.items():
+        found = future.result()
+        if found is None:  # the list failed: the GETs, in parallel
+            futures += [([m.lower()], pool.submit(_read_one, session, key[0], m)) for m in groups[key]]
+        else:
+            futures.append((list(found), _done(found)))
+    bodies: dict[str, dict | None] = {}
+    missing_groups = {}
+    for rids, future in futures:
         try:
-            bodies[rid] = future.result()
+            bodies.update(future.result())
         except MissingResourceGroup as missing:
-            bodies[rid] = None
+            bodies.update(dict.fromkeys(rids))
             missing_groups[(missing.subscription.lower(), missing.resource_group.lower())] = missing
     if problems is not None:
         problems += [m.diagnostic(getattr(scenario, "path", None)) for m in missing_groups.values()]
@@ -194,19 +271,72 @@ def azure_output_tables(resources, main_workspace: str) -> list[str]:
     return list(found.values())
 
 
-def read_assignments(session: Session, resources, bodies: dict, pool) -> dict:
-    """(lower id -> body) of the resolved role assignments; one on a DCR that does not exist yet is absent."""
+def read_assignments(session: Session, resources, bodies: dict, pool, list_min: int = LIST_MIN) -> dict:
+    """(lower id -> body) of the resolved role assignments; one on a DCR that does not exist yet is absent.
+
+    A principal's assignments on the DCRs of one resource group are one list (``$filter=principalId eq``), the
+    same answer as ``read_assignment`` per assignment: by name at its scope, else the same (scope, principal,
+    role) under another name; when the list fails, ``read_assignment`` each."""
     out: dict[str, dict | None] = {}
-    futures = {}
+    groups: dict[tuple[str, str, str], list] = {}
     for r in resources:
         if r.kind != Kind.ROLE_ASSIGNMENT or r.unresolved:
             continue
         if bodies.get(str(r.scope).lower(), True) is None:
             out[r.id.lower()] = None  # its DCR does not exist yet, so neither does it
-        else:
-            futures[r.id.lower()] = pool.submit(read_assignment, session, r)
+            continue
+        scope = ResourceId.parse(r.arm_id.scope)
+        principal = r.principal_id or (r.body or {}).get("properties", {}).get("principalId") or ""
+        groups.setdefault((scope.subscription.lower(), scope.resource_group.lower(), principal.lower()), []).append(r)
+    listed = {key: pool.submit(_list_assignments, session, members[0], key[2]) for key, members in groups.items()
+              if key[1] and key[2] and len(members) >= list_min}
+    futures = {r.id.lower(): pool.submit(read_assignment, session, r) for key, members in groups.items()
+               if key not in listed for r in members}
+    for key, future in listed.items():
+        items = future.result()
+        for r in groups[key]:
+            if items is None:  # the list failed: the GET path, in parallel
+                futures[r.id.lower()] = pool.submit(read_assignment, session, r)
+            else:
+                out[r.id.lower()] = assignment_in(items, r)
     out.update({rid: f.result() for rid, f in futures.items()})
     return out
+
+
+def _list_assignments(session: Session, resource, principal_id: str) -> list | None:
+    """The principal's role assignments at, above and below the resource group of ``resource``'s scope; None
+    when the list fails (e.g. 403: the caller may read assignments one by one but not list them)."""
+    from azure.core.exceptions import AzureError as SdkError
+
+    scope = ResourceId.parse(resource.arm_id.scope)
+    path = f"/subscriptions/{scope.subscription}/resourceGroups/{scope.resource_group}/providers/" \
+           "Microsoft.Authorization/roleAssignments"
+    try:
+        return list_items(session, scope.subscription, path, ARM_API_VERSIONS[Kind.ROLE_ASSIGNMENT],
+                          {"$filter": f"principalId eq '{principal_id}'"})
+    except SdkError:
+        return None
+
+
+def assignment_in(items: list, resource) -> dict | None:
+    """What ``read_assignment`` returns for ``resource``, found in a list of its principal's assignments."""
+    name, scope = resource.arm_id.name.lower(), str(resource.arm_id.scope).lower()
+    for item in items:
+        props = item.get("properties") or {}
+        if str(item.get("name", "")).lower() == name and str(props.get("scope", "")).lower() == scope:
+            return item
+    if not resource.body or resource.absent:
+        return None
+    wanted = resource.body.get("properties", {})
+    role_guid = str(wanted.get("roleDefinitionId", ids.MONITORING_METRICS_PUBLISHER_ROLE_ID)).rsplit("/", 1)[-1]
+    for item in items:  # the same triple under another name (find_role_assignment's rule)
+        props = item.get("properties") or {}
+        rd, sc = str(props.get("roleDefinitionId") or ""), str(props.get("scope") or scope)
+        if rd.rsplit("/", 1)[-1].lower() == role_guid.lower() and sc.lower() == scope:
+            return {"properties": {"roleDefinitionId": rd, "principalId": props.get("principalId"),
+                                   "principalType": props.get("principalType") or wanted.get("principalType"),
+                                   "scope": sc}}
+    return None
 
 
 def read_assignment(session: Session, resource) -> dict | None:

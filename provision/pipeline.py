@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from provision import live as reads
 from provision import secrets
-from provision.azure import Session
+from provision.azure import DEFAULT_PARALLELISM, Session
 from provision.errors import ProvisionError, RenderError
 from provision.outputs import Outputs, outputs_from_live
 from provision.plan import LiveState, Plan, build_plan
@@ -32,12 +32,13 @@ from provision.resources import Kind, Resource
 
 
 def plan_scenario(session: Session, scenario, templates_dir=None,
-                  parallelism: int = 8) -> tuple[list[Resource], LiveState, Plan]:
-    """(resources, live state, plan) of ``scenario``. Writes nothing."""
+                  parallelism: int | None = None) -> tuple[list[Resource], LiveState, Plan]:
+    """(resources, live state, plan) of ``scenario``. Writes nothing. ``parallelism``: reads in flight at most
+    (default ``azure.DEFAULT_PARALLELISM``; most reads are lists now, so this matters when they fall back)."""
     deployables = render_deployables(scenario, templates_dir)
     refuse_secrets(session, deployables)  # before the first call to Azure
     session.warm_up()  # one token request, not one per thread
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, parallelism or DEFAULT_PARALLELISM)) as pool:
         lookups = pool.submit(reads.resolve_principals, session, scenario, None)
         problems: list = []
         bodies, workspace = reads.read_resources(session, scenario, deployables, pool, problems)
@@ -67,7 +68,7 @@ def refuse_secrets(session: Session, resources: list[Resource]) -> None:
                                    "rename the variable that holds it")
 
 
-def collect_outputs(session: Session, scenario, templates_dir=None, parallelism: int = 8) -> Outputs:
+def collect_outputs(session: Session, scenario, templates_dir=None, parallelism: int | None = None) -> Outputs:
     """What senders need, from live state (changes nothing).
 
     Publishers are not part of the outputs: no Graph lookup, so an identity that may not read
@@ -75,7 +76,7 @@ def collect_outputs(session: Session, scenario, templates_dir=None, parallelism:
     """
     resources = render_deployables(scenario, templates_dir)
     session.warm_up()
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, parallelism or DEFAULT_PARALLELISM)) as pool:
         bodies, _ = reads.read_resources(session, scenario, resources, pool)
     missing = [r.name for r in resources if r.kind in (Kind.RULE, Kind.TABLE) and not r.absent
                and bodies.get(r.id.lower()) is None]

@@ -90,7 +90,7 @@ def plan_command(
     fmt: Annotated[PlanFormat, typer.Option("--format", "-f", help="Text for people, JSON for programs, Markdown for pull requests.")]
     = PlanFormat.text,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes (0 none, 1 error).")] = False,
-    parallelism: Parallelism = 8,
+    parallelism: Parallelism = None,
 ) -> None:
     """Read live state and show what apply would change (writes nothing)."""
     from provision.planview import format_plan
@@ -118,7 +118,7 @@ def apply_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required without a terminal).")] = False,
     allow_destructive: Annotated[bool, typer.Option("--allow-destructive", help="Allow deletes, dropped columns/streams and DCR recreation.")]
     = False,
-    parallelism: Parallelism = 8,
+    parallelism: Parallelism = None,
     fmt: FormatOption = OutputFormat.text,
 ) -> None:
     """Apply the scenario: tables -> DCE -> DCRs -> role assignments, then print the outputs."""

@@ -60,7 +60,12 @@ Var = Annotated[list[str] | None, typer.Option("--var", help="Set a variable, K=
 Templates = Annotated[Path | None, typer.Option("--templates", help="Folder of templates that override the defaults of the same name.")]
 Cloud = Annotated[str | None, typer.Option("--cloud", help="public | usgov | china | local (default: $PROVISION_CLOUD or public).")]
 State = Annotated[Path | None, typer.Option("--state", help="State directory of the in-process local emulator (default .provision/local).")]
-Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="Requests in flight at once.")]
+# default None: azure.DEFAULT_PARALLELISM (ARM's burst of 200 writes, capped at 128); the max is ARM's burst
+# (literals: importing provision.azure here would cost every command's start-up; tests/test_apply_concurrency.py
+# checks they agree)
+Parallelism = Annotated[int | None, typer.Option("--parallelism", min=1, max=200, help=(
+    "At most this many requests in flight (default 128: ARM's burst of 200 writes, capped; fewer while ARM "
+    "answers 429)."))]
 
 
 def examples(*lines: str) -> str:
