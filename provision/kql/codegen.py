@@ -45,12 +45,29 @@ _SPECIAL = frozenset({"columnifexists", "gettype", "extract"})
 _PLAIN_EQ = frozenset({*NUMERIC, "boolean", "datetime", "timespan"})
 
 
+def _operand(source: str, gen) -> tuple[str | None, str]:
+    """(a test that the operand is not null binding it to a temporary, or None for a literal; how to refer to it)."""
+    if source in gen.literals:
+        return None, source
+    t = gen.temp()
+    return f"(({t} := {source}) is not None)", t
+
+
+def _guarded(value: str, *tests: str | None) -> str:
+    """``value`` when every test holds, else null; every test runs ('&', no short-circuit), as the closures do."""
+    conditions = [t for t in tests if t is not None]
+    if not conditions:
+        return value
+    return f"({value} if {' & '.join(conditions)} else None)"
+
+
 class Gen:
     """The environment and temporaries of one generated function."""
 
     def __init__(self, env: dict):
         self.env = env
         self.count = 0
+        self.literals: set[str] = set()  # sources that are non-null literals (str, int, bool reprs)
 
     def name(self, prefix: str, value) -> str:
         self.count += 1
@@ -92,7 +109,12 @@ def expr_source(node, ctx, columns, gen: Gen, depth: int = 0) -> str:
 def _inline(node, ctx, columns, gen: Gen, depth: int) -> str | None:
     cls = type(node)
     if cls is A.Literal or cls is A.DynamicLiteral:
-        return gen.name("_k", node.value)
+        value = node.value
+        if type(value) in (str, int, bool):
+            # Written into the source: no lookup, and no null test (``_operand``); ``None`` stays a constant.
+            gen.literals.add(repr(value))
+            return repr(value)
+        return gen.name("_k", value)
     if cls is A.Name:
         if node.name in columns:
             return f"row[{node.name!r}]"
@@ -137,19 +159,18 @@ def _binary(node: A.Binary, ctx, columns, gen: Gen, depth: int) -> str | None:
         if lt == rt == "string":
             return f"({left} {op} {right})"
         if lt in _PLAIN_EQ and rt in _PLAIN_EQ:
-            x, y = gen.temp(), gen.temp()
-            # Both sides run before the null test (as compiler._binary's eq): '&' does not short-circuit.
-            return f"(({x} {op} {y}) if (({x} := {left}) is not None) & (({y} := {right}) is not None) else None)"
+            (tx, x), (ty, y) = _operand(left, gen), _operand(right, gen)
+            return _guarded(f"({x} {op} {y})", tx, ty)  # both sides run before the null test (compiler's eq)
         return None
     if op in ("<", "<=", ">", ">=") and lt in NUMERIC and rt in NUMERIC:
-        x, y = gen.temp(), gen.temp()
         left, right = expr_source(node.left, ctx, columns, gen, depth), expr_source(node.right, ctx, columns, gen, depth)
+        (tx, x), (ty, y) = _operand(left, gen), _operand(right, gen)
         # compiler's order_numeric: the right side runs only when the left is not null.
-        return f"(None if ({x} := {left}) is None else (None if ({y} := {right}) is None else {x} {op} {y}))"
+        return _guarded(_guarded(f"({x} {op} {y})", ty), tx)
     if op in ("+", "-", "*") and lt in NUMERIC and rt in NUMERIC:
-        x, y = gen.temp(), gen.temp()
         left, right = expr_source(node.left, ctx, columns, gen, depth), expr_source(node.right, ctx, columns, gen, depth)
-        return f"(({x} {op} {y}) if (({x} := {left}) is not None) & (({y} := {right}) is not None) else None)"
+        (tx, x), (ty, y) = _operand(left, gen), _operand(right, gen)
+        return _guarded(f"({x} {op} {y})", tx, ty)
     return None
 
 
@@ -175,6 +196,13 @@ def _call(node: A.Call, ctx, columns, gen: Gen, depth: int) -> str | None:
             t = gen.temp()
             args[i] = f"({t} if ({t} := {args[i]}) is None or type({t}) is str else _to_string({t}))"
     impl = fn.impl
+    if impl is strcat:  # "".join of the arguments as strings (functions.strcat), without a call per argument
+        parts = []
+        for a in args:
+            t = gen.temp()
+            literal = a in gen.literals and a[:1] in "'\""
+            parts.append(a if literal else f"({t} if type({t} := {a}) is str else _to_string({t}))")
+        return f"''.join(({', '.join(parts)},))"
     call = gen.name("_i", impl if impl in _TOTAL else _safe(impl, name))
     if len(args) == 1:
         t = gen.temp()
