@@ -135,8 +135,9 @@ def _inline(node, ctx, columns, gen: Gen, depth: int) -> str | None:
     return None
 
 
-def _as_bool(source: str, boolean: bool, gen: Gen) -> str:
-    if boolean:
+def _as_bool(source: str, gen: Gen) -> str:
+    """compiler._logic's operand: a non-bool value goes through to_bool (whatever the static type says)."""
+    if source in ("True", "False"):
         return source
     t = gen.temp()
     return f"({t} if type({t} := {source}) is bool else _to_bool({t}))"
@@ -147,8 +148,8 @@ def _binary(node: A.Binary, ctx, columns, gen: Gen, depth: int) -> str | None:
     lt, rt = ctx.types.get(id(node.left)), ctx.types.get(id(node.right))
     if op in ("and", "or"):
         x, y = gen.temp(), gen.temp()
-        left = _as_bool(expr_source(node.left, ctx, columns, gen, depth), lt == "boolean", gen)
-        right = _as_bool(expr_source(node.right, ctx, columns, gen, depth), rt == "boolean", gen)
+        left = _as_bool(expr_source(node.left, ctx, columns, gen, depth), gen)
+        right = _as_bool(expr_source(node.right, ctx, columns, gen, depth), gen)
         # compiler._logic: the right side runs only when the left does not decide; null when either is null.
         stop = "False" if op == "and" else "True"
         other = "True" if op == "and" else "False"
