@@ -146,16 +146,22 @@ def to_json_value(value, kql_type: str | None = None):
     if cls is float and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     # A container comes back as it is when nothing inside it changes (the common case: dynamic input passed
-    # through is JSON already), and is copied only from the first value that does.
+    # through is JSON already); else it is copied, each value converted once (converting one twice, to test and
+    # then to copy, doubles the work at every level of a deep value).
     if cls is dict:
-        for v in value.values():
-            if type(v) not in _JSON_SCALARS and to_json_value(v) is not v:
-                return {k: to_json_value(v) for k, v in value.items()}
+        for index, v in enumerate(value.values()):
+            if type(v) not in _JSON_SCALARS and (converted := to_json_value(v)) is not v:
+                items = list(value.items())
+                out = dict(items[:index])
+                out[items[index][0]] = converted
+                for k, rest in items[index + 1:]:
+                    out[k] = rest if type(rest) in _JSON_SCALARS else to_json_value(rest)
+                return out
         return value
     if cls is list:
-        for v in value:
-            if type(v) not in _JSON_SCALARS and to_json_value(v) is not v:
-                return [to_json_value(v) for v in value]
+        for index, v in enumerate(value):
+            if type(v) not in _JSON_SCALARS and (converted := to_json_value(v)) is not v:
+                return [*value[:index], converted, *(x if type(x) in _JSON_SCALARS else to_json_value(x) for x in value[index + 1:])]
         return value
     return value
 

@@ -53,3 +53,16 @@ def test_a_z_text_reads_as_its_aware_value_in_naive_utc(text):
         assert parse_datetime(text) == expected
     else:  # the general path (the patterns Kusto reads) decides, as before the fast path
         assert parse_datetime(text) == parse_datetime(" " + text)  # a leading space skips the fast paths
+
+
+@pytest.mark.parametrize("kind", ["list", "dict"])
+def test_a_deep_value_with_a_converted_leaf_costs_one_pass(kind):
+    # Found by tests/test_fuzz_kql.py: testing each level's value before copying it converted it twice, 2**depth work.
+    leaf: object = dt.datetime(2024, 5, 1)
+    value = leaf
+    for _ in range(200):
+        value = [value, 1] if kind == "list" else {"k": value, "n": 1}
+    out = to_json_value(value)
+    for _ in range(200):
+        out = out[0] if kind == "list" else out["k"]
+    assert out == "2024-05-01T00:00:00Z"
