@@ -2,7 +2,10 @@
 
 The AST is walked once per DCR version; each expression becomes a closure
 ``f(row) -> value`` specialised on the static types the checker inferred, so a
-record costs a few closure calls rather than an AST walk.
+record costs a few closure calls rather than an AST walk. A pipeline over
+``source`` (the common shape) then runs as generated Python source (codegen.py),
+which writes the simple constructs inline and calls these closures for the rest:
+the closures are the reference semantics (tests/kql/test_codegen.py).
 
 KQL semantics implemented here: nulls propagate through operators and most
 functions; failed conversions give null; string operators are case-insensitive
