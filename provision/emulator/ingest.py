@@ -21,7 +21,6 @@ import gzip
 import json
 import math
 import re
-import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ TOO_LARGE = "The message is too large. The maximum message size is currently 1 M
 # Json.NET 13 JsonSerializerSettings.MaxDepth), so a deeper body is one the service's parser refuses too.
 MAX_DEPTH = 64
 
+_LONG_CHARS = MAX_FIELD // 4  # a str of at most this many characters is at most 64 KB in UTF-8
 _INTEGER = re.compile(r"\s*[-+]?\d+\s*")
 _DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")  # not Python's extras: '1_0', 'nan', 'inf'
 
@@ -96,17 +96,62 @@ VALUE_CHECKS: dict[str, Callable[[object], bool]] = {
 
 def record_problem(flow: FlowPlan, record: dict) -> str | None:
     """Why the service would not store ``record`` (a flow without a transform) in ``flow``'s table, or None."""
-    for name, ctype, accepts in flow.checks:
+    return flow.problem(record)
+
+
+_MISSING_TIME = "TimeGenerated is missing or null (every record needs a valid datetime TimeGenerated)"
+_BAD_TIME = "TimeGenerated is not a valid datetime (ISO 8601 expected)"
+
+
+def check_values(checks: tuple[tuple[str, str, Callable[[object], bool]], ...], record: dict) -> str | None:
+    """``record_problem`` for a flow's ``checks``, one check call per value: the reference ``value_checker``'s
+    generated code is tested against."""
+    for name, ctype, accepts in checks:
         value = record.get(name)
         if value is None:
             if name == "TimeGenerated":
-                return "TimeGenerated is missing or null (every record needs a valid datetime TimeGenerated)"
+                return _MISSING_TIME
             continue
         if not accepts(value):
             if name == "TimeGenerated":
-                return "TimeGenerated is not a valid datetime (ISO 8601 expected)"
+                return _BAD_TIME
             return f"column '{name}' is {ctype} and the value does not convert to {ctype}"
     return None
+
+
+# What a value of the common JSON type needs to fit a column, tested inline by ``value_checker`` before it calls the
+# column type's check (which decides every other value): the same answer as VALUE_CHECKS, without a call.
+_INLINE_ACCEPTS = {
+    "int": "type(v) is int and -2147483648 <= v <= 2147483647",
+    "long": "type(v) is int and -9223372036854775808 <= v <= 9223372036854775807",
+    "real": "type(v) is float and _isfinite(v)",
+    "boolean": "type(v) is bool",
+    "dateTime": "type(v) is str and _parse_dt(v) is not None",
+}
+
+
+def value_checker(checks: tuple[tuple[str, str, Callable[[object], bool]], ...]) -> Callable[[dict], str | None]:
+    """``check_values`` for ``checks`` as one generated function (built once per flow): the per-value checks
+    without a loop and, for a value of the column's usual JSON type, without a call. Column names enter the
+    source only through ``repr()``."""
+    env: dict = {"_isfinite": math.isfinite, "_parse_dt": parse_datetime}
+    lines = ["def problem(record):", "    get = record.get"]
+    for i, (name, ctype, accepts) in enumerate(checks):
+        env[f"_a{i}"] = accepts
+        env[f"_m{i}"] = _BAD_TIME if name == "TimeGenerated" else \
+            f"column '{name}' is {ctype} and the value does not convert to {ctype}"
+        inline = _INLINE_ACCEPTS.get(ctype)
+        # VALUE_CHECKS['dateTime'] is exactly its inline test; the others decide the values the inline test refuses.
+        test = inline if ctype == "dateTime" else (f"({inline}) or _a{i}(v)" if inline else f"_a{i}(v)")
+        lines.append(f"    v = get({name!r})")
+        if name == "TimeGenerated":
+            env["_missing"] = _MISSING_TIME
+            lines += ["    if v is None:", "        return _missing", f"    if not ({test}):", f"        return _m{i}"]
+        else:
+            lines += [f"    if v is not None and not ({test}):", f"        return _m{i}"]
+    lines.append("    return None")
+    exec(compile("\n".join(lines), "<value checks>", "exec"), env)  # noqa: S102 - names via repr()
+    return env["problem"]
 
 
 @dataclass
@@ -120,6 +165,10 @@ class FlowPlan:
     auxiliary: bool = False  # Auxiliary plan: the 30-minute TimeGenerated window applies without a transform
     # Columns whose values are checked on flows without a transform: (name, table type, accepts(value)).
     checks: tuple[tuple[str, str, Callable[[object], bool]], ...] = ()
+    problem: Callable[[dict], str | None] = field(init=False, repr=False, compare=False)  # value_checker(checks)
+
+    def __post_init__(self) -> None:
+        self.problem = value_checker(self.checks)
 
 
 @dataclass
@@ -157,6 +206,10 @@ class _Unrunnable:
 
     def run(self, record: dict):
         raise kql.TransformRuntimeError(self.reason)
+
+    def run_many(self, records, deadline: float | None = None):
+        """As ``Transform.run_many``: every record dropped, with the reason."""
+        return [], 0, [(index, self.reason) for index in range(len(records))]
 
 
 class Quota:
@@ -256,6 +309,13 @@ def _gunzip(raw: bytes) -> bytes:
 def decode_body(raw: bytes, content_encoding: str | None) -> tuple[list, bytes]:
     """(rows, JSON text) of a request: 413 beyond 1 MB (compressed or not), 400 for anything but a strict JSON
     array of objects (``check_rows``)."""
+    rows, text, _ = decode_request(raw, content_encoding)
+    return rows, text
+
+
+def decode_request(raw: bytes, content_encoding: str | None) -> tuple[list, bytes, bool]:
+    """``decode_body``, and whether a row holds a string that may need truncating (``check_rows``' answer), so
+    ``passthrough`` and ``map_rows`` need not look at every value again."""
     if len(raw) > MAX_BODY:
         raise errors.ContentLengthLimitExceeded(TOO_LARGE)
     text = _gunzip(raw) if (content_encoding or "").strip().lower() == "gzip" else raw
@@ -268,8 +328,7 @@ def decode_body(raw: bytes, content_encoding: str | None) -> tuple[list, bytes]:
     # 1 MB of records: the JSON minus the array punctuation the SDK does not count.
     if len(text) - 2 * len(rows) > MAX_BODY:
         raise errors.ContentLengthLimitExceeded(TOO_LARGE)
-    check_rows(rows)
-    return rows, text
+    return rows, text, check_rows(rows)
 
 
 def _kind(value: object) -> str:
@@ -298,40 +357,47 @@ def _check_nested(value: dict | list, depth: int, index: int) -> None:
             raise _not_finite(index)
 
 
-def check_rows(rows: list) -> None:
+def check_rows(rows: list) -> bool:
     """400 unless every element is an object (the API's body is ``array of object``, azure-contract.md §7) whose
-    numbers are finite and whose nesting stays within ``MAX_DEPTH``."""
+    numbers are finite and whose nesting stays within ``MAX_DEPTH``. Returns whether a row holds a string longer
+    than ``_LONG_CHARS`` characters (one that may be over 64 KB and need truncating: ``map_rows``)."""
+    long_strings = False
     for index, row in enumerate(rows):
         if type(row) is not dict:
             raise errors.InvalidContent(
                 f"The request body must be a JSON array of objects; element {index} is {_kind(row)}.")
         for value in row.values():
             kind = type(value)
-            if kind is str or kind is int:  # the common case first: this runs for every value of every row
+            if kind is str:  # the common case first: this runs for every value of every row
+                if len(value) > _LONG_CHARS:
+                    long_strings = True
+            elif kind is int:
                 continue
-            if kind is dict or kind is list:
+            elif kind is dict or kind is list:
                 _check_nested(value, 3, index)  # the array is level 1, the row level 2
             elif kind is float and not math.isfinite(value):
                 raise _not_finite(index)
+    return long_strings
 
 
-_LONG_CHARS = MAX_FIELD // 4  # a str of at most this many characters is at most 64 KB in UTF-8
-
-
-def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Stats) -> tuple[str, bytes] | None:
+def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Stats,
+                long_strings: bool | None = None) -> tuple[str, bytes] | None:
     """(table key, text) when the request can be stored as sent: one flow, no transform, every row an object whose
     columns the stream declares and the table has, with values that fit the table's types, no field near the 64 KB
-    limit. Else None (map_rows does the work)."""
+    limit. Else None (map_rows does the work). ``long_strings``: ``check_rows``' answer for ``rows`` (None: look)."""
     flows = plan.flows.get(stream, [])
     if len(flows) != 1 or flows[0].transform is not None or flows[0].auxiliary:
         return None
     allowed = frozenset(plan.streams[stream])
     if not allowed <= flows[0].columns:
         return None
-    check_long = len(text) > MAX_FIELD  # only a body over 64 KB can hold a field over 64 KB
+    if long_strings:
+        return None  # a value may need truncating (map_rows does it)
+    # Only a body over 64 KB can hold a field over 64 KB; check_rows has looked already when it answered.
+    check_long = long_strings is None and len(text) > MAX_FIELD
     flow = flows[0]
     for row in rows:
-        if type(row) is not dict or not row.keys() <= allowed or record_problem(flow, row) is not None:
+        if type(row) is not dict or not row.keys() <= allowed or flow.problem(row) is not None:
             return None
         if check_long:
             # A value that may need truncating (map_rows does it). Checked on the parsed values, so escaped
@@ -374,50 +440,57 @@ def _truncate_long_fields(record: dict) -> None:
 
 
 def map_rows(plan: RulePlan, stream: str, rows: list, stats: Stats, body_size: int = MAX_BODY,
-             deadline: float | None = None) -> dict[str, list[dict]]:
+             deadline: float | None = None, long_strings: bool | None = None) -> dict[str, list[dict]]:
     """Rows per destination table key after the stream filter, the transform (or, without one, the type checks of
     ``record_problem``) and the table filter. The Auxiliary window is checked by the caller, once per request.
 
-    ``deadline`` (a ``time.monotonic()`` instant) bounds the transforms' work: past it, TransformTimeout, and the
-    caller stores nothing of the request."""
+    ``deadline`` (a ``time.monotonic()`` instant) bounds the transforms' work, checked by ``Transform.run_many``
+    before each record: past it, TransformTimeout, and the caller stores nothing of the request.
+    ``long_strings``: ``check_rows``' answer for ``rows`` (None: look at every value)."""
     declared = plan.streams[stream]
     flows = plan.flows.get(stream, [])
     out: dict[str, list[dict]] = {flow.table_key: [] for flow in flows}
     # Only a body longer than 64 KB can hold a field longer than 64 KB.
-    check_long = body_size > MAX_FIELD
+    check_long = body_size > MAX_FIELD and long_strings is not False
     declared_set = frozenset(declared)
-    timed = deadline is not None and any(flow.transform is not None for flow in flows)
     stats.received += len(rows)
-    for index, row in enumerate(rows):
-        if timed and time.monotonic() >= deadline:  # type: ignore[operator]  # timed implies a deadline
-            raise errors.TransformTimeout(
-                f"The transformations of this request ran past the emulator's bound after {index} of {len(rows)} "
-                "record(s); nothing of the request was stored. Send smaller batches, or simplify the transformKql.")
-        if type(row) is not dict:  # decode_body refuses such a call; kept for callers that did not decode
-            stats.drop("the element is not a JSON object")
+    if not check_long and all(flow.transform is not None for flow in flows) and all(type(row) is dict for row in rows):
+        # A transform reads only the stream's columns (its input columns): the rows serve as they came.
+        records = rows
+    else:
+        records = []
+        for row in rows:
+            if type(row) is not dict:  # decode_body refuses such a call; kept for callers that did not decode
+                stats.drop("the element is not a JSON object")
+                continue
+            record = {name: row[name] for name in declared if name in row}
+            if check_long:
+                _truncate_long_fields(record)
+            records.append(record)
+    for flow in flows:
+        target = out[flow.table_key]
+        columns = flow.columns
+        if flow.transform is not None:
+            try:
+                kept, filtered, dropped = flow.transform.run_many(records, deadline)
+            except kql.EvaluationTimeout as timeout:
+                raise errors.TransformTimeout(
+                    f"The transformations of this request ran past the emulator's bound after {timeout.processed} of "
+                    f"{len(records)} record(s); nothing of the request was stored. Send smaller batches, or simplify "
+                    "the transformKql.") from None
+            stats.filtered += filtered
+            for _, reason in dropped:
+                stats.drop(f"transformKql failed: {reason}")
+            # The output keeps only the table's columns; a row that has no others is stored as it is.
+            target.extend(row if row.keys() <= columns else {k: v for k, v in row.items() if k in columns} for row in kept)
             continue
-        record = {name: row[name] for name in declared if name in row}
-        if check_long:
-            _truncate_long_fields(record)
-        for flow in flows:
-            result = record
-            if flow.transform is not None:
-                try:
-                    result = flow.transform.run(record)
-                except kql.TransformRuntimeError as error:
-                    stats.drop(f"transformKql failed: {error}")
-                    continue
-                if result is None:
-                    stats.filtered += 1
-                    continue
-            elif (problem := record_problem(flow, record)) is not None:
+        for record in records:
+            if (problem := flow.problem(record)) is not None:
                 stats.drop(problem)
-                continue
-            elif declared_set <= flow.columns:
-                out[flow.table_key].append(record)  # identity flow, every stream column is a table column
-                continue
-            columns = flow.columns
-            out[flow.table_key].append({k: v for k, v in result.items() if k in columns})
+            elif declared_set <= columns:
+                target.append(record)  # identity flow, every stream column is a table column
+            else:
+                target.append({k: v for k, v in record.items() if k in columns})
     stats.stored += sum(len(v) for v in out.values())
     return out
 

@@ -71,7 +71,7 @@ class IngestOperations(BackendCore):
         binding = None if dce_id is None else plan.endpoint_id == dce_id.lower()
         if not has_role or binding is False:
             raise ingest.forbidden(rule_id, plan.dcr_id, claims.tid, claims.oid, rbac=has_role, binding=binding)
-        rows, text = ingest.decode_body(req.body, req.headers.get("content-encoding"))
+        rows, text, long_strings = ingest.decode_request(req.body, req.headers.get("content-encoding"))
         self.quota.charge(plan.immutable_id.lower(), len(text), time.time())
         flows = plan.flows.get(stream, [])
         for flow in flows:  # once per request, before anything is stored (a refused call stores nothing)
@@ -79,12 +79,13 @@ class IngestOperations(BackendCore):
         stats = self.stats.setdefault(rule_id.lower(), ingest.Stats())
         stats.requests += 1
         with self.storing():
-            verbatim = ingest.passthrough(plan, stream, rows, text, stats)
+            verbatim = ingest.passthrough(plan, stream, rows, text, stats, long_strings)
             if verbatim is not None:
                 if rows:
                     self.store.add_rows(verbatim[0], rows, verbatim[1])
             else:
-                self.store.add_batches(list(ingest.map_rows(plan, stream, rows, stats, len(text), deadline).items()))
+                self.store.add_batches(list(ingest.map_rows(plan, stream, rows, stats, len(text), deadline,
+                                                            long_strings).items()))
         # Stored (autocommitted to the WAL file) before answering: what a 204 acknowledges survives a crash.
         return Response(204)
 

@@ -55,7 +55,9 @@ def index_value(rtype: str, body: dict) -> str:
 
 def _encode(rows: list[dict]) -> str:
     # allow_nan=False: a NaN would make the stored batch unreadable JSON (ingestion refuses non-finite numbers first).
-    return json.dumps(rows, separators=(",", ":"), allow_nan=False)
+    # check_circular=False: rows are JSON-decoded values and what transforms build from them, never cyclic (a cycle
+    # would end in RecursionError instead of ValueError, a 500 either way); skipping the check is about 12% faster.
+    return json.dumps(rows, separators=(",", ":"), allow_nan=False, check_circular=False)
 
 
 class Store:

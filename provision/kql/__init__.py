@@ -3,7 +3,8 @@
 Layers (each its own module): ``lexer`` -> ``parser`` (AST in ``ast``, reserved words in
 ``keywords``, text back with ``printer``) -> ``checker`` (names, types, output schema, DCR
 allow-list via the ``functions`` catalogue, operator/function typing from ``signatures``)
--> ``compiler`` (the evaluator: closures built once, run per record). Values: see ``values``
+-> ``compiler`` (the evaluator: closures built once, run per record) -> ``codegen`` (a pipeline over
+``source`` as one generated Python function per transform, calling those closures where it does not inline). Values: see ``values``
 for the runtime representation and the JSON form of output rows; ``types`` for type
 spellings and which output types a table column accepts; ``regex`` for every regular expression
 a transform evaluates (RE2, as the service). Pure: standard library plus google-re2, no I/O.

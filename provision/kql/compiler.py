@@ -2,7 +2,10 @@
 
 The AST is walked once per DCR version; each expression becomes a closure
 ``f(row) -> value`` specialised on the static types the checker inferred, so a
-record costs a few closure calls rather than an AST walk.
+record costs a few closure calls rather than an AST walk. A pipeline over
+``source`` (the common shape) then runs as generated Python source (codegen.py),
+which writes the simple constructs inline and calls these closures for the rest:
+the closures are the reference semantics (tests/kql/test_codegen.py).
 
 KQL semantics implemented here: nulls propagate through operators and most
 functions; failed conversions give null; string operators are case-insensitive
@@ -43,7 +46,9 @@ class _Ctx:
         self.functions: dict = {}  # let name -> FunctionDef
 
 
-def compile_analysis(query_text: str, analysis: Analysis, input_columns):
+def compile_analysis(query_text: str, analysis: Analysis, input_columns, *, generate: bool = True):
+    """The Transform of a checked query. ``generate``: a pipeline over ``source`` runs as generated Python source
+    (codegen.py); False keeps every step a closure (the reference the generated code is tested against)."""
     ctx = _Ctx(analysis)
     query = analysis.query
     if query is None:
@@ -51,8 +56,13 @@ def compile_analysis(query_text: str, analysis: Analysis, input_columns):
     columns = [(name, normalize_type(t)) for name, t in input_columns]
     for let in query.lets:
         _compile_let(let, ctx, [n for n, _ in columns])
-    run, names = _compile_pipeline(query.body, ctx, [n for n, _ in columns])
+    body = query.body
+    if generate and isinstance(body.source, A.TableRef) and body.source.name == "source":
+        # The common shape (a pipeline over the record): generated as Python source, steps inline (codegen.py).
+        return Transform(query_text, columns, analysis.output_columns, None, body=body, ctx=ctx)
+    run, names = _compile_pipeline(body, ctx, [n for n, _ in columns])
     return Transform(query_text, columns, analysis.output_columns, run, names)
+
 
 
 def _compile_let(let: A.Let, ctx: _Ctx, input_names):
@@ -783,71 +793,6 @@ def _json_any(v):
     return v if type(v) in _PLAIN else to_json_value(v)
 
 
-def _build_runner(input_columns, output_columns, pipeline):
-    """Generate ``run(record)``: typed input conversion, the compiled pipeline, JSON-ready output."""
-    from provision.kql import TransformRuntimeError
-    from provision.kql.values import format_datetime, format_timespan
-
-    env = {"TransformRuntimeError": TransformRuntimeError, "pipeline": pipeline, "_errors": (RecursionError, *_EXPECTED_ERRORS),
-           "_json_any": _json_any, "_json_real": _json_real, "_fmt_dt": format_datetime, "_fmt_ts": format_timespan}
-    lines = ["def _run(record):",
-             "    if type(record) is not dict:",
-             "        raise TransformRuntimeError(f'a record must be a JSON object, got {type(record).__name__}')",
-             "    get = record.get",
-             "    row = {"]
-    for i, (name, ctype) in enumerate(input_columns):
-        conv = _input_converter(ctype)
-        key = repr(name)
-        if conv is None:
-            lines.append(f"        {key}: get({key}),")
-            continue
-        env[f"_c{i}"] = conv
-        fast = {"string": "str", "int": "int", "long": "int", "real": "float", "boolean": "bool"}.get(ctype)
-        if fast:
-            lines.append(f"        {key}: (_v if type(_v := get({key})) is {fast} else _c{i}(_v)),")
-        else:
-            lines.append(f"        {key}: _c{i}(get({key})),")
-    lines += ["    }",
-              "    try:",
-              "        out = pipeline(row)",
-              "    except TransformRuntimeError:",
-              "        raise",
-              "    except _errors as exc:",
-              "        raise TransformRuntimeError(f'{type(exc).__name__}: {exc}') from None",
-              "    if out is None:",
-              "        return None"]
-    if output_columns is None:
-        lines.append("    return {k: _json_any(v) for k, v in out.items()}")
-    else:
-        lines.append("    return {")
-        for name, ctype in output_columns:
-            key = repr(name)
-            if ctype in _OUTPUT_PLAIN:
-                lines.append(f"        {key}: out[{key}],")
-            elif ctype == "datetime":
-                lines.append(f"        {key}: (None if (_o := out[{key}]) is None else _fmt_dt(_o)),")
-            elif ctype == "timespan":
-                lines.append(f"        {key}: (None if (_o := out[{key}]) is None else _fmt_ts(_o)),")
-            elif ctype == "real":
-                lines.append(f"        {key}: _json_real(out[{key}]),")
-            else:
-                lines.append(f"        {key}: _json_any(out[{key}]),")
-        lines.append("    }")
-    # Input conversion and output formatting recurse into dynamic values too (to_string, to_json_value): a
-    # value nested deeper than Python's recursion limit must drop that record, not escape (issue 12, item 2).
-    lines += ["def run(record):",
-              "    try:",
-              "        return _run(record)",
-              "    except TransformRuntimeError:",
-              "        raise",
-              "    except RecursionError:",
-              "        raise TransformRuntimeError('a dynamic value nests too deeply to convert') from None",
-              "    except _errors as exc:",
-              "        raise TransformRuntimeError(f'{type(exc).__name__}: {exc}') from None"]
-    exec(compile("\n".join(lines), "<transformKql>", "exec"), env)  # noqa: S102 - generated from column names via repr()
-    return env["run"]
-
-
 class Transform:
     """A compiled transform. ``run(record)`` -> JSON-ready output row, or None when ``where`` filtered it out.
 
@@ -857,17 +802,18 @@ class Transform:
     defines the columns). ``print`` / ``datatable`` pipelines ignore the record and produce
     their (first) row.
 
-    For speed, the per-record input conversion and output formatting are generated as one
-    Python function per transform (``_build_runner``), specialised on the column types.
+    For speed, ``run`` is one generated Python function per transform (codegen.build_runner): the
+    input conversion, the steps of a pipeline over ``source`` with their expressions inline, and the
+    output formatting, specialised on the column types.
     """
 
-    def __init__(self, query, input_columns, output_columns, pipeline, names=None):
+    def __init__(self, query, input_columns, output_columns, pipeline, names=None, *, body=None, ctx=None):
+        from provision.kql.codegen import build_runner
+
         self.query = query
         self.input_columns = list(input_columns)
         self.output_columns = output_columns
-        out_names = [n for n, _ in output_columns or []]
-        static_output = output_columns if names is not None and list(names) == out_names else None
-        self.run = _build_runner(self.input_columns, static_output, pipeline)
+        self.run = build_runner(self.input_columns, output_columns, pipeline, names, body=body, ctx=ctx)
 
     def run_many(self, records, deadline: float | None = None):
         """Run every record: (output rows, filtered count, [(index, reason)] of dropped records).

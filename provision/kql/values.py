@@ -37,6 +37,14 @@ _UTC = _dt.UTC
 def parse_datetime(text: str) -> _dt.datetime | None:
     """The datetime formats todatetime() accepts (Kusto 'datetime' doc: ISO 8601, RFC 822/1123, RFC 850, sortable)."""
     if 19 <= len(text) <= 33 and text[10:11] == "T":
+        if text[-1] == "Z":  # UTC: the naive value of the text before it (no aware datetime to convert back)
+            try:
+                value = _dt.datetime.fromisoformat(text[:-1])
+            except ValueError:
+                pass  # e.g. '...:00.Z', which fromisoformat reads only with its 'Z'
+            else:
+                if value.tzinfo is None:
+                    return value
         try:  # fast path: what senders usually post ("2024-05-01T10:00:00.123Z")
             value = _dt.datetime.fromisoformat(text)
         except ValueError:
@@ -138,15 +146,23 @@ def to_json_value(value, kql_type: str | None = None):
         return str(value)
     if cls is float and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    # A container comes back as it is when nothing inside it changes (the common case: dynamic input passed
+    # through is JSON already); else it is copied, each value converted once (converting one twice, to test and
+    # then to copy, doubles the work at every level of a deep value).
     if cls is dict:
-        for v in value.values():
-            if type(v) not in _JSON_SCALARS:
-                return {k: to_json_value(v) for k, v in value.items()}
-        return value  # already JSON (the common case: dynamic input passed through)
+        for index, v in enumerate(value.values()):
+            if type(v) not in _JSON_SCALARS and (converted := to_json_value(v)) is not v:
+                items = list(value.items())
+                out = dict(items[:index])
+                out[items[index][0]] = converted
+                for k, rest in items[index + 1:]:
+                    out[k] = rest if type(rest) in _JSON_SCALARS else to_json_value(rest)
+                return out
+        return value
     if cls is list:
-        for v in value:
-            if type(v) not in _JSON_SCALARS:
-                return [to_json_value(v) for v in value]
+        for index, v in enumerate(value):
+            if type(v) not in _JSON_SCALARS and (converted := to_json_value(v)) is not v:
+                return [*value[:index], converted, *(x if type(x) in _JSON_SCALARS else to_json_value(x) for x in value[index + 1:])]
         return value
     return value
 
