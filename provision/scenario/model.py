@@ -117,6 +117,9 @@ class Scenario:
     lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # top-level key -> line
     # the file's text as the loader read it, so diagnostics can quote a line without reading the file again
     source_lines: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
+    # "where.key" paths (``tables.T.columns``) of keys an UnknownKey probably meant: the rules do not report
+    # what the misspelling left missing (one clear error per mistake, issue 14)
+    misspelt: frozenset[str] = field(default=frozenset(), compare=False, hash=False, repr=False)
 
     @property
     def workspace_name(self) -> str:
