@@ -49,6 +49,13 @@ def _session_and_scenario(file: Path, env, var, cloud, state):
             raise
     try:
         yield session, scenario
+    except ProvisionError as error:
+        if name == "public" and not cloud and not os.environ.get("PROVISION_CLOUD") and error.message.startswith("signing in"):
+            # a newcomer who ran the quickstart with --cloud local and left it off here (issue 14)
+            error.message = error.message.replace("signing in to public", "signing in to public (the default cloud: no --cloud "
+                                                  "and no $PROVISION_CLOUD)", 1)
+            error.hint = "for the built-in local Azure pass --cloud local (or export PROVISION_CLOUD=local); " + error.hint
+        raise
     finally:
         session.close()
 
@@ -146,6 +153,33 @@ def apply_command(
         outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
         echo("")
         typer.echo(format_outputs(outputs, fmt.value))
+        echo(next_steps(file, scenario, session, cloud=cloud, env=env, state=state))
+
+
+def next_steps(file: Path, scenario, session, cloud=None, env=None, state=None) -> str:
+    """What to run after ``apply``: a smoke test and where its rows land, and, for an emulator started inside
+    this command, that the 127.0.0.1 URLs above belonged to it and it has exited (issue 14)."""
+    import shlex
+
+    options = "".join(f" {flag} {shlex.quote(str(value))}" for flag, value in (("--env", env), ("--cloud", cloud), ("--state", state))
+                      if value)
+    streams = [s for r in scenario.rules.values() if r.ensure != "absent" for s in r.streams]
+    lines = ["", "Next steps:"]
+    if streams:
+        stream = "" if len(streams) == 1 else f" --stream {shlex.quote(streams[0])}"
+        wait = "" if session.cloud.name == "local" else " --wait 300"  # a new role takes minutes to reach ingestion
+        lines.append(f"  provision send {shlex.quote(str(file))}{options}{stream} --sample 10{wait}   # a smoke test as the publisher")
+    if session.cloud.name == "local":
+        tables = [f.table for r in scenario.rules.values() if r.ensure != "absent" for f in r.flows]
+        state_option = f" --state {shlex.quote(str(state))}" if state else ""
+        if tables:
+            lines.append(f"  provision emulator rows {shlex.quote(tables[0])}{state_option}   # the rows that arrived")
+    lines.append(f"  provision outputs {shlex.quote(str(file))}{options} --format env   # these outputs again, for a sender")
+    if session.emulator is not None:
+        lines += ["", (f"Note: {session.emulator.url} was a local Azure running inside this command; it stops as the command ends. Its state "
+                  f"stays in {session.emulator.state_dir}, so the next --cloud local command sees what this one made (on a new "
+                  "port). For one that keeps running: provision emulator serve --env-file .provision/local.env")]
+    return "\n".join(lines)
 
 
 def _check_github_output(fmt: OutputFormat) -> None:
@@ -215,7 +249,8 @@ def outputs_command(
 
 def send_command(
     file: ScenarioFile,
-    stream: Annotated[str, typer.Option("--stream", "-s", help="Stream name, e.g. Custom-OrdersRaw.")],
+    stream: Annotated[str | None, typer.Option("--stream", "-s", help="Stream name, e.g. Custom-OrdersRaw (default: the "
+                                                                      "scenario's only stream).")] = None,
     rows_file: Annotated[Path | None, typer.Option("--file", help="JSON file holding an array of rows.")] = None,
     sample: Annotated[int | None, typer.Option("--sample", min=1, max=10000, help="Send N generated rows instead.")] = None,
     wait: Annotated[float, typer.Option("--wait", min=0, help="Keep retrying rows refused with 403 for up to this many "
@@ -236,6 +271,7 @@ def send_command(
         from provision.pipeline import collect_outputs
         from provision.sender import send_rows
 
+        stream = _pick_stream(scenario, stream)
         rule_name = next((n for n, r in scenario.rules.items() if stream in r.streams), None)
         if rule_name is None:
             known = sorted(s for r in scenario.rules.values() for s in r.streams)
@@ -244,6 +280,19 @@ def send_command(
         count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample,
                           wait_seconds=wait, progress=lambda text: typer.echo(text, err=True))
         typer.echo(f"sent {count} row(s) to {rule_name} stream {stream}: accepted (HTTP 204)")
+
+
+def _pick_stream(scenario, stream: str | None) -> str:
+    """``--stream`` as given, else the scenario's only stream (said on stderr), else an error listing them."""
+    if stream is not None:
+        return stream
+    known = sorted({s for r in scenario.rules.values() if r.ensure != "absent" for s in r.streams})
+    if len(known) == 1:
+        typer.echo(f"stream {known[0]} (the scenario's only stream)", err=True)
+        return known[0]
+    if not known:
+        raise ProvisionError("the scenario has no stream to send to", hint="add a rule with a flow (see scenarios/quickstart.yaml)")
+    raise ProvisionError(f"the scenario has {len(known)} streams: say which with --stream", hint=f"streams: {', '.join(known)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -261,6 +310,6 @@ def register(app: typer.Typer) -> None:
         "provision outputs scenarios/quickstart.yaml --format json",
     )(outputs_command)
     command(app, "send",
-        "provision send scenarios/quickstart.yaml --cloud local --stream Custom-AppEventsRaw --sample 10",
+        "provision send scenarios/quickstart.yaml --cloud local --sample 10",
         "provision send scenarios/quickstart.yaml --stream Custom-AppEventsRaw --file rows.json --wait 300",
     )(send_command)
