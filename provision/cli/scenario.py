@@ -123,6 +123,25 @@ def _resource_json(resource) -> dict:
     return item
 
 
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema to this file instead of printing it.")] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of the scenario file, for editors (VS Code's YAML extension) and CI."""
+    from provision.scenario.schema import scenario_schema
+
+    text = json.dumps(scenario_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        from provision.errors import ProvisionError
+
+        raise ProvisionError(f"cannot write '{out}': {error.strerror or error}", hint="--out must be a file path you can write") from None
+    typer.echo(f"wrote {out}; point your editor at it with a first line '# yaml-language-server: $schema={out}'", err=True)
+
+
 def _summary(scenario) -> str:
     parts = [f"{len(scenario.tables)} table(s)", f"{len(scenario.rules)} rule(s)"]
     if scenario.endpoint:
@@ -142,3 +161,7 @@ def register(app: typer.Typer) -> None:
         "provision render scenarios/quickstart.yaml",
         "provision render scenarios/with-dce.yaml --format arm --out build/",
     )(render)
+    command(app, "schema",
+        "provision schema --out scenario.schema.json",
+        "provision schema",
+    )(schema)
