@@ -84,9 +84,6 @@ def outputs_from_live(resources, bodies: dict, audience: str) -> Outputs:
 # ---------------------------------------------------------------- formats
 
 
-_key = ids.output_key
-
-
 def variables(outputs: Outputs) -> list[tuple[str, str]]:
     """Flat (KEY, value) pairs for env, GitHub and Azure DevOps outputs.
 
@@ -96,6 +93,9 @@ def variables(outputs: Outputs) -> list[tuple[str, str]]:
     clashes = ids.output_key_clashes({n: list(r["streams"]) for n, r in outputs.rules.items()}, list(outputs.tables))
     if clashes:
         key, first, second = clashes[0]
+        same = [k for k, a, b in clashes if (a, b) == (first, second)]
+        if len(same) > 1:  # e.g. the short name and its older spelling: DCR_ORDERS_ID, DCR_DCR_ORDERS_ID
+            key = f"{key}, {same[1]} and {len(same) - 2} more" if len(same) > 2 else f"{key} and {same[1]}"
         raise ProvisionError(f"output variable {key} would be set by both {first} and {second}",
                              hint="rename one of them, or use --format json (keyed by the exact names)")
     pairs = [("PROVISION_AUDIENCE", outputs.audience)]
@@ -103,11 +103,10 @@ def variables(outputs: Outputs) -> list[tuple[str, str]]:
         pairs += [("DCE_ID", outputs.endpoint["id"]),
                   ("DCE_LOGS_INGESTION_ENDPOINT", outputs.endpoint.get("logs_ingestion_endpoint") or "")]
     for name, rule in outputs.rules.items():
-        pairs += [(_key("DCR", name, "ID"), rule["id"]),
-                  (_key("DCR", name, "IMMUTABLE_ID"), rule["immutable_id"] or ""),
-                  (_key("DCR", name, "ENDPOINT"), rule["logs_ingestion_endpoint"] or "")]
-        pairs += [(_key("DCR", name, stream, "URL"), s["url"] or "") for stream, s in rule["streams"].items()]
-    pairs += [(_key("TABLE", name, "ID"), t["id"]) for name, t in outputs.tables.items()]
+        for suffix, value in (("ID", rule["id"]), ("IMMUTABLE_ID", rule["immutable_id"] or ""), ("ENDPOINT", rule["logs_ingestion_endpoint"] or "")):
+            pairs += [(key, value) for key in ids.output_names("DCR", name, suffix)]
+        pairs += [(key, s["url"] or "") for stream, s in rule["streams"].items() for key in ids.output_names("DCR", name, stream, "URL")]
+    pairs += [(key, t["id"]) for name, t in outputs.tables.items() for key in ids.output_names("TABLE", name, "ID")]
     return pairs
 
 

@@ -36,6 +36,15 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class ValidateFormat(str, Enum):
+    """``validate``: the report formats, plus CI annotations (GitHub workflow commands, Azure DevOps logissue)."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    azure_devops = "azure-devops"
+
+
 class RenderFormat(str, Enum):
     json = "json"
     arm = "arm"

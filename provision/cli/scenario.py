@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ReportFormat, ScenarioFile, Templates, Var, command
+from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ScenarioFile, Templates, ValidateFormat, Var, command
 
 
 def parse_vars(items: list[str] | None) -> dict[str, str]:
@@ -32,7 +32,8 @@ def validate(
     file: ScenarioFile,
     env: Env = None,
     var: Var = None,
-    output_format: Annotated[ReportFormat, typer.Option("--format", help="A report for people (text) or programs (json).")] = ReportFormat.text,
+    output_format: Annotated[ValidateFormat, typer.Option("--format", help="A report for people (text), programs (json), or CI "
+                                                          "annotations on the file's lines (github, azure-devops).")] = ValidateFormat.text,
     kql_profile: Annotated[KqlProfile, typer.Option("--kql-profile", help=KQL_PROFILE_HELP)] = KqlProfile.compat,
 ) -> None:
     """Check a scenario offline: every problem at once, each with file:line, rule and fix."""
@@ -41,7 +42,17 @@ def validate(
 
     scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var), kql_profile=kql_profile.value)
     failed = scenario is None or has_errors(diagnostics)
-    if output_format is ReportFormat.json:
+    if output_format in (ValidateFormat.github, ValidateFormat.azure_devops):
+        from provision.annotations import annotation
+
+        for diagnostic in diagnostics:
+            typer.echo(annotation(output_format.value, diagnostic))
+        for note in scenario.notes if scenario else ():
+            typer.echo(annotation(output_format.value, None, note=note, file=str(file)))
+        errors = sum(d.is_error for d in diagnostics)
+        # the summary is for the log, not a command: stderr keeps stdout to annotations only
+        typer.echo(f"{file}: {'invalid' if failed else 'valid'}: {errors} error(s), {len(diagnostics) - errors} warning(s)", err=True)
+    elif output_format is ValidateFormat.json:
         payload = {
             "file": str(file),
             "valid": not failed,
