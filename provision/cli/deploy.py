@@ -20,22 +20,46 @@ from typing import Annotated
 
 import typer
 
-from provision.cli.options import Cloud, Env, OutputFormat, Parallelism, PlanFormat, ScenarioFile, State, Templates, Var, command
+from provision.cli.options import Cloud, Debug, Env, OutputFormat, Parallelism, PlanFormat, ScenarioFile, State, Templates, Var, command
 from provision.errors import ProvisionError
 
 # --------------------------------------------------------------- helpers
 
 
 @contextmanager
-def _session_and_scenario(file: Path, env, var, cloud, state):
+def _session_and_scenario(file: Path, env, var, cloud, state, debug: bool = False):
     """Validate (offline), then connect. For ``local`` the emulator's variables resolve in the scenario."""
-    from provision.azure import cloud_name, connect
+    from provision.azure import cloud_name
     from provision.cli.scenario import parse_vars
-    from provision.scenario import require_valid
 
     variables = parse_vars(var)
     name = cloud_name(cloud)
     _quiet_sdk_logs()
+    stop_http_lines = _http_lines(debug)
+    try:
+        with _connected(file, env, variables, cloud, name, state) as pair:
+            yield pair
+    finally:
+        stop_http_lines()
+
+
+def _http_lines(debug: bool):
+    """With --debug (or PROVISION_DEBUG=1, or AZURE_LOG_LEVEL=debug|info): one stderr line per HTTP call."""
+    from provision.cli.core import debug_enabled
+
+    if not (debug or debug_enabled() or os.environ.get("AZURE_LOG_LEVEL", "").lower() in ("debug", "info")):
+        return lambda: None
+    from provision import httplog
+
+    return httplog.enable(lambda line: typer.echo(line, err=True))
+
+
+@contextmanager
+def _connected(file: Path, env, variables, cloud, name, state):
+    """The session and the valid scenario (see ``_session_and_scenario``); closes the session after."""
+    from provision.azure import connect
+    from provision.scenario import require_valid
+
     if name != "local":
         scenario = require_valid(str(file), env=env, variables=variables)
         session = connect(cloud)  # resolves $PROVISION_CLOUD itself, naming it when it is unknown
@@ -98,11 +122,12 @@ def plan_command(
     = PlanFormat.text,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes (0 none, 1 error).")] = False,
     parallelism: Parallelism = 8,
+    debug: Debug = False,
 ) -> None:
     """Read live state and show what apply would change (writes nothing)."""
     from provision.planview import format_plan
 
-    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    with _session_and_scenario(file, env, var, cloud, state, debug) as (session, scenario):
         from provision.pipeline import plan_scenario
 
         _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
@@ -127,6 +152,7 @@ def apply_command(
     = False,
     parallelism: Parallelism = 8,
     fmt: FormatOption = OutputFormat.text,
+    debug: Debug = False,
 ) -> None:
     """Apply the scenario: tables -> DCE -> DCRs -> role assignments, then print the outputs."""
 
@@ -134,7 +160,7 @@ def apply_command(
     text = fmt is OutputFormat.text
     echo = _printer(to_stderr=not text)
     colour = _colour(sys.stdout if text else sys.stderr)
-    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    with _session_and_scenario(file, env, var, cloud, state, debug) as (session, scenario):
         from provision.apply import apply_plan, check_allowed
         from provision.outputs import format_outputs, outputs_from_live
         from provision.pipeline import plan_scenario
@@ -236,11 +262,12 @@ def outputs_command(
     state: State = None,
     templates: Templates = None,
     fmt: FormatOption = OutputFormat.text,
+    debug: Debug = False,
 ) -> None:
     """Print what senders need (reads live state, changes nothing)."""
 
     _check_github_output(fmt)
-    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    with _session_and_scenario(file, env, var, cloud, state, debug) as (session, scenario):
         from provision.outputs import format_outputs
         from provision.pipeline import collect_outputs
 
@@ -260,6 +287,7 @@ def send_command(
     cloud: Cloud = None,
     state: State = None,
     templates: Templates = None,
+    debug: Debug = False,
 ) -> None:
     """Send rows through the real ingestion endpoint as the sending identity (a smoke test)."""
     if (rows_file is None) == (sample is None):
@@ -267,7 +295,7 @@ def send_command(
     from provision.rows import read_rows
 
     rows = read_rows(rows_file) if rows_file else None  # before connecting: a bad file costs no call
-    with _session_and_scenario(file, env, var, cloud, state) as (session, scenario):
+    with _session_and_scenario(file, env, var, cloud, state, debug) as (session, scenario):
         from provision.pipeline import collect_outputs
         from provision.sender import send_rows
 

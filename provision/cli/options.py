@@ -69,6 +69,8 @@ Var = Annotated[list[str] | None, typer.Option("--var", help="Set a variable, K=
 Templates = Annotated[Path | None, typer.Option("--templates", help="Folder of templates that override the defaults of the same name.")]
 Cloud = Annotated[str | None, typer.Option("--cloud", help="public | usgov | china | local (default: $PROVISION_CLOUD or public).")]
 State = Annotated[Path | None, typer.Option("--state", help="State directory of the in-process local emulator (default .provision/local).")]
+Debug = Annotated[bool, typer.Option("--debug", "-v", help="Print each HTTP call (method, URL, status, duration, request ids; "
+                                                           "credentials redacted) on stderr. Also PROVISION_DEBUG=1.")]
 Parallelism = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="Requests in flight at once.")]
 
 
