@@ -27,7 +27,7 @@ app = typer.Typer(
     help="Provision tables, DCRs, a DCE and roles for the Azure Monitor Logs Ingestion API.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # never print locals: they may hold secrets
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
 )
 
 

@@ -95,7 +95,14 @@ def _quiet_sdk_logs() -> None:
 
 
 def _colour(stream) -> bool:
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    from provision.cli.terminal import colour_enabled
+
+    return colour_enabled(stream)
+
+
+def _reading(echo, session) -> None:
+    """The line said before live state is read (seconds of silence otherwise, on a real cloud)."""
+    echo(f"Reading live state from {session.cloud.name} ...")
 
 
 def _printer(to_stderr: bool):
@@ -130,10 +137,13 @@ def plan_command(
     with _session_and_scenario(file, env, var, cloud, state, debug) as (session, scenario):
         from provision.pipeline import plan_scenario
 
+        _reading(_printer(to_stderr=True), session)  # stderr: stdout is the plan, in every format
         _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
         title = f"Plan for {file} (cloud {session.cloud.name}{', env ' + env if env else ''})"
-        typer.echo(format_plan(plan, fmt.value, title=title, colour=_colour(sys.stdout),
-                               extra={"scenario": str(file), "cloud": session.cloud.name, "environment": env}))
+        colour = _colour(sys.stdout)
+        # color=: click strips ANSI when stdout is not a terminal, which would undo FORCE_COLOR
+        typer.echo(format_plan(plan, fmt.value, title=title, colour=colour,
+                               extra={"scenario": str(file), "cloud": session.cloud.name, "environment": env}), color=colour or None)
     if plan.refusal(allow_destructive=True) is not None:
         raise typer.Exit(1)  # apply would refuse whatever its flags: an error for CI, not "changes to apply"
     if detailed_exitcode and plan.has_changes:
@@ -166,14 +176,16 @@ def apply_command(
         from provision.pipeline import plan_scenario
         from provision.planview import format_text
 
+        _reading(echo, session)
         resources, live, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
-        echo(format_text(plan, f"Plan for {file} (cloud {session.cloud.name})", colour))
+        typer.echo(format_text(plan, f"Plan for {file} (cloud {session.cloud.name})", colour), err=not text, color=colour or None)
         bodies = dict(live.resources)
         if plan.has_changes or plan.problems:
             check_allowed(plan, allow_destructive)
             _confirm(yes)
-            result = apply_plan(session, plan, parallelism=parallelism, allow_destructive=allow_destructive,
-                                progress=_progress(echo))
+            with _heartbeat(to_stderr=not text) as heartbeat:
+                result = apply_plan(session, plan, parallelism=parallelism, allow_destructive=allow_destructive,
+                                    progress=_progress(heartbeat.echo, heartbeat))
             bodies.update(result.bodies)
             echo(f"Applied {len(result.done)} change(s) in {result.seconds:.1f} s; verified.")
         outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
@@ -227,7 +239,17 @@ def _confirm(yes: bool) -> None:
         raise typer.Exit(1)
 
 
-def _progress(echo):
+def _heartbeat(to_stderr: bool):
+    """Still-waiting lines while apply runs (provision/cli/terminal.py): in place on a terminal, every few seconds in a log."""
+    from provision.cli.terminal import Heartbeat, is_live_terminal
+
+    stream = sys.stderr if to_stderr else sys.stdout
+    every = os.environ.get("PROVISION_HEARTBEAT_SECONDS")  # for tests and for CI logs that want fewer lines
+    return Heartbeat(lambda text: typer.echo(text, err=to_stderr), live=is_live_terminal(stream),
+                     every=float(every) if every else None, rewrite=lambda text: typer.echo(text, nl=False, err=to_stderr))
+
+
+def _progress(echo, heartbeat=None):
     started: dict[str, float] = {}
     waited: set[str] = set()
 
@@ -236,6 +258,8 @@ def _progress(echo):
             echo(f"  ... still working: {detail}")
             return
         label = change.label
+        if heartbeat is not None:
+            (heartbeat.done if event in ("done", "failed") else heartbeat.wait)(label)
         if event == "start":
             started[change.id] = time.monotonic()
             echo(f"  {change.action} {label} ...")
