@@ -212,3 +212,19 @@ def test_the_azure_pipeline_on_main_applies_sets_output_variables_and_smoke_test
                      ran["Apply"].stdout, re.MULTILINE)
     assert "sent 5 row(s)" in ran["Smoke test (sample rows through the new DCR)"].stdout
     assert len(emu.rows("AppEvents_CL")) == 5
+
+
+def test_the_readme_runs_the_github_workflow_steps_against_the_local_azure(tmp_path):
+    """The README's "go green on your machine" block, run as a user would paste it (it starts its own server)."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("To see the GitHub workflow go green", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    work = tmp_path / "checkout"
+    shutil.copytree(REPO / "scenarios", work / "scenarios")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    script = tmp_path / "readme.sh"
+    script.write_text(block)
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "sent 5 row(s) to dcr-quickstart" in result.stdout
+    assert "AppEvents_CL" in (work / "plan.md").read_text()

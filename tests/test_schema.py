@@ -156,8 +156,13 @@ def test_a_structurally_bad_file_is_rejected_by_both_the_schema_and_validate(tmp
     assert any(d.is_error for d in diagnostics), f"validate accepted: {case}"
 
 
-def test_the_wheel_ships_the_schema(tmp_path):
+def test_the_wheel_ships_the_schema_and_says_what_it_is(tmp_path):
     from tests.test_wheel import _build_wheel
 
     with zipfile.ZipFile(_build_wheel(tmp_path)) as wheel:
         assert json.loads(wheel.read("provision/data/scenario.schema.json")) == scenario_schema()
+        metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    assert "Classifier: Environment :: Console" in metadata and "Classifier: Topic :: System :: Logging" in metadata
+    assert "Project-URL: Logs Ingestion API, https://learn.microsoft.com/" in metadata
+    description = metadata.split("\n\n", 1)[1]  # the README: its first screen speaks to users
+    assert description.index("**What it is.**") < description.index("pip install provision-logs-ingestion") < 2000

@@ -22,7 +22,7 @@ from provision.scenario import load
 from provision.scenario.model import ABSENT, PRESENT
 from provision.scenario.types import STREAM_TYPES, TABLE_TYPES
 
-SCHEMA_ID = "https://github.com/provision-logs-ingestion/provision/scenario.schema.json"
+SCHEMA_ID = "urn:provision-logs-ingestion:scenario-schema"  # an identifier, not a location: the schema ships in the wheel
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 # A value still holding a variable: the loader substitutes it before checking (README §Variables).
