@@ -50,6 +50,10 @@ class Runner:
         python.write_text(f'#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = pip ]; then shift 2; exec pip "$@"; fi\nexec {sys.executable} "$@"\n')
         python.chmod(0o755)
         self.signed_in = {**emu.env(), "PROVISION_CLOUD": "local"}  # the emulator's identity, as azure/login would leave one
+        # the repository's variables and secrets: the sending app is the emulator's seeded one
+        self.variables = {"SENDER_CLIENT_ID": emu.env()["PROVISION_LOCAL_SENDER_CLIENT_ID"], "AZURE_CLIENT_ID": "",
+                          "AZURE_TENANT_ID": "", "AZURE_SUBSCRIPTION_ID": ""}
+        self.secrets = {"SENDER_CLIENT_SECRET": emu.env()["PROVISION_LOCAL_SENDER_CLIENT_SECRET"]}
         self.base = {k: v for k, v in os.environ.items()}
         self.base["PATH"] = f"{self.bin}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
         self.base["SHIM_LOG"] = str(self.log)
@@ -108,7 +112,7 @@ def run_github(runner: Runner, event: str, ref: str) -> dict:
             output = runner.work.parent / f"output-{job_name}-{index}"
             output.write_text("")
             context = {"github": {"token": "ghs_not-a-real-token", "event": {"pull_request": {"number": 7}}},
-                       "steps": steps_context, "vars": {}}
+                       "steps": steps_context, "vars": runner.variables, "secrets": runner.secrets}
             env = {**{k: str(v) for k, v in workflow.get("env", {}).items()}, **signed_in,
                    **{k: _expression(v, context) for k, v in (step.get("env") or {}).items()},
                    "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_REF": ref,
@@ -142,7 +146,9 @@ def test_the_github_workflow_on_main_applies_and_smoke_tests(tmp_path, emu):
     ran = run_github(runner, "push", "refs/heads/main")
     assert set(ran) == {"validate", "validate.summary", "apply", "apply.summary"}
     steps = dict(ran["apply"])
-    assert "sent 5 row(s) to dcr-quickstart" in steps["Smoke test (sample rows through the new DCR)"].stdout
+    smoke = steps["Smoke test (sample rows through the new DCR, as the publisher)"]
+    assert "sent 5 row(s) to dcr-quickstart" in smoke.stdout
+    assert "signing in as publisher a2a2a2a2-0000-4000-8000-000000000002" in smoke.stderr  # not the deploying identity
     assert re.search(r"DCR immutable id: dcr-[0-9a-f]{32}\n", ran["apply.summary"])  # the apply step's output, read back
     assert len(emu.rows("AppEvents_CL")) == 5
 
@@ -169,6 +175,11 @@ def _devops_condition(condition: str | None, reason: str) -> bool:
     return (reason == match[2]) == (match[1] == "eq")
 
 
+def _macros(text, values: dict) -> str:
+    """``$(NAME)`` macros of a step's ``env:`` mapping, expanded as Azure Pipelines does before the step runs."""
+    return re.sub(r"\$\((\w+)\)", lambda m: str(values[m[1]]), str(text))
+
+
 def run_devops(runner: Runner, reason: str) -> list:
     pipeline = yaml.safe_load(DEVOPS_PIPELINE.read_text())
     variables = {k.upper().replace(".", "_"): str(v) for k, v in pipeline["variables"].items()}
@@ -179,6 +190,7 @@ def run_devops(runner: Runner, reason: str) -> list:
         if not _devops_condition(step.get("condition"), reason):
             continue
         env = {**variables, "TF_BUILD": "True", "BUILD_REASON": reason, "AGENT_TEMPDIRECTORY": str(temp)}
+        env.update({k: _macros(v, {**pipeline["variables"], **runner.variables, **runner.secrets}) for k, v in (step.get("env") or {}).items()})
         if "script" in step:
             script = step["script"]
         elif step.get("task") == "AzureCLI@2":
@@ -210,7 +222,8 @@ def test_the_azure_pipeline_on_main_applies_sets_output_variables_and_smoke_test
     assert "Plan (run summary)" not in ran
     assert re.search(r"^##vso\[task\.setvariable variable=DCR_QUICKSTART_IMMUTABLE_ID;isOutput=true\]dcr-[0-9a-f]{32}$",
                      ran["Apply"].stdout, re.MULTILINE)
-    assert "sent 5 row(s)" in ran["Smoke test (sample rows through the new DCR)"].stdout
+    smoke = ran["Smoke test (sample rows through the new DCR, as the publisher)"]
+    assert "sent 5 row(s)" in smoke.stdout and "signing in as publisher a2a2a2a2-0000-4000-8000-000000000002" in smoke.stderr
     assert len(emu.rows("AppEvents_CL")) == 5
 
 

@@ -190,7 +190,7 @@ def apply_command(
             echo(f"Applied {len(result.done)} change(s) in {result.seconds:.1f} s; verified.")
         outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
         echo("")
-        typer.echo(format_outputs(outputs, fmt.value))
+        typer.echo(format_outputs(_for_senders(outputs, session, scenario), fmt.value))
         echo(next_steps(file, scenario, session, cloud=cloud, env=env, state=state))
 
 
@@ -218,6 +218,14 @@ def next_steps(file: Path, scenario, session, cloud=None, env=None, state=None) 
                   f"stays in {session.emulator.state_dir}, so the next --cloud local command sees what this one made (on a new "
                   "port). For one that keeps running: provision emulator serve --env-file .provision/local.env")]
     return "\n".join(lines)
+
+
+def _for_senders(outputs, session, scenario):
+    """The outputs plus what a sender's code needs: tenant id, publishers, stream columns."""
+    from provision.outputs import add_sender_details
+    from provision.sender import token_tenant
+
+    return add_sender_details(outputs, scenario, token_tenant(session))
 
 
 def _check_github_output(fmt: OutputFormat) -> None:
@@ -295,7 +303,8 @@ def outputs_command(
         from provision.outputs import format_outputs
         from provision.pipeline import collect_outputs
 
-        typer.echo(format_outputs(collect_outputs(session, scenario, templates_dir=templates), fmt.value))
+        outputs = collect_outputs(session, scenario, templates_dir=templates)
+        typer.echo(format_outputs(_for_senders(outputs, session, scenario), fmt.value))
 
 
 def send_command(
@@ -312,8 +321,19 @@ def send_command(
     state: State = None,
     templates: Templates = None,
     debug: Debug = False,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="The publisher's application (client) id (default: "
+                                                  "$PROVISION_SENDER_CLIENT_ID, else the scenario's only app_id publisher).")] = None,
+    tenant_id: Annotated[str | None, typer.Option("--tenant-id", help="Its tenant (default: $PROVISION_SENDER_TENANT_ID, "
+                                                  "$AZURE_TENANT_ID, else the deploying identity's).")] = None,
+    certificate: Annotated[Path | None, typer.Option("--certificate", help="Sign in with this PEM certificate (or "
+                                                     "$PROVISION_SENDER_CERTIFICATE_PATH); a secret comes only from "
+                                                     "$PROVISION_SENDER_CLIENT_SECRET.")] = None,
+    token_file: Annotated[Path | None, typer.Option("--federated-token-file", help="Sign in with the federated token in "
+                                                    "this file (or $PROVISION_SENDER_FEDERATED_TOKEN_FILE).")] = None,
+    as_deployer: Annotated[bool, typer.Option("--as-deployer", help="Send as the deploying identity instead of a "
+                                              "publisher (it needs the publisher role itself).")] = False,
 ) -> None:
-    """Send rows through the real ingestion endpoint as the sending identity (a smoke test)."""
+    """Send rows through the real ingestion endpoint as the publisher (a smoke test); says which identity it used."""
     if (rows_file is None) == (sample is None):
         raise ProvisionError("give exactly one of --file rows.json or --sample N")
     from provision.rows import read_rows
@@ -328,9 +348,15 @@ def send_command(
         if rule_name is None:
             known = sorted(s for r in scenario.rules.values() for s in r.streams)
             raise ProvisionError(f"no rule declares stream '{stream}'", hint=f"streams: {', '.join(known)}")
+        from provision.sender import sender_identity
+
+        identity = sender_identity(session, scenario.publishers, client_id=client_id, tenant_id=tenant_id,
+                                   certificate=str(certificate) if certificate else None,
+                                   token_file=str(token_file) if token_file else None, as_deployer=as_deployer)
+        typer.echo(f"signing in as {identity.description}", err=True)
         outputs = collect_outputs(session, scenario, templates_dir=templates)
         count = send_rows(session, scenario.rules[rule_name], outputs.rules[rule_name], stream, rows, sample,
-                          wait_seconds=wait, progress=lambda text: typer.echo(text, err=True))
+                          wait_seconds=wait, progress=lambda text: typer.echo(text, err=True), identity=identity)
         typer.echo(f"sent {count} row(s) to {rule_name} stream {stream}: accepted (HTTP 204)")
 
 

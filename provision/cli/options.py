@@ -27,6 +27,7 @@ class OutputFormat(str, Enum):
     env = "env"
     github = "github"
     azure_devops = "azure-devops"
+    snippet = "snippet"  # a Python sender for the rules (provision/snippet.py)
 
 
 class ReportFormat(str, Enum):
