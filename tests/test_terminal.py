@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.cli.terminal import Heartbeat, colour_enabled
+from provision.cli.terminal import Heartbeat, colour_enabled, status_line
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = str(REPO / "scenarios" / "quickstart.yaml")
@@ -47,10 +47,20 @@ def test_plan_output_is_coloured_only_when_asked_for(emu):
         assert plain.exit_code == 0 and ANSI not in plain.stdout, extra
 
 
-def test_plan_says_it_is_reading_live_state_on_stderr(emu):
+def test_a_status_line_shows_while_live_state_is_read_on_a_terminal_and_is_erased_after():
+    tty = Tty()
+    with status_line(tty, "Reading live state from local ...", environ={}):
+        assert tty.getvalue() == "Reading live state from local ...\r"
+    assert tty.getvalue().endswith("\r\x1b[K")  # erased: the plan that follows starts on a clean line
+    for stream, environ in ((io.StringIO(), {}), (Tty(), {"TERM": "dumb"})):  # a log, a dumb terminal: nothing
+        with status_line(stream, "Reading ...", environ=environ):
+            pass
+        assert stream.getvalue() == ""
+
+
+def test_plan_and_apply_output_in_a_log_has_no_status_line(emu):
     result = CliRunner().invoke(app, ["plan", QUICKSTART, "--format", "json"], env={**emu.env(), "PROVISION_CLOUD": "local"})
-    assert result.exit_code == 0
-    assert "Reading live state from local ..." in result.stderr and "Reading" not in result.stdout
+    assert result.exit_code == 0 and "Reading" not in result.output
 
 
 def test_completion_is_on():

@@ -100,9 +100,11 @@ def _colour(stream) -> bool:
     return colour_enabled(stream)
 
 
-def _reading(echo, session) -> None:
-    """The line said before live state is read (seconds of silence otherwise, on a real cloud)."""
-    echo(f"Reading live state from {session.cloud.name} ...")
+def _reading(session):
+    """A status line on the terminal while live state is read (seconds of silence otherwise, on a real cloud)."""
+    from provision.cli.terminal import status_line
+
+    return status_line(sys.stderr, f"Reading live state from {session.cloud.name} ...")
 
 
 def _printer(to_stderr: bool):
@@ -137,8 +139,8 @@ def plan_command(
     with _session_and_scenario(file, env, var, cloud, state, debug) as (session, scenario):
         from provision.pipeline import plan_scenario
 
-        _reading(_printer(to_stderr=True), session)  # stderr: stdout is the plan, in every format
-        _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
+        with _reading(session):
+            _, _, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
         title = f"Plan for {file} (cloud {session.cloud.name}{', env ' + env if env else ''})"
         colour = _colour(sys.stdout)
         # color=: click strips ANSI when stdout is not a terminal, which would undo FORCE_COLOR
@@ -176,8 +178,8 @@ def apply_command(
         from provision.pipeline import plan_scenario
         from provision.planview import format_text
 
-        _reading(echo, session)
-        resources, live, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
+        with _reading(session):
+            resources, live, plan = plan_scenario(session, scenario, templates_dir=templates, parallelism=parallelism)
         typer.echo(format_text(plan, f"Plan for {file} (cloud {session.cloud.name})", colour), err=not text, color=colour or None)
         bodies = dict(live.resources)
         if plan.has_changes or plan.problems:

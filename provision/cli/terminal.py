@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Self
 
 CI_EVERY = 5.0  # seconds between heartbeat lines in a log
@@ -40,6 +41,23 @@ def is_live_terminal(stream, environ: Mapping[str, str] | None = None) -> bool:
     """A terminal that can rewrite a line in place (not a log, not TERM=dumb)."""
     environ = os.environ if environ is None else environ
     return bool(getattr(stream, "isatty", lambda: False)()) and environ.get("TERM", "") != "dumb"
+
+
+@contextmanager
+def status_line(stream, text: str, environ: Mapping[str, str] | None = None) -> Iterator[None]:
+    """``text`` on a terminal while the block runs (reading live state: seconds of silence otherwise), then erased,
+    so that what follows reads as before. Logs get nothing: a line that says "reading" and nothing else helps no one
+    reading a log afterwards."""
+    live = is_live_terminal(stream, environ)
+    if live:
+        stream.write(f"{text}\r")
+        stream.flush()
+    try:
+        yield
+    finally:
+        if live:
+            stream.write("\r\033[K")
+            stream.flush()
 
 
 class Heartbeat:
