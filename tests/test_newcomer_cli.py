@@ -83,14 +83,18 @@ def test_send_without_stream_when_there_are_several_names_them(emu, tmp_path):
 
 
 def test_signing_in_to_the_default_cloud_names_it_and_suggests_local():
-    result = invoke("send", QUICKSTART, "--sample", 1)
+    result = invoke("plan", QUICKSTART)
     assert result.exit_code == 1
     assert "signing in to public (the default cloud: no --cloud and no $PROVISION_CLOUD) failed" in result.stderr
     assert "hint: for the built-in local Azure pass --cloud local" in result.stderr
+    sent = invoke("send", QUICKSTART, "--sample", 1)  # after a local quickstart, without --cloud local
+    assert sent.exit_code == 1
+    assert "none is given (on public, the default cloud: no --cloud and no $PROVISION_CLOUD)" in sent.stderr
+    assert "hint: for the built-in local Azure pass --cloud local" in sent.stderr
 
 
 def test_signing_in_to_a_cloud_given_explicitly_is_not_called_the_default():
-    result = invoke("send", QUICKSTART, "--sample", 1, "--cloud", "public")
+    result = invoke("plan", QUICKSTART, "--cloud", "public")
     assert result.exit_code == 1 and "signing in to public failed" in result.stderr
     assert "the default cloud" not in result.stderr
 

@@ -74,10 +74,14 @@ def _connected(file: Path, env, variables, cloud, name, state):
     try:
         yield session, scenario
     except ProvisionError as error:
-        if name == "public" and not cloud and not os.environ.get("PROVISION_CLOUD") and error.message.startswith("signing in"):
+        defaulted = name == "public" and not cloud and not os.environ.get("PROVISION_CLOUD")
+        if defaulted and error.message.startswith(("signing in", "send signs in", "send needs")):
             # a newcomer who ran the quickstart with --cloud local and left it off here (issue 14)
-            error.message = error.message.replace("signing in to public", "signing in to public (the default cloud: no --cloud "
-                                                  "and no $PROVISION_CLOUD)", 1)
+            if error.message.startswith("signing in to public"):
+                error.message = error.message.replace("signing in to public", "signing in to public (the default cloud: no --cloud "
+                                                      "and no $PROVISION_CLOUD)", 1)
+            else:
+                error.message += " (on public, the default cloud: no --cloud and no $PROVISION_CLOUD)"
             error.hint = "for the built-in local Azure pass --cloud local (or export PROVISION_CLOUD=local); " + error.hint
         raise
     finally:
