@@ -1,6 +1,6 @@
 """Benchmark the local Azure emulator: start-up time, ingestion throughput, peak memory.
 
-Run: /work/venv/bin/python bench/emulator.py [--rows N] [--in-process]
+Run: .venv/bin/python bench/emulator.py [--rows N] [--in-process]
 
 - start-up: ``Emulator().start()`` on a fresh state dir (CA generated) and on an
   existing one (CA reused), in this process.

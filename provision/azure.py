@@ -548,6 +548,7 @@ def azure_error(error, doing: str) -> AzureError:
         text += f" (HTTP {status}"
         text += f", {code})" if code else ")"
     text += f": {message}" if message else ""
+    text += request_ids(error)
     hint = ""
     if status == 403 or code in ("AuthorizationFailed", "Authorization_RequestDenied"):
         hint = ("the deploying identity lacks permission: it needs Contributor (or Log Analytics Contributor + "
@@ -558,6 +559,26 @@ def azure_error(error, doing: str) -> AzureError:
     raised = AzureError(text, hint=hint)
     raised.status, raised.code = status, code  # for callers that refine the hint (e.g. Graph 403)
     return raised
+
+
+def request_ids(error) -> str:
+    """``x-ms-request-id``, ``x-ms-correlation-request-id`` and the time of a failed call, on a line of their own:
+    what Azure support asks for first (every ARM response carries both ids, azure-contract.md §1; the time is the
+    response's Date header, else now, in UTC)."""
+    from datetime import UTC, datetime
+
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        found = [(name, headers.get(name)) for name in ("x-ms-request-id", "x-ms-correlation-request-id")]
+        when = headers.get("Date")
+    except Exception:  # a response object without a usable headers mapping
+        return ""
+    ids = [f"{name} {value}" for name, value in found if value]
+    if response is None:
+        return ""
+    moment = when or datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return "\n  " + ", ".join([*ids, f"at {moment}"]) + (" (quote these to Azure support)" if ids else "")
 
 
 def _error_parts(error) -> tuple[str, str]:

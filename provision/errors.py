@@ -2,7 +2,7 @@
 
 Every error a user can cause is a ``ProvisionError``. Anything else reaching the
 CLI is a bug and is reported as such (a traceback only with ``PROVISION_DEBUG=1``;
-there is no ``--debug`` flag). The one place that reports both is ``provision.cli.core.report``.
+``--debug`` prints the HTTP calls, provision/httplog.py). The one place that reports both is ``provision.cli.core.report``.
 """
 
 from __future__ import annotations

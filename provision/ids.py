@@ -41,13 +41,25 @@ def output_key(*parts: str) -> str:
     return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts if p)
 
 
+def output_names(kind: str, name: str, *rest: str) -> list[str]:
+    """The CI variable names of one output: the short one first (``dcr-orders`` -> ``DCR_ORDERS_ID``, not
+    ``DCR_DCR_ORDERS_ID``: a name that already starts with its kind does not get it twice, issue 14), then the
+    older spelling ``output_key`` gives, when it differs, kept so that pipelines already reading it do not break."""
+    full = output_key(kind, name, *rest)
+    named = output_key(name)
+    if named == kind or named.startswith(kind + "_"):
+        short = output_key(name, *rest)
+        return [short, full] if short != full else [full]
+    return [full]
+
+
 def output_keys(rules: dict[str, list[str]], tables: list[str]) -> list[tuple[str, str]]:
     """(variable name, what it is for) of every per-resource output, given rule -> stream names and table names."""
     keys = []
     for rule, streams in rules.items():
-        keys += [(output_key("DCR", rule, suffix), f"rule '{rule}'") for suffix in ("ID", "IMMUTABLE_ID", "ENDPOINT")]
-        keys += [(output_key("DCR", rule, stream, "URL"), f"stream '{stream}' of rule '{rule}'") for stream in streams]
-    keys += [(output_key("TABLE", table, "ID"), f"table '{table}'") for table in tables]
+        keys += [(key, f"rule '{rule}'") for suffix in ("ID", "IMMUTABLE_ID", "ENDPOINT") for key in output_names("DCR", rule, suffix)]
+        keys += [(key, f"stream '{stream}' of rule '{rule}'") for stream in streams for key in output_names("DCR", rule, stream, "URL")]
+    keys += [(key, f"table '{table}'") for table in tables for key in output_names("TABLE", table, "ID")]
     return keys
 
 

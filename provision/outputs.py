@@ -32,7 +32,7 @@ from provision.diagnostics import printable
 from provision.errors import ProvisionError
 
 INGESTION_API_VERSION = "2023-01-01"
-FORMATS = ("text", "json", "env", "github", "azure-devops")
+FORMATS = ("text", "json", "env", "github", "azure-devops", "snippet")
 
 
 @dataclass
@@ -41,9 +41,28 @@ class Outputs:
     tables: dict = field(default_factory=dict)
     endpoint: dict | None = None
     audience: str = "https://monitor.azure.com"
+    tenant_id: str | None = None  # what a sender signs in to (add_sender_details)
+    publishers: list = field(default_factory=list)  # [{"app_id"|"object_id": ...}] of the scenario
 
     def to_dict(self) -> dict:
-        return {"rules": self.rules, "tables": self.tables, "endpoint": self.endpoint, "audience": self.audience}
+        data: dict = {"rules": self.rules, "tables": self.tables, "endpoint": self.endpoint, "audience": self.audience}
+        if self.tenant_id:
+            data["tenant_id"] = self.tenant_id
+        if self.publishers:
+            data["publishers"] = self.publishers
+        return data
+
+
+def add_sender_details(outputs: Outputs, scenario, tenant_id: str | None) -> Outputs:
+    """What a sender's code needs besides the URL: the tenant, the publishers' client ids, each stream's columns
+    (name and DCR type, as the sender must post them)."""
+    outputs.tenant_id = tenant_id
+    outputs.publishers = [{k: v for k, v in (("app_id", p.app_id), ("object_id", p.object_id)) if v} for p in scenario.publishers]
+    for name, rule in outputs.rules.items():
+        declared = scenario.rules[name].streams if name in scenario.rules else {}
+        for stream, entry in rule["streams"].items():
+            entry["columns"] = [{"name": c.name, "type": c.type} for c in declared.get(stream, ())]
+    return outputs
 
 
 def stream_url(endpoint: str, immutable_id: str, stream: str) -> str:
@@ -84,9 +103,6 @@ def outputs_from_live(resources, bodies: dict, audience: str) -> Outputs:
 # ---------------------------------------------------------------- formats
 
 
-_key = ids.output_key
-
-
 def variables(outputs: Outputs) -> list[tuple[str, str]]:
     """Flat (KEY, value) pairs for env, GitHub and Azure DevOps outputs.
 
@@ -96,18 +112,22 @@ def variables(outputs: Outputs) -> list[tuple[str, str]]:
     clashes = ids.output_key_clashes({n: list(r["streams"]) for n, r in outputs.rules.items()}, list(outputs.tables))
     if clashes:
         key, first, second = clashes[0]
+        same = [k for k, a, b in clashes if (a, b) == (first, second)]
+        if len(same) > 1:  # e.g. the short name and its older spelling: DCR_ORDERS_ID, DCR_DCR_ORDERS_ID
+            key = f"{key}, {same[1]} and {len(same) - 2} more" if len(same) > 2 else f"{key} and {same[1]}"
         raise ProvisionError(f"output variable {key} would be set by both {first} and {second}",
                              hint="rename one of them, or use --format json (keyed by the exact names)")
     pairs = [("PROVISION_AUDIENCE", outputs.audience)]
+    if outputs.tenant_id:
+        pairs.append(("PROVISION_TENANT_ID", outputs.tenant_id))
     if outputs.endpoint:
         pairs += [("DCE_ID", outputs.endpoint["id"]),
                   ("DCE_LOGS_INGESTION_ENDPOINT", outputs.endpoint.get("logs_ingestion_endpoint") or "")]
     for name, rule in outputs.rules.items():
-        pairs += [(_key("DCR", name, "ID"), rule["id"]),
-                  (_key("DCR", name, "IMMUTABLE_ID"), rule["immutable_id"] or ""),
-                  (_key("DCR", name, "ENDPOINT"), rule["logs_ingestion_endpoint"] or "")]
-        pairs += [(_key("DCR", name, stream, "URL"), s["url"] or "") for stream, s in rule["streams"].items()]
-    pairs += [(_key("TABLE", name, "ID"), t["id"]) for name, t in outputs.tables.items()]
+        for suffix, value in (("ID", rule["id"]), ("IMMUTABLE_ID", rule["immutable_id"] or ""), ("ENDPOINT", rule["logs_ingestion_endpoint"] or "")):
+            pairs += [(key, value) for key in ids.output_names("DCR", name, suffix)]
+        pairs += [(key, s["url"] or "") for stream, s in rule["streams"].items() for key in ids.output_names("DCR", name, stream, "URL")]
+    pairs += [(key, t["id"]) for name, t in outputs.tables.items() for key in ids.output_names("TABLE", name, "ID")]
     return pairs
 
 
@@ -135,6 +155,10 @@ def _format(outputs: Outputs, fmt: str, environ) -> str:
         return f"wrote {len(pairs)} outputs to $GITHUB_OUTPUT"
     if fmt == "text":
         return _text(outputs)
+    if fmt == "snippet":
+        from provision.snippet import python_sender
+
+        return python_sender(outputs)
     raise ProvisionError(f"unknown output format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
 
 
@@ -195,13 +219,21 @@ def _unwritable(target: str, error: OSError) -> ProvisionError:
 
 def _text(outputs: Outputs) -> str:
     lines = [f"audience: {outputs.audience}"]
+    if outputs.tenant_id:
+        lines.append(f"tenant id: {outputs.tenant_id}")
+    for publisher in outputs.publishers:
+        lines.append(f"publisher: client id {publisher['app_id']}" if "app_id" in publisher
+                     else f"publisher: service principal object id {publisher['object_id']}")
     if outputs.endpoint:
         lines += [f"endpoint {outputs.endpoint['name']}", f"  id: {outputs.endpoint['id']}",
                   f"  logs ingestion endpoint: {outputs.endpoint.get('logs_ingestion_endpoint')}"]
     for name, rule in outputs.rules.items():
         lines += [f"rule {name}", f"  id: {rule['id']}", f"  immutable id: {rule['immutable_id']}",
                   f"  logs ingestion endpoint: {rule['logs_ingestion_endpoint']}"]
-        lines += [f"  stream {stream}: POST {s['url']}" for stream, s in rule["streams"].items()]
+        for stream, s in rule["streams"].items():
+            lines.append(f"  stream {stream}: POST {s['url']}")
+            if s.get("columns"):
+                lines.append("    columns: " + ", ".join(f"{c['name']} {c['type']}" for c in s["columns"]))
     for name, table in outputs.tables.items():
         lines.append(f"table {name}: {table['id']}")
     return "\n".join(lines)

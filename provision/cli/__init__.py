@@ -32,7 +32,7 @@ class Root(RootGroup):
         "validate": "scenario", "render": "scenario",
         "plan": "deploy", "apply": "deploy", "outputs": "deploy", "send": "deploy",
         "transform": "transform", "emulator": "emulator",
-        "import": "importer", "migrate": "migrate", "infer": "infer",
+        "schema": "scenario", "import": "importer", "migrate": "migrate", "infer": "infer",
     }
 
 
@@ -43,7 +43,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,  # plain click help: rendering with rich costs more start-up than the command (bench/startup.py)
     pretty_exceptions_show_locals=False,  # never print locals: they may hold secrets
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
 )
 
 

@@ -120,6 +120,7 @@ def serve(
     typer.echo(f"PROVISION_LOCAL_DATA_COLLECTOR_URL={emu.data_collector_url()}")
     typer.echo("\n".join(_hints(env)))
     typer.echo(f"# local Azure listening on {emu.url} (state: {state}); Ctrl+C to stop", err=True)
+    typer.echo(_load_hint(env_file), err=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -196,6 +197,16 @@ def federated_token(
         raise _fail(f"{error}: the token's issuer is a running emulator's /issuer URL",
                     hint=f"start `provision emulator serve --state {state}` first, or pass --state DIR of a running one") from None
 
+def _load_hint(env_file: Path | None) -> str:
+    """How to put the printed variables into another shell: a plain ``. file`` would set them without exporting
+    them, so the commands run there would not see them (``set -a`` exports every assignment)."""
+    if env_file is None:
+        return ("# to use them from another shell, start with --env-file .provision/local.env, then there: "
+                "set -a; . .provision/local.env; set +a")
+    import shlex
+
+    return f"# in another shell: set -a; . {shlex.quote(str(env_file))}; set +a   (then e.g. provision plan FILE --cloud local)"
+
 
 def _graph_roles(pairs: list[str]) -> dict[str, list[str]]:
     out = {}
@@ -231,7 +242,23 @@ def rows(
     for row in found:
         typer.echo(_row_json(row))
     if not found:  # say so on stderr: stdout stays one JSON object per row (none here)
-        typer.echo(f"# no rows in {table} (state: {state}); table names are case-insensitive, e.g. MyApp_CL", err=True)
+        typer.echo(f"# no rows in {table} (state: {state}){_unknown_table(state, table)}", err=True)
+
+
+def _unknown_table(state: Path, table: str) -> str:
+    """What to add to "no rows" when ``table`` does not exist at all (a newcomer's typo reads as an empty table)."""
+    import difflib
+
+    from provision.emulator.reader import known_tables
+
+    tables = known_tables(state)
+    if table.lower() in {t.lower() for t in tables}:
+        return ""
+    text = f": the emulator has no table '{table}'"
+    close = difflib.get_close_matches(table.lower(), [t.lower() for t in tables], n=1, cutoff=0.6)
+    if close:
+        text += f"; did you mean '{next(t for t in tables if t.lower() == close[0])}'?"
+    return text + (f" (its tables: {', '.join(tables)})" if tables else " (it has none yet: run `provision apply ... --cloud local`)")
 
 
 def _finite(value):

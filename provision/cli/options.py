@@ -27,6 +27,7 @@ class OutputFormat(str, Enum):
     env = "env"
     github = "github"
     azure_devops = "azure-devops"
+    snippet = "snippet"  # a Python sender for the rules (provision/snippet.py)
 
 
 class ReportFormat(str, Enum):
@@ -34,6 +35,15 @@ class ReportFormat(str, Enum):
 
     text = "text"
     json = "json"
+
+
+class ValidateFormat(str, Enum):
+    """``validate``: the report formats, plus CI annotations (GitHub workflow commands, Azure DevOps logissue)."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    azure_devops = "azure-devops"
 
 
 class RenderFormat(str, Enum):
@@ -60,6 +70,8 @@ Var = Annotated[list[str] | None, typer.Option("--var", help="Set a variable, K=
 Templates = Annotated[Path | None, typer.Option("--templates", help="Folder of templates that override the defaults of the same name.")]
 Cloud = Annotated[str | None, typer.Option("--cloud", help="public | usgov | china | local (default: $PROVISION_CLOUD or public).")]
 State = Annotated[Path | None, typer.Option("--state", help="State directory of the in-process local emulator (default .provision/local).")]
+Debug = Annotated[bool, typer.Option("--debug", "-v", help="Print each HTTP call (method, URL, status, duration, request ids; "
+                                                           "credentials redacted) on stderr. Also PROVISION_DEBUG=1.")]
 # default None: azure.DEFAULT_PARALLELISM (ARM's burst of 200 writes, capped at 128); the max is ARM's burst
 # (literals: importing provision.azure here would cost every command's start-up; tests/test_apply_concurrency.py
 # checks they agree)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ReportFormat, ScenarioFile, Templates, Var, command
+from provision.cli.options import KQL_PROFILE_HELP, Env, KqlProfile, RenderFormat, ScenarioFile, Templates, ValidateFormat, Var, command
 
 
 def parse_vars(items: list[str] | None) -> dict[str, str]:
@@ -32,7 +32,8 @@ def validate(
     file: ScenarioFile,
     env: Env = None,
     var: Var = None,
-    output_format: Annotated[ReportFormat, typer.Option("--format", help="A report for people (text) or programs (json).")] = ReportFormat.text,
+    output_format: Annotated[ValidateFormat, typer.Option("--format", help="A report for people (text), programs (json), or CI "
+                                                          "annotations on the file's lines (github, azure-devops).")] = ValidateFormat.text,
     kql_profile: Annotated[KqlProfile, typer.Option("--kql-profile", help=KQL_PROFILE_HELP)] = KqlProfile.compat,
 ) -> None:
     """Check a scenario offline: every problem at once, each with file:line, rule and fix."""
@@ -41,7 +42,17 @@ def validate(
 
     scenario, diagnostics = validate_scenario(file, env=env, variables=parse_vars(var), kql_profile=kql_profile.value)
     failed = scenario is None or has_errors(diagnostics)
-    if output_format is ReportFormat.json:
+    if output_format in (ValidateFormat.github, ValidateFormat.azure_devops):
+        from provision.annotations import annotation
+
+        for diagnostic in diagnostics:
+            typer.echo(annotation(output_format.value, diagnostic))
+        for note in scenario.notes if scenario else ():
+            typer.echo(annotation(output_format.value, None, note=note, file=str(file)))
+        errors = sum(d.is_error for d in diagnostics)
+        # the summary is for the log, not a command: stderr keeps stdout to annotations only
+        typer.echo(f"{file}: {'invalid' if failed else 'valid'}: {errors} error(s), {len(diagnostics) - errors} warning(s)", err=True)
+    elif output_format is ValidateFormat.json:
         payload = {
             "file": str(file),
             "valid": not failed,
@@ -123,6 +134,25 @@ def _resource_json(resource) -> dict:
     return item
 
 
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema to this file instead of printing it.")] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of the scenario file, for editors (VS Code's YAML extension) and CI."""
+    from provision.scenario.schema import scenario_schema
+
+    text = json.dumps(scenario_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        from provision.errors import ProvisionError
+
+        raise ProvisionError(f"cannot write '{out}': {error.strerror or error}", hint="--out must be a file path you can write") from None
+    typer.echo(f"wrote {out}; point your editor at it with a first line '# yaml-language-server: $schema={out}'", err=True)
+
+
 def _summary(scenario) -> str:
     parts = [f"{len(scenario.tables)} table(s)", f"{len(scenario.rules)} rule(s)"]
     if scenario.endpoint:
@@ -142,3 +172,7 @@ def register(app: typer.Typer) -> None:
         "provision render scenarios/quickstart.yaml",
         "provision render scenarios/with-dce.yaml --format arm --out build/",
     )(render)
+    command(app, "schema",
+        "provision schema --out scenario.schema.json",
+        "provision schema",
+    )(schema)

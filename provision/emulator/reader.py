@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provision.emulator.base import _customer_of
+from provision.emulator.base import TABLE_STATE, _customer_of
 from provision.emulator.store import Store
 
 
@@ -22,3 +22,15 @@ def table_rows(store: Store, table: str, limit: int | None = None, workspace: st
     keys = [k for k in store.table_keys() if k.split("/", 1)[1] == table.lower()
             and (customer is None or k.split("/", 1)[0] == customer)]
     return store.rows(keys, limit)
+
+
+def known_tables(state_dir: Path) -> list[str]:
+    """Names of the tables the emulator holds in ``state_dir``: created through the Tables API, or holding rows."""
+    store = Store(Path(state_dir) / "state.sqlite3")
+    try:
+        names = {str(t.get("name")).lower(): str(t.get("name")) for t in store.list(TABLE_STATE) if t.get("name")}
+        for key in store.table_keys():  # rows of an Azure table (Microsoft-Syslog) have no created table
+            names.setdefault(key.split("/", 1)[1], key.split("/", 1)[1])
+        return sorted(names.values(), key=str.lower)
+    finally:
+        store.close()

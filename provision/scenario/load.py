@@ -72,6 +72,8 @@ class _Loader:
         self.notes: list[str] = []
         self.text_lines: list[str] = []
         self.env_vars: dict[str, str] = {}
+        # "where.key" of known keys an UnknownKey probably meant: what they leave missing is not reported again
+        self.misspelt: set[str] = set()
 
     # -- reporting -------------------------------------------------------
     def error(self, code: str, message: str, line: int | None, fix: str = "", source: str = SRC_README) -> None:
@@ -193,20 +195,29 @@ class _Loader:
                                value.line, fix="keep secrets out of scenarios (they would be printed in plans and sent to Azure); "
                                f"if {name} is not a secret, pass it explicitly with --var {name}=...", source="README.md §Variables (provision/secrets.py)")
                     continue
-                self.error(
-                    "UnresolvedVariable",
-                    f"variable ${{{name}}} has no value",
-                    value.line,
-                    fix=f"pass --var {name}=..., set it in the environment's 'vars', export {name}, or write ${{{name}:-default}}",
-                )
+                fix = f"pass --var {name}=..., set it in the environment's 'vars', export {name}, or write ${{{name}:-default}}"
+                close = self._close_variable(name)
+                if close:
+                    fix = f"did you mean ${{{close}}} (it has a value)? Otherwise {fix}"
+                self.error("UnresolvedVariable", f"variable ${{{name}}} has no value", value.line, fix=fix)
             # the text changed: keep where it starts, drop the style so no per-character mapping is attempted
             return YStr.at(text, value.line, value.column, value.block, None, None)
         return value
+
+    def _close_variable(self, name: str) -> str | None:
+        """A variable that has a value and whose name is one slip away from ``name`` (``RESOUCE_GROUP``)."""
+        known = [*self.variables, *self.env_vars, *self.environ]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        if not close:  # a case slip: ${resource_group} for RESOURCE_GROUP
+            close = [k for k in known if k.lower() == name.lower()][:1]
+        return close[0] if close else None
 
     # -- typed model ------------------------------------------------------------
     def _scenario(self, doc: YMap) -> Scenario | None:
         self._unknown_keys(doc, TOP_KEYS, "")
         for key in REQUIRED_TOP:
+            if key not in doc and key in self.misspelt:
+                continue  # its misspelling is already an UnknownKey with this suggestion
             if key not in doc:
                 self.error("MissingKey", f"required key '{key}' is missing", doc.line_of(key, 1), fix=_REQUIRED_FIX[key])
             elif doc[key] in (None, ""):
@@ -247,6 +258,7 @@ class _Loader:
             environment=self.env,
             notes=tuple(self.notes),
             lines=dict(doc.key_lines),
+            misspelt=frozenset(self.misspelt),
             source_lines=tuple(self.text_lines),
         )
 
@@ -310,6 +322,8 @@ class _Loader:
                 self._unknown_keys(spec, COLUMN_KEYS, f"tables.{table}.columns.{name}")
                 type_text = spec.get("type")
                 description = self._string(spec, "description", "") or ""
+                if type_text is None and f"tables.{table}.columns.{name}.type" in self.misspelt:
+                    continue
                 if type_text is None:
                     self.error("MissingKey", f"column '{name}' of table '{table}' has no 'type'", line, fix="add 'type: string' (or int, long, real, boolean, dateTime, guid, dynamic)")
                     continue
@@ -337,6 +351,8 @@ class _Loader:
             return None
         self._unknown_keys(raw, ENDPOINT_KEYS, "endpoint")
         name = self._string(raw, "name", None)
+        if not name and "endpoint.name" in self.misspelt:
+            return None
         if not name:
             self.error("MissingKey", "the endpoint has no 'name'", line, fix="add 'name: dce-<something>'")
             return None
@@ -399,6 +415,7 @@ class _Loader:
                 self.error("WrongType", f"flow {index + 1} of rule '{name}' must be a map with 'table' and optional 'stream'/'transform'", item_line, fix="write '- {table: T, transform: source}'")
                 continue
             flow = self._flow(name, index, item, item_line, streams, derived, tables, destinations)
+            lines[f"flow:{index}:table"] = item.line_of("table", item_line)  # FlowTableUnknown points here
             if flow is not None:
                 flows.append(flow)
         return Rule(
@@ -440,6 +457,8 @@ class _Loader:
     def _flow(self, rule, index, item: YMap, line, streams, derived, tables, destinations=None) -> Flow | None:
         self._unknown_keys(item, FLOW_KEYS, f"rules.{rule}.flows[{index}]")
         table = self._string(item, "table", None)
+        if not table and f"rules.{rule}.flows[{index}].table" in self.misspelt:
+            return None
         if not table:
             self.error("MissingKey", f"flow {index + 1} of rule '{rule}' has no 'table'", line, fix="add 'table: <Name>_CL' (or a supported Azure table)")
             return None
@@ -705,6 +724,8 @@ class _Loader:
             close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known)}"
             place = f" in {where}" if where else ""
+            if close and close[0] not in mapping:
+                self.misspelt.add(f"{where}.{close[0]}" if where else close[0])
             self.error("UnknownKey", f"unknown key '{key}'{place}", mapping.line_of(key), fix=hint)
 
     def _string(self, mapping: YMap, key: str, default):

@@ -139,6 +139,9 @@ class Scenario:
     source_lines: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
     # the offline rules' warnings (set by require_valid), so that plan shows them in every format
     warnings: tuple = field(default=(), compare=False, hash=False, repr=False)
+    # "where.key" paths (``tables.T.columns``) of keys an UnknownKey probably meant: the rules do not report
+    # what the misspelling left missing (one clear error per mistake, issue 14)
+    misspelt: frozenset[str] = field(default=frozenset(), compare=False, hash=False, repr=False)
 
     @property
     def workspace_name(self) -> str:

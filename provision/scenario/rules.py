@@ -20,7 +20,7 @@ from provision.scenario.load import PLANS, derived_stream_name
 from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
 from provision.scenario.names import check_names
 from provision.scenario.positions import place_in_file
-from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, source_fits
+from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, close_type, source_fits
 
 SRC_TABLE_NAME = "azure-contract.md §3.2 [DOC-TABLE] (custom tables end in _CL; tableName 4-63 chars)"
 SRC_SUPPORTED = "azure-contract.md §5.2 / reference/azure-tables.json ([DOC-LIA] §Supported tables)"
@@ -67,6 +67,7 @@ def check_scenario(scenario: Scenario, kql_profile: str | None = None) -> list[D
     """
     out = _Out(scenario.path, scenario.source_lines)
     out.kql_profile = kql_profile
+    out.misspelt = scenario.misspelt
     check_scenario_name(scenario, out)
     check_names(scenario, out.error)
     for table in scenario.tables.values():
@@ -89,6 +90,7 @@ class _Out:
         self.source_lines = source_lines  # the file's text as the loader read it (KQL positions point into it)
         self.items: list[Diagnostic] = []
         self.kql_profile: str | None = None
+        self.misspelt: frozenset[str] = frozenset()  # keys an UnknownKey probably meant (Scenario.misspelt)
 
     def error(self, code, message, line, fix, source):
         self.items.append(Diagnostic(ERROR, code, message, fix=fix, file=self.file, line=line, source=source))
@@ -117,7 +119,15 @@ def check_table(table: Table, out: _Out) -> None:
                       "start with a letter, use only letters, digits and '_', end with _CL, 4-63 characters in all", SRC_TABLE_NAME)
     elif not catalogue.is_supported_azure_table(table.name):
         close = catalogue.closest_azure_table(table.name)
-        fix = f"did you mean the Azure table '{close}'?" if close else f"name a custom table '{table.name}_CL', or use one of the Azure tables the Logs Ingestion API supports"
+        slip = custom_suffix_slip(table.name)
+        if close and close.lower() == table.name.lower():
+            fix = f"did you mean the Azure table '{close}'?"
+        elif slip:
+            fix = f"did you mean '{slip}'? Custom table names end in '_CL', upper case"
+        elif close:
+            fix = f"did you mean the Azure table '{close}'?"
+        else:
+            fix = f"name a custom table '{table.name}_CL', or use one of the Azure tables the Logs Ingestion API supports"
         out.error("TableNotSupported", f"table '{table.name}' does not end in _CL and is not an Azure table the Logs Ingestion API supports", line, fix, SRC_SUPPORTED)
     if table.ensure == ABSENT:
         if not table.is_custom:
@@ -131,7 +141,8 @@ def check_table(table: Table, out: _Out) -> None:
 def _check_plan_and_retention(table: Table, out: _Out) -> None:
     lines = table.lines
     if table.plan is not None:
-        if not table.is_custom:
+        if not table.is_custom and catalogue.is_supported_azure_table(table.name):
+            # (a name that is neither _CL nor an Azure table is one TableNotSupported, not also "an Azure table")
             out.error("PlanOnAzureTable", f"'plan' is for custom (_CL) tables; '{table.name}' is an Azure table", lines.get("plan", table.line),
                       "remove 'plan' from this table", SRC_PLAN)
         elif table.plan not in PLANS:
@@ -171,12 +182,13 @@ def _check_columns(table: Table, out: _Out) -> None:
                 out.warning("ColumnCaseClash", message, line, "rename one of them: queries and Auxiliary tables treat them as the same", SRC_COLUMN_NAME)
         seen.setdefault(lowered, name)
         if column.type not in TABLE_TYPES:
-            alias = alias_hint(column.type)
-            fix = f"write '{alias}'" if alias else f"use one of {', '.join(TABLE_TYPES)}"
+            fix = _type_fix(column.type, TABLE_TYPES)
             out.error("ColumnType", f"column '{name}' has unknown type '{column.type}'", line, fix, SRC_TABLE_TYPES)
     if table.is_custom:
         time = next((c for c in table.columns if c.name == "TimeGenerated"), None)
-        if time is None:
+        if time is None and f"tables.{table.name}.columns" in out.misspelt:
+            pass  # 'colums:' is one UnknownKey ("did you mean 'columns'?"), not also a table without columns
+        elif time is None:
             out.error("MissingTimeGenerated", f"custom table '{table.name}' has no TimeGenerated column", table.lines.get("columns", table.line),
                       "add 'TimeGenerated: datetime' to its columns (and set it in the transform if the data has another time field)", SRC_TIMEGENERATED)
         elif time.type != "dateTime":
@@ -202,7 +214,8 @@ def check_rule(rule: Rule, scenario: Scenario, out: _Out) -> None:
     if len(rule.description) > 256:
         out.warning("DescriptionLength", f"description of rule '{rule.name}' is {len(rule.description)} characters; ARM rejects more than 256", rule.lines.get("description", rule.line),
                     "shorten it", SRC_DESCRIPTION)
-    if not rule.flows:
+    flows_misspelt = any(m == f"rules.{rule.name}.flows" or m.startswith(f"rules.{rule.name}.flows[") for m in out.misspelt)
+    if not rule.flows and not flows_misspelt:  # ('flws:' or a flow's 'tabel:' is its UnknownKey already)
         out.error("RuleNoFlows", f"rule '{rule.name}' has no flows", rule.lines.get("flows", rule.line), "add 'flows: [{table: <Table>_CL}]'", SRC_DATAFLOW)
     for stream, columns in rule.streams.items():
         _check_stream(rule, stream, columns, out)
@@ -249,8 +262,7 @@ def _check_stream(rule: Rule, stream: str, columns, out: _Out) -> None:
             out.error("StreamTypeGuid", f"stream column '{column.name}' is declared guid, which is not a stream type", column.line or line,
                       f"declare it 'string' and convert it in the transform: 'extend {column.name} = toguid({column.name})'", SRC_STREAM_TYPES)
         elif column.type not in STREAM_TYPES:
-            alias = alias_hint(column.type)
-            fix = f"write '{alias}'" if alias else f"use one of {', '.join(STREAM_TYPES)}"
+            fix = _type_fix(column.type, STREAM_TYPES)
             out.error("StreamType", f"stream column '{column.name}' has unknown type '{column.type}'", column.line or line, fix, SRC_STREAM_TYPES)
 
 
@@ -277,10 +289,17 @@ def _check_flow(rule: Rule, flow: Flow, scenario: Scenario, out: _Out) -> None:
         else:
             close = catalogue.closest_azure_table(flow.table)
             fix = f"did you mean '{close}'?" if close else "declare it under 'tables:' (custom tables end in _CL)"
-        out.error("FlowTableUnknown", f"{label} writes to table '{flow.table}', which is neither declared in this file nor a supported Azure table", line, fix, SRC_SUPPORTED)
+        slip = custom_suffix_slip(flow.table)
+        if slip and slip in scenario.tables:
+            fix = f"did you mean '{slip}'?"
+        out.error("FlowTableUnknown", f"{label} writes to table '{flow.table}', which is neither declared in this file nor a supported Azure table",
+                  rule.lines.get(f"flow:{flow.index}:table", line), fix, SRC_SUPPORTED)
     elif table is not None and table.ensure == ABSENT:
         out.error("FlowTableAbsent", f"{label} writes to table '{flow.table}', which is marked 'ensure: absent'", line, "remove the flow or keep the table", SRC_DATAFLOW)
+    streams_misspelt = f"rules.{rule.name}.streams" in out.misspelt
     for stream in flow.streams:
+        if streams_misspelt:
+            break  # 'stream:' misspelt: its UnknownKey says so; the streams it declares are not "undeclared"
         if stream not in rule.streams and not (not table_known and stream == derived_stream_name(flow.table)):
             if table_known:
                 fix = f"declare '{stream}' under this rule's 'streams:', or omit 'stream' to derive '{derived_stream_name(flow.table)}' from the table"
@@ -303,11 +322,32 @@ def _check_flow(rule: Rule, flow: Flow, scenario: Scenario, out: _Out) -> None:
         return
     input_columns = _input_columns(rule, flow)
     table_columns = _flow_table_columns(flow, scenario)
+    if any(m.startswith(f"tables.{flow.table}.columns") for m in out.misspelt):
+        table_columns = None  # columns under a misspelt key are unknown: nothing to compare the output with
     if flow.transform.strip() == "source":
         if table_columns is not None:
             _check_source_fit(label, flow, input_columns, table_columns, rule, out)
         return
     _check_kql(flow, input_columns, table_columns, out)
+
+
+def custom_suffix_slip(name: str) -> str | None:
+    """``AppEvents_CL`` for ``AppEvents_cl``, ``AppEvents_LC`` or ``AppEventsCL``: a custom-table suffix typed wrong."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9_]*?)_?(cl|lc)$", name, re.IGNORECASE)
+    if not match or name.endswith("_CL"):
+        return None
+    return match[1] + "_CL"
+
+
+def _type_fix(text: str, types: tuple[str, ...]) -> str:
+    """``write 'boolean'`` for a known alias, ``did you mean 'string'?`` for a misspelling, else the list."""
+    alias = alias_hint(text)
+    if alias:
+        return f"write '{alias}'"
+    close = close_type(text, types)
+    if close:
+        return f"did you mean '{close}'? (types: {', '.join(types)})"
+    return f"use one of {', '.join(types)}"
 
 
 def _input_columns(rule: Rule, flow: Flow) -> list[tuple[str, str]]:
@@ -342,7 +382,12 @@ def _check_kql(flow: Flow, input_columns, table_columns, out: _Out) -> None:
     """The KQL engine's checks, with its query-relative positions moved into the file."""
     options = {"profile": out.kql_profile} if out.kql_profile else {}
     result = kql.check_transform(flow.transform, input_columns, table_columns, custom_table=flow.table.endswith("_CL"), **options)
+    # a custom table without TimeGenerated is already a MissingTimeGenerated error whose fix is to add it:
+    # "drop it with project-away TimeGenerated" would advise the opposite
+    lacks_time = flow.table.endswith("_CL") and table_columns is not None and "TimeGenerated" not in dict(table_columns)
     for diagnostic in result.diagnostics:
+        if lacks_time and diagnostic.code == "ExtraColumn" and "'TimeGenerated'" in diagnostic.message:
+            continue
         placed = place_in_file(diagnostic, flow, out.file, out.source_lines)
         out.items.append(replace(placed, source=placed.source or SRC_KQL))
 

@@ -36,6 +36,15 @@ def alias_hint(text: str) -> str | None:
     return _ALIASES.get(str(text).strip().lower())
 
 
+def close_type(text: str, types: tuple[str, ...]) -> str | None:
+    """The type of ``types`` a misspelling most likely meant (``strng`` -> ``string``), for "did you mean"."""
+    import difflib
+
+    by_lower = {t.lower(): t for t in types}
+    close = difflib.get_close_matches(str(text).strip().lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
+
+
 def stream_type_for_table_type(table_type: str) -> str:
     """Stream type used when a stream is derived from a table: ``guid`` arrives as ``string``."""
     if table_type == "guid":
