@@ -162,7 +162,8 @@ def test_format_github_checks_github_output_before_any_call(emu, tmp_path):
     target = tmp_path / "github_output"
     result = run(emu, "apply", QUICKSTART, "--yes", "--format", "github", env={"GITHUB_OUTPUT": str(target)})
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().endswith("outputs to $GITHUB_OUTPUT")
+    # issue 14: progress goes to stderr in every machine-readable format
+    assert "outputs to $GITHUB_OUTPUT" in result.stderr and "$GITHUB_OUTPUT" not in result.stdout
     pairs = dict(line.split("=", 1) for line in target.read_text().splitlines())
     assert pairs["dcr_dcr_quickstart_immutable_id"].startswith("dcr-")
     assert pairs["provision_audience"] == "https://monitor.azure.com"

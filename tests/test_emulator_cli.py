@@ -114,8 +114,9 @@ def test_rows_limit_and_missing_state(tmp_path):
     result = CliRunner().invoke(app, ["emulator", "rows", "myapp_cl", "--limit", "2", "--state", str(tmp_path)])
     assert result.exit_code == 0
     assert [json.loads(line)["Message"] for line in result.output.splitlines()] == ["3", "4"]
-    empty = CliRunner().invoke(app, ["emulator", "rows", "Other_CL", "--state", str(tmp_path)])
-    assert empty.exit_code == 0 and empty.stdout == "" and "no rows in Other_CL" in empty.stderr
+    # issue 14: a table the emulator does not have is an error, not "no rows"
+    unknown = CliRunner().invoke(app, ["emulator", "rows", "Other_CL", "--state", str(tmp_path)])
+    assert unknown.exit_code == 1 and unknown.stdout == "" and "the emulator has no table 'Other_CL'" in unknown.stderr
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "state.sqlite3").write_text("not a database")

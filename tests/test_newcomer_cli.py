@@ -103,10 +103,10 @@ def test_emulator_rows_on_a_table_that_does_not_exist_says_so_and_suggests_the_c
     state = tmp_path / "state"
     assert invoke("apply", QUICKSTART, "--cloud", "local", "--state", state, "--yes").exit_code == 0
     typo = invoke("emulator", "rows", "AppEvent_CL", "--state", state)
-    assert typo.stdout == ""
+    assert typo.exit_code == 1 and typo.stdout == ""
     assert "the emulator has no table 'AppEvent_CL'; did you mean 'AppEvents_CL'? (its tables: AppEvents_CL)" in typo.stderr
     empty = invoke("emulator", "rows", "appevents_cl", "--state", state)  # exists (any case), no rows yet: no such note
-    assert empty.stdout == "" and "no rows in appevents_cl" in empty.stderr and "has no table" not in empty.stderr
+    assert empty.exit_code == 0 and empty.stdout == "" and "no rows in appevents_cl" in empty.stderr and "has no table" not in empty.stderr
 
 
 def test_docs_name_no_interpreter_of_the_machine_they_were_written_on():

@@ -196,7 +196,7 @@ def apply_command(
             echo(f"Applied {len(result.done)} change(s) in {result.seconds:.1f} s; verified.")
         outputs = outputs_from_live(resources, bodies, session.cloud.monitor_audience)
         echo("")
-        typer.echo(format_outputs(_for_senders(outputs, session, scenario), fmt.value))
+        _print_outputs(format_outputs(_for_senders(outputs, session, scenario), fmt.value), fmt)
         echo(next_steps(file, scenario, session, cloud=cloud, env=env, state=state))
 
 
@@ -310,7 +310,7 @@ def outputs_command(
         from provision.pipeline import collect_outputs
 
         outputs = collect_outputs(session, scenario, templates_dir=templates)
-        typer.echo(format_outputs(_for_senders(outputs, session, scenario), fmt.value))
+        _print_outputs(format_outputs(_for_senders(outputs, session, scenario), fmt.value), fmt)
 
 
 def send_command(
@@ -377,6 +377,12 @@ def _pick_stream(scenario, stream: str | None) -> str:
     if not known:
         raise ProvisionError("the scenario has no stream to send to", hint="add a rule with a flow (see scenarios/quickstart.yaml)")
     raise ProvisionError(f"the scenario has {len(known)} streams: say which with --stream", hint=f"streams: {', '.join(known)}")
+
+
+def _print_outputs(text: str, fmt) -> None:
+    """The outputs on stdout; with ``--format github`` they went to $GITHUB_OUTPUT, and the line saying so is
+    progress, on stderr like every progress line of a machine-readable format (issue 14)."""
+    typer.echo(text, err=fmt.value == "github")
 
 
 def register(app: typer.Typer) -> None:

@@ -241,12 +241,15 @@ def rows(
         raise _fail(f"cannot read the emulator state in '{state}': {error}; pass --state DIR of a `provision emulator serve`.")
     for row in found:
         typer.echo(_row_json(row))
-    if not found:  # say so on stderr: stdout stays one JSON object per row (none here)
-        typer.echo(f"# no rows in {table} (state: {state}){_unknown_table(state, table)}", err=True)
+    if not found:
+        unknown = _unknown_table(state, table)
+        if unknown:  # a typo must not read as an empty table (issue 14)
+            raise _fail(unknown)
+        typer.echo(f"# no rows in {table} (state: {state})", err=True)  # stderr: stdout stays one JSON object per row
 
 
 def _unknown_table(state: Path, table: str) -> str:
-    """What to add to "no rows" when ``table`` does not exist at all (a newcomer's typo reads as an empty table)."""
+    """The error for a ``table`` the emulator does not have ("" when it has it), with the nearest name."""
     import difflib
 
     from provision.emulator.reader import known_tables
@@ -254,7 +257,7 @@ def _unknown_table(state: Path, table: str) -> str:
     tables = known_tables(state)
     if table.lower() in {t.lower() for t in tables}:
         return ""
-    text = f": the emulator has no table '{table}'"
+    text = f"the emulator has no table '{table}'"
     close = difflib.get_close_matches(table.lower(), [t.lower() for t in tables], n=1, cutoff=0.6)
     if close:
         text += f"; did you mean '{next(t for t in tables if t.lower() == close[0])}'?"
