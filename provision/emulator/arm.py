@@ -65,6 +65,18 @@ def check_api_version(query: dict[str, str], rtype: str, location: str = seed.LO
     return version
 
 
+def check_plain_api_version(query: dict[str, str], supported: tuple[str, ...]) -> str:
+    """The request's api-version for a service outside ARM's providers (the ingestion data plane, the cloud
+    metadata document): MissingApiVersionParameter, or InvalidApiVersionParameter naming the supported ones."""
+    version = query.get("api-version")
+    if not version:
+        raise errors.MissingApiVersionParameter("The api-version query parameter (?api-version=) is required for all requests.")
+    if version not in supported:
+        raise errors.InvalidApiVersionParameter(
+            f"The api-version '{version}' is invalid. The supported versions are '{', '.join(supported)}'.")
+    return version
+
+
 def now_iso(stamp: float | None = None) -> str:
     moment = datetime.fromtimestamp(time.time() if stamp is None else stamp, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"

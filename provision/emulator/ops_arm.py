@@ -43,12 +43,7 @@ class ArmOperations(BackendCore):
     # ================================================================== cloud metadata (no token)
     def Metadata_Endpoints(self, req: Request) -> Response:
         """GET /metadata/endpoints: the cloud document `az cloud register --endpoint-resource-manager` reads."""
-        version = req.query.get("api-version")
-        if not version:
-            raise errors.MissingApiVersionParameter("The api-version query parameter (?api-version=) is required for all requests.")
-        if version not in cloud_metadata.API_VERSIONS:
-            raise errors.InvalidApiVersionParameter(
-                f"The api-version '{version}' is invalid. The supported versions are '{', '.join(cloud_metadata.API_VERSIONS)}'.")
+        version = arm.check_plain_api_version(req.query, cloud_metadata.API_VERSIONS)
         return Response(200, cloud_metadata.document(self.base_url, version))
 
     # ================================================================== subscriptions and tenants

@@ -40,12 +40,7 @@ class IngestOperations(BackendCore):
 
     def Ingest_Upload(self, req: Request, endpoint_kind: str, endpoint_key: str, rule_id: str, stream: str) -> Response:
         deadline = time.monotonic() + self.transform_seconds
-        version = req.query.get("api-version")
-        if not version:
-            raise errors.MissingApiVersionParameter("The api-version query parameter (?api-version=) is required for all requests.")
-        if version not in arm.INGESTION_API_VERSIONS:
-            raise errors.InvalidApiVersionParameter(
-                f"The api-version '{version}' is invalid. The supported versions are '{', '.join(arm.INGESTION_API_VERSIONS)}'.")
+        arm.check_plain_api_version(req.query, arm.INGESTION_API_VERSIONS)
         claims = self.authenticate(req, identity.MONITOR_AUDIENCE, data_plane=True)
         self.settle()
         dce_id = None
