@@ -17,6 +17,7 @@ WS = RG + r"/providers/microsoft\.operationalinsights/workspaces/(?P<ws>[^/]+)"
 TABLE = WS + r"/tables/(?P<table>[^/]+)"
 DCR = r"/providers/microsoft\.insights/datacollectionrules"
 DCE = r"/providers/microsoft\.insights/datacollectionendpoints"
+ONBOARDING = r"/providers/microsoft\.securityinsights/onboardingstates"
 SCOPE = r"(?P<scope>(?:/[^?]*?)?)"
 NAME = r"(?P<name>[^/]+)"
 
@@ -46,6 +47,7 @@ _API_BY_OPERATION_GROUP = {
     "DataCollectionEndpoints": "Microsoft.Insights/dataCollectionEndpoints",
     "RoleDefinitions": "Microsoft.Authorization/roleDefinitions", "RoleAssignments": "Microsoft.Authorization/roleAssignments",
     "SharedKeys": "Microsoft.OperationalInsights/workspaces",
+    "SentinelOnboardingStates": "Microsoft.SecurityInsights/onboardingStates",
     "Ingest": "ingestion", "DataCollector": "datacollector",
 }
 
@@ -100,6 +102,11 @@ ROUTES: list[Route] = [
     _r("GET", WS, "Workspaces_Get", ARM),
     _r("POST", WS + r"/sharedKeys", "SharedKeys_GetSharedKeys", ARM),
     _r("POST", WS + r"/regenerateSharedKey", "SharedKeys_Regenerate", ARM),
+    # Microsoft Sentinel onboarding (SecurityInsights OnboardingStates.json 2025-09-01): brings its tables (ops_sentinel.py)
+    _r("GET", WS + ONBOARDING, "SentinelOnboardingStates_List", ARM),
+    _r("GET", WS + ONBOARDING + "/" + NAME, "SentinelOnboardingStates_Get", ARM),
+    _r("PUT", WS + ONBOARDING + "/" + NAME, "SentinelOnboardingStates_Create", ARM),
+    _r("DELETE", WS + ONBOARDING + "/" + NAME, "SentinelOnboardingStates_Delete", ARM),
     _r("GET", WS + r"/tables", "Tables_ListByWorkspace", ARM),
     _r("GET", TABLE, "Tables_Get", ARM),
     _r("PUT", TABLE, "Tables_CreateOrUpdate", ARM),
