@@ -31,6 +31,8 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
         "2020-08-01", "2020-10-01", "2021-06-01", "2021-12-01-preview", "2022-10-01", "2023-09-01", "2025-02-01", "2025-07-01"),
     "Microsoft.OperationalInsights/locations/operationStatuses": (
         "2020-08-01", "2020-10-01", "2021-06-01", "2021-12-01-preview", "2022-10-01", "2023-09-01", "2025-02-01", "2025-07-01"),
+    # Only the stored spec's version (privateLinkScopes_API.json, the newest; there is no stable one).
+    "Microsoft.Insights/privateLinkScopes": ("2023-06-01-preview",),
     # Only the stored spec's version (OnboardingStates.json, the newest stable); older ones are not emulated.
     "Microsoft.SecurityInsights/onboardingStates": ("2025-09-01",),
     "Microsoft.Authorization/roleAssignments": (

@@ -16,6 +16,7 @@ from provision.emulator.ops_datacollector import DataCollectorOperations
 from provision.emulator.ops_identity import IdentityOperations
 from provision.emulator.ops_ingest import IngestOperations
 from provision.emulator.ops_insights import InsightsOperations
+from provision.emulator.ops_privatelink import PrivateLinkOperations
 from provision.emulator.ops_rbac import RbacOperations
 from provision.emulator.ops_sentinel import SentinelOperations
 from provision.emulator.ops_tables import TableOperations
@@ -26,7 +27,8 @@ __all__ = ["WORKSPACES", "Backend", "Request", "Response"]
 
 
 class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperations, RbacOperations,
-              IngestOperations, DataCollectorOperations, SentinelOperations):
+              IngestOperations, DataCollectorOperations, SentinelOperations,
+              PrivateLinkOperations):
     """State and operations of one emulator instance."""
 
     def __init__(self, store: Store, *, lro_seconds: float = 0.0, role_propagation_seconds: float = 0.0):

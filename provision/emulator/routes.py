@@ -17,6 +17,7 @@ WS = RG + r"/providers/microsoft\.operationalinsights/workspaces/(?P<ws>[^/]+)"
 TABLE = WS + r"/tables/(?P<table>[^/]+)"
 DCR = r"/providers/microsoft\.insights/datacollectionrules"
 DCE = r"/providers/microsoft\.insights/datacollectionendpoints"
+AMPLS = r"/providers/microsoft\.insights/privatelinkscopes/(?P<scope_name>[^/]+)"
 ONBOARDING = r"/providers/microsoft\.securityinsights/onboardingstates"
 SCOPE = r"(?P<scope>(?:/[^?]*?)?)"
 NAME = r"(?P<name>[^/]+)"
@@ -48,6 +49,7 @@ _API_BY_OPERATION_GROUP = {
     "RoleDefinitions": "Microsoft.Authorization/roleDefinitions", "RoleAssignments": "Microsoft.Authorization/roleAssignments",
     "SharedKeys": "Microsoft.OperationalInsights/workspaces",
     "SentinelOnboardingStates": "Microsoft.SecurityInsights/onboardingStates",
+    "PrivateLinkScopes": "Microsoft.Insights/privateLinkScopes", "PrivateLinkScopedResources": "Microsoft.Insights/privateLinkScopes",
     "Ingest": "ingestion", "DataCollector": "datacollector",
 }
 
@@ -129,6 +131,14 @@ ROUTES: list[Route] = [
     _r("PUT", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Create", ARM),
     _r("PATCH", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Update", ARM),
     _r("DELETE", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Delete", ARM),
+    # Azure Monitor private link scopes and their scoped resources (privateLinkScopes_API.json 2023-06-01-preview)
+    _r("GET", RG + AMPLS, "PrivateLinkScopes_Get", ARM),
+    _r("PUT", RG + AMPLS, "PrivateLinkScopes_CreateOrUpdate", ARM),
+    _r("DELETE", RG + AMPLS, "PrivateLinkScopes_Delete", ARM),
+    _r("GET", RG + AMPLS + "/scopedresources", "PrivateLinkScopedResources_ListByPrivateLinkScope", ARM),
+    _r("GET", RG + AMPLS + "/scopedresources/" + NAME, "PrivateLinkScopedResources_Get", ARM),
+    _r("PUT", RG + AMPLS + "/scopedresources/" + NAME, "PrivateLinkScopedResources_CreateOrUpdate", ARM),
+    _r("DELETE", RG + AMPLS + "/scopedresources/" + NAME, "PrivateLinkScopedResources_Delete", ARM),
     # Role definitions and assignments at any scope (azure-contract.md §6)
     _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleDefinitions/(?P<role>[^/]+)", "RoleDefinitions_Get", ARM),
     _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleDefinitions", "RoleDefinitions_List", ARM),
