@@ -37,7 +37,7 @@ class Route:
 # operation's Azure operation-group prefix; the coverage table (coverage.py) lists them, and
 # tests/test_emulator_coverage.py calls every route with an unsupported version to see that the operation
 # refuses it naming exactly these.
-VERSIONS: dict[str, tuple[str, ...]] = {**arm.API_VERSIONS, "ingestion": arm.INGESTION_API_VERSIONS,
+VERSIONS: dict[str, tuple[str, ...]] = {**arm.API_VERSIONS, **arm.UNLISTED_API_VERSIONS, "ingestion": arm.INGESTION_API_VERSIONS,
                                         "metadata": cloud_metadata.API_VERSIONS, "datacollector": (datacollector.API_VERSION,)}
 _API_BY_OPERATION_GROUP = {
     "Metadata": "metadata", "Subscriptions": "Microsoft.Resources/subscriptions", "Tenants": "Microsoft.Resources/tenants",
