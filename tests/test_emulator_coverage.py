@@ -20,7 +20,7 @@ SAMPLES = {"sub": seed.SUBSCRIPTION_ID, "rg": seed.RESOURCE_GROUP, "ws": seed.WO
            "op_id": "00000000-0000-4000-8000-000000000000", "location": seed.LOCATION, "namespace": "Microsoft.Insights",
            "endpoint_kind": "dcr", "endpoint_key": "dcr-x", "rule_id": "dcr-x", "stream": "Custom-X",
            "tenant": seed.TENANT_ID, "app_id": seed.SENDER_APP_ID, "object_id": seed.SENDER_OBJECT_ID,
-           "surface": "metrics", "rest": "", "customer": seed.WORKSPACE_CUSTOMER_ID}
+           "surface": "metrics", "rest": "", "customer": seed.WORKSPACE_CUSTOMER_ID, "scope_name": "x"}
 
 
 def test_the_document_holds_the_generated_table():

@@ -47,6 +47,15 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
         "2015-11-01", "2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01"),
 }
 
+# Types served whose provider metadata (providers.py) the emulator does not list: the provider documents describe
+# the DCR, DCE and table types that `az` and the tool resolve versions for; these are reached by fixed versions.
+UNLISTED_API_VERSIONS: dict[str, tuple[str, ...]] = {
+    # Only the stored spec's version (privateLinkScopes_API.json, the newest; there is no stable one).
+    "Microsoft.Insights/privateLinkScopes": ("2023-06-01-preview",),
+    # Only the stored spec's version (OnboardingStates.json, the newest stable); older ones are not emulated.
+    "Microsoft.SecurityInsights/onboardingStates": ("2025-09-01",),
+}
+
 INGESTION_API_VERSIONS = ("2021-11-01-preview", "2023-01-01")
 
 
@@ -55,7 +64,7 @@ def check_api_version(query: dict[str, str], rtype: str, location: str = seed.LO
     version = query.get("api-version")
     if not version:
         raise errors.MissingApiVersionParameter("The api-version query parameter (?api-version=) is required for all requests.")
-    supported = API_VERSIONS[rtype]
+    supported = API_VERSIONS.get(rtype) or UNLISTED_API_VERSIONS[rtype]
     if version not in supported:
         raise errors.NoRegisteredProviderFound(
             f"No registered resource provider found for location '{location}' and API version '{version}' for type "

@@ -16,7 +16,9 @@ from provision.emulator.ops_datacollector import DataCollectorOperations
 from provision.emulator.ops_identity import IdentityOperations
 from provision.emulator.ops_ingest import IngestOperations
 from provision.emulator.ops_insights import InsightsOperations
+from provision.emulator.ops_privatelink import PrivateLinkOperations
 from provision.emulator.ops_rbac import RbacOperations
+from provision.emulator.ops_sentinel import SentinelOperations
 from provision.emulator.ops_tables import TableOperations
 from provision.emulator.reader import table_rows
 from provision.emulator.store import Store
@@ -25,7 +27,8 @@ __all__ = ["WORKSPACES", "Backend", "Request", "Response"]
 
 
 class Backend(IdentityOperations, ArmOperations, TableOperations, InsightsOperations, RbacOperations,
-              IngestOperations, DataCollectorOperations):
+              IngestOperations, DataCollectorOperations, SentinelOperations,
+              PrivateLinkOperations):
     """State and operations of one emulator instance."""
 
     def __init__(self, store: Store, *, lro_seconds: float = 0.0, role_propagation_seconds: float = 0.0):

@@ -74,9 +74,15 @@ class BackendCore:
         state = self.store.get(tables_id(workspace_id, name))
         if state is not None:
             return state
-        if not tables.is_custom(name) and tables.azure_table(name) is not None:
+        if not tables.is_custom(name) and tables.azure_table(name) is not None and self.has_azure_table(workspace_id, name):
             return tables.azure_default_state(name)
         return None
+
+    def has_azure_table(self, workspace_id: str, name: str) -> bool:
+        """Whether catalogue table ``name`` exists in the workspace: always, unless a solution brings it and that
+        solution was never enabled there (tables.SOLUTION_TABLES; Sentinel's onboarding, ops_sentinel.py)."""
+        solution = tables.solution_of(name)
+        return solution is None or self.store.get(f"{workspace_id.rstrip('/')}/solutions/{solution}") is not None
 
     def dce(self, resource_id: str) -> dict | None:
         return self.store.get(resource_id)

@@ -325,8 +325,13 @@ def _managed_identity(identity: dict, existing: dict | None) -> dict:
 
 def stored_dce(resource_id: str, name: str, body: dict, location: str, existing: dict | None, caller: str) -> dict:
     props = {k: v for k, v in (body.get("properties") or {}).items()
-             if k not in ("immutableId", "logsIngestion", "metricsIngestion", "configurationAccess", "provisioningState")}
+             if k not in ("immutableId", "logsIngestion", "metricsIngestion", "configurationAccess", "provisioningState",
+                          "privateLinkScopedResources")}
     props.setdefault("networkAcls", {"publicNetworkAccess": "Enabled"})
+    # read-only: kept from the scoped resources that link the DCE to a private link scope (ops_privatelink.py)
+    links = ((existing or {}).get("properties") or {}).get("privateLinkScopedResources")
+    if links:
+        props["privateLinkScopedResources"] = links
     props["immutableId"] = existing["properties"]["immutableId"] if existing else new_immutable_id("dce")
     return _tracked_resource(resource_id, name, DCE_TYPE, location, props, body, existing, caller)
 

@@ -117,6 +117,10 @@ DataCollectionRuleNotFound = _error("DataCollectionRuleNotFound", 404, doc="unkn
 StreamNotFound = _error("StreamNotFound", 404, doc="unknown stream (exact code undocumented)")
 InvalidToken = _error("InvalidToken", 401, doc="data plane 401")
 TooManyRequests = _error("TooManyRequests", 429, doc="azure-contract.md §7: 429 with Retry-After")
+PublicNetworkAccessDisabled = _error(
+    "PublicNetworkAccessDisabled", 403,
+    doc="ingestion through a DCE whose networkAcls.publicNetworkAccess is Disabled; the service's status and code for this "
+        "are not documented (azure-contract.md §7), so 403 and this code are the emulator's choice (docs/emulator.md)")
 EndpointNotEmulated = _error("EndpointNotEmulated", 501, code="NotImplemented",
                              doc="emulator limitation: a DCR/DCE's metricsIngestion or configurationAccess endpoint "
                                  "(advertised as Azure does, not served; docs/emulator.md)")

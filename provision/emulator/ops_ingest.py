@@ -45,9 +45,18 @@ class IngestOperations(BackendCore):
         self.settle()
         dce_id = None
         if endpoint_kind == "dce":
-            dce_id = next((d["id"] for d in self.store.find(dcr.DCE_TYPE, endpoint_key)), None)
-            if dce_id is None:
+            dce = next(iter(self.store.find(dcr.DCE_TYPE, endpoint_key)), None)
+            if dce is None:
                 raise errors.NotFound(f"No data collection endpoint is served at '/ingest/dce/{endpoint_key}'.")
+            dce_id = dce["id"]
+            # Every request reaching the emulator comes over its public endpoint (there is no private link here), so a
+            # DCE that allows private-link traffic only refuses all of it, as Azure refuses senders outside the link.
+            access = ((dce.get("properties") or {}).get("networkAcls") or {}).get("publicNetworkAccess")
+            if str(access).lower() == "disabled":
+                raise errors.PublicNetworkAccessDisabled(
+                    f"Public network access is disabled on data collection endpoint '{dce_id}' "
+                    "(properties.networkAcls.publicNetworkAccess: Disabled); send through a private endpoint of the Azure Monitor "
+                    "private link scope the endpoint belongs to, or set publicNetworkAccess to Enabled.")
         elif endpoint_key.lower() != rule_id.lower():
             raise errors.DataCollectionRuleNotFound(
                 f"Data collection rule with immutable Id '{rule_id}' is not served by this endpoint; use the rule's own "

@@ -35,7 +35,8 @@ class TableOperations(BackendCore):
         _, workspace = self._table_context(req, sub, rg, ws, "Microsoft.OperationalInsights/workspaces/tables/read")
         stored = {s["name"].lower(): s for s in self.store.list(TABLE_STATE, workspace["id"] + "/tables/")}
         for key, entry in tables.catalogue().items():
-            stored.setdefault(key, tables.azure_default_state(entry["name"]))
+            if self.has_azure_table(workspace["id"], entry["name"]):
+                stored.setdefault(key, tables.azure_default_state(entry["name"]))
         return Response(200, {"value": [tables.render(workspace["id"], s) for s in stored.values()]})
 
     def Tables_CreateOrUpdate(self, req: Request, sub: str, rg: str, ws: str, table: str) -> Response:
@@ -51,6 +52,12 @@ class TableOperations(BackendCore):
         with self.lock:
             stored = self.store.get(key)
             existing = stored or (tables.azure_default_state(table) if not tables.is_custom(table) and tables.azure_table(table) else None)
+            if stored is None and existing is not None and not self.has_azure_table(workspace["id"], table):
+                # The table is not in this workspace until its solution brings it (docs/emulator.md "Microsoft Sentinel
+                # onboarding"); Azure's answer to this PUT is undocumented, the 400 is the emulator's.
+                raise errors.InvalidTableName(
+                    f"Table '{table}' does not exist in workspace '{ws}': it comes with the {tables.solution_of(table)} solution "
+                    "(Microsoft Sentinel); enable it first (PUT .../providers/Microsoft.SecurityInsights/onboardingStates/default).")
             self._check_not_locked(stored, table)
             if patch:
                 if existing is None:

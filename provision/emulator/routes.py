@@ -17,6 +17,8 @@ WS = RG + r"/providers/microsoft\.operationalinsights/workspaces/(?P<ws>[^/]+)"
 TABLE = WS + r"/tables/(?P<table>[^/]+)"
 DCR = r"/providers/microsoft\.insights/datacollectionrules"
 DCE = r"/providers/microsoft\.insights/datacollectionendpoints"
+AMPLS = r"/providers/microsoft\.insights/privatelinkscopes/(?P<scope_name>[^/]+)"
+ONBOARDING = r"/providers/microsoft\.securityinsights/onboardingstates"
 SCOPE = r"(?P<scope>(?:/[^?]*?)?)"
 NAME = r"(?P<name>[^/]+)"
 
@@ -35,7 +37,7 @@ class Route:
 # operation's Azure operation-group prefix; the coverage table (coverage.py) lists them, and
 # tests/test_emulator_coverage.py calls every route with an unsupported version to see that the operation
 # refuses it naming exactly these.
-VERSIONS: dict[str, tuple[str, ...]] = {**arm.API_VERSIONS, "ingestion": arm.INGESTION_API_VERSIONS,
+VERSIONS: dict[str, tuple[str, ...]] = {**arm.API_VERSIONS, **arm.UNLISTED_API_VERSIONS, "ingestion": arm.INGESTION_API_VERSIONS,
                                         "metadata": cloud_metadata.API_VERSIONS, "datacollector": (datacollector.API_VERSION,)}
 _API_BY_OPERATION_GROUP = {
     "Metadata": "metadata", "Subscriptions": "Microsoft.Resources/subscriptions", "Tenants": "Microsoft.Resources/tenants",
@@ -46,6 +48,8 @@ _API_BY_OPERATION_GROUP = {
     "DataCollectionEndpoints": "Microsoft.Insights/dataCollectionEndpoints",
     "RoleDefinitions": "Microsoft.Authorization/roleDefinitions", "RoleAssignments": "Microsoft.Authorization/roleAssignments",
     "SharedKeys": "Microsoft.OperationalInsights/workspaces",
+    "SentinelOnboardingStates": "Microsoft.SecurityInsights/onboardingStates",
+    "PrivateLinkScopes": "Microsoft.Insights/privateLinkScopes", "PrivateLinkScopedResources": "Microsoft.Insights/privateLinkScopes",
     "Ingest": "ingestion", "DataCollector": "datacollector",
 }
 
@@ -100,6 +104,11 @@ ROUTES: list[Route] = [
     _r("GET", WS, "Workspaces_Get", ARM),
     _r("POST", WS + r"/sharedKeys", "SharedKeys_GetSharedKeys", ARM),
     _r("POST", WS + r"/regenerateSharedKey", "SharedKeys_Regenerate", ARM),
+    # Microsoft Sentinel onboarding (SecurityInsights OnboardingStates.json 2025-09-01): brings its tables (ops_sentinel.py)
+    _r("GET", WS + ONBOARDING, "SentinelOnboardingStates_List", ARM),
+    _r("GET", WS + ONBOARDING + "/" + NAME, "SentinelOnboardingStates_Get", ARM),
+    _r("PUT", WS + ONBOARDING + "/" + NAME, "SentinelOnboardingStates_Create", ARM),
+    _r("DELETE", WS + ONBOARDING + "/" + NAME, "SentinelOnboardingStates_Delete", ARM),
     _r("GET", WS + r"/tables", "Tables_ListByWorkspace", ARM),
     _r("GET", TABLE, "Tables_Get", ARM),
     _r("PUT", TABLE, "Tables_CreateOrUpdate", ARM),
@@ -122,6 +131,14 @@ ROUTES: list[Route] = [
     _r("PUT", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Create", ARM),
     _r("PATCH", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Update", ARM),
     _r("DELETE", RG + DCE + "/" + NAME, "DataCollectionEndpoints_Delete", ARM),
+    # Azure Monitor private link scopes and their scoped resources (privateLinkScopes_API.json 2023-06-01-preview)
+    _r("GET", RG + AMPLS, "PrivateLinkScopes_Get", ARM),
+    _r("PUT", RG + AMPLS, "PrivateLinkScopes_CreateOrUpdate", ARM),
+    _r("DELETE", RG + AMPLS, "PrivateLinkScopes_Delete", ARM),
+    _r("GET", RG + AMPLS + "/scopedresources", "PrivateLinkScopedResources_ListByPrivateLinkScope", ARM),
+    _r("GET", RG + AMPLS + "/scopedresources/" + NAME, "PrivateLinkScopedResources_Get", ARM),
+    _r("PUT", RG + AMPLS + "/scopedresources/" + NAME, "PrivateLinkScopedResources_CreateOrUpdate", ARM),
+    _r("DELETE", RG + AMPLS + "/scopedresources/" + NAME, "PrivateLinkScopedResources_Delete", ARM),
     # Role definitions and assignments at any scope (azure-contract.md §6)
     _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleDefinitions/(?P<role>[^/]+)", "RoleDefinitions_Get", ARM),
     _r("GET", SCOPE + r"/providers/microsoft\.authorization/roleDefinitions", "RoleDefinitions_List", ARM),

@@ -6,7 +6,8 @@ reserved names refused; ``TimeGenerated`` (dateTime) required in custom tables;
 types from ColumnTypeEnum; at most 500 columns; a column's type never changes;
 retention 4..730 (or -1), total retention 4..4383 (or -1); plan Analytics/Basic
 (and Auxiliary from 2025-07-01). Azure tables (from azure-tables.json) exist in
-every workspace, accept only ``_CF`` custom columns, and cannot be deleted.
+every workspace, except those a solution brings (``SOLUTION_TABLES``: Sentinel's), accept only ``_CF`` custom
+columns, and cannot be deleted.
 """
 
 from __future__ import annotations
@@ -46,6 +47,31 @@ def catalogue() -> dict[str, dict]:
 
 def azure_table(name: str) -> dict | None:
     return catalogue().get(name.lower())
+
+
+# Solution -> the catalogue's Azure tables a new workspace lacks until that solution is enabled in it. A table is
+# listed when its Azure Monitor Logs reference page (learn.microsoft.com/azure/azure-monitor/reference/tables/<name>,
+# MicrosoftDocs/azure-reference-other) names Microsoft Sentinel (SecurityInsights) among its solutions and not
+# LogManagement, the solution every workspace has: CommonSecurityLog ("Security and Audit, Microsoft Sentinel"),
+# SecurityEvent ("Security, SecurityInsights"), WindowsEvent (SecurityInsights and the Windows event forwarding
+# solutions), the ASim* normalized tables, the AWS*/GCP* connector tables and Anomalies. The emulator serves only
+# Sentinel's onboarding (ops_sentinel.py); the other catalogue tables (Syslog, the *AssessmentRecommendation, UC*
+# and DeviceTvm* tables) are present in every workspace, as before (docs/emulator.md "Microsoft Sentinel onboarding").
+SENTINEL = "SecurityInsights"
+SOLUTION_TABLES: dict[str, tuple[str, ...]] = {
+    SENTINEL: ("CommonSecurityLog", "SecurityEvent", "WindowsEvent", "Anomalies", "AWSCloudTrail", "AWSCloudWatch",
+               "AWSGuardDuty", "AWSVPCFlow", "GCPAuditLogs", "GoogleCloudSCC", "ASimAuditEventLogs",
+               "ASimAuthenticationEventLogs", "ASimDhcpEventLogs", "ASimDnsActivityLogs", "ASimFileEventLogs",
+               "ASimNetworkSessionLogs", "ASimProcessEventLogs", "ASimRegistryEventLogs", "ASimUserManagementActivityLogs",
+               "ASimWebSessionLogs"),
+}
+SOLUTION_TYPE = "emulator/workspaceSolutions"  # store-only marker: "<workspace id>/solutions/<solution>" once enabled
+_SOLUTION_OF = {name.lower(): solution for solution, names in SOLUTION_TABLES.items() for name in names}
+
+
+def solution_of(name: str) -> str | None:
+    """The solution that brings Azure table ``name`` into a workspace, or None when every workspace has it."""
+    return _SOLUTION_OF.get(name.lower())
 
 
 def known_azure_table(name: str) -> dict:
