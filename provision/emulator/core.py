@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from provision.emulator import arm, errors, identity, ingest, rbac, seed, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id, token_refusal
+from provision.emulator.base import TABLE_STATE, WORKSPACES, Request, Response, operation_status_id, rg_id, tables_id, token_refusal, workspace_id
 from provision.emulator.store import Store
 
 # Bound on one ingestion request's transform evaluation: kql-subset.md "Other limits" (transforms over 20 s may
@@ -69,6 +69,18 @@ class BackendCore:
     # ------------------------------------------------------------------ lookups (dcr.Lookup)
     def workspace(self, resource_id: str) -> dict | None:
         return WORKSPACES.get(resource_id.rstrip("/").lower())
+
+    def authorized_workspace(self, req: Request, sub: str, rg: str, ws: str, action: str,
+                             missing: Callable[[], Exception]) -> dict:
+        """The workspace an operation under it acts on, after the caller's right to ``action`` on it and its
+        resource group are checked; ``missing()`` is the error when it does not exist (each operation has its own)."""
+        resource_id = workspace_id(sub, rg, ws)
+        self.authorize(req, action, resource_id)
+        self.require_resource_group(sub, rg)
+        workspace = self.workspace(resource_id)
+        if workspace is None:
+            raise missing()
+        return workspace
 
     def table_state(self, workspace_id: str, name: str) -> dict | None:
         state = self.store.get(tables_id(workspace_id, name))

@@ -14,7 +14,7 @@ import json
 import time
 
 from provision.emulator import arm, datacollector, ingest, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, WORKSPACES, Request, Response, tables_id, workspace_id
+from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, WORKSPACES, Request, Response, tables_id
 from provision.emulator.core import BackendCore
 
 # Built-in actions (learn.microsoft.com/azure/role-based-access-control/permissions/monitor, Microsoft.OperationalInsights):
@@ -40,13 +40,7 @@ class DataCollectorOperations(BackendCore):
 
     def _keys_workspace(self, req: Request, sub: str, rg: str, ws: str, action: str) -> dict:
         arm.check_api_version(req.query, WORKSPACE_TYPE)
-        resource_id = workspace_id(sub, rg, ws)
-        self.authorize(req, action, resource_id)
-        self.require_resource_group(sub, rg)
-        workspace = self.workspace(resource_id)
-        if workspace is None:
-            raise arm.not_found(WORKSPACE_TYPE, ws, rg)
-        return workspace
+        return self.authorized_workspace(req, sub, rg, ws, action, lambda: arm.not_found(WORKSPACE_TYPE, ws, rg))
 
     def SharedKeys_GetSharedKeys(self, req: Request, sub: str, rg: str, ws: str) -> Response:
         workspace = self._keys_workspace(req, sub, rg, ws, SHARED_KEYS_ACTION)

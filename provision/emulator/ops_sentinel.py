@@ -11,7 +11,7 @@ flow to ``Microsoft-CommonSecurityLog`` is refused with InvalidOutputTable, as A
 from __future__ import annotations
 
 from provision.emulator import arm, errors, tables
-from provision.emulator.base import WORKSPACE_TYPE, Request, Response, workspace_id
+from provision.emulator.base import WORKSPACE_TYPE, Request, Response
 from provision.emulator.core import BackendCore
 
 ONBOARDING_TYPE = "Microsoft.SecurityInsights/onboardingStates"
@@ -27,12 +27,7 @@ class SentinelOperations(BackendCore):
     def _onboarding_context(self, req: Request, sub: str, rg: str, ws: str, action: str) -> str:
         """The workspace id, after the api-version, the caller's right and the workspace's existence are checked."""
         arm.check_api_version(req.query, ONBOARDING_TYPE)
-        resource_id = workspace_id(sub, rg, ws)
-        self.authorize(req, action, resource_id)
-        self.require_resource_group(sub, rg)
-        workspace = self.workspace(resource_id)
-        if workspace is None:
-            raise arm.parent_not_found(f"{WORKSPACE_TYPE}/{ws}")
+        workspace = self.authorized_workspace(req, sub, rg, ws, action, lambda: arm.parent_not_found(f"{WORKSPACE_TYPE}/{ws}"))
         return str(workspace["id"])
 
     @staticmethod

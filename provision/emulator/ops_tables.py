@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from provision.emulator import arm, errors, tables
-from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, operation_status_id, tables_id, workspace_id
+from provision.emulator.base import TABLE_STATE, WORKSPACE_TYPE, Request, Response, _query, operation_status_id, tables_id
 from provision.emulator.core import BackendCore
 
 
@@ -15,12 +15,7 @@ class TableOperations(BackendCore):
     # ================================================================== tables
     def _table_context(self, req: Request, sub: str, rg: str, ws: str, action: str) -> tuple[str, dict]:
         api_version = arm.check_api_version(req.query, tables.TABLE_TYPE)
-        resource_id = workspace_id(sub, rg, ws)
-        self.authorize(req, action, resource_id)
-        self.require_resource_group(sub, rg)
-        workspace = self.workspace(resource_id)
-        if workspace is None:
-            raise arm.parent_not_found(f"{ws}")
+        workspace = self.authorized_workspace(req, sub, rg, ws, action, lambda: arm.parent_not_found(f"{ws}"))
         self.settle()
         return api_version, workspace
 
