@@ -62,8 +62,6 @@ def raw_json(pipeline_response, _deserialized, _headers):
 def get_resource(session: Session, kind: str, resource_id: str) -> dict | None:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 
-    if kind == Kind.MIGRATION:  # a migration's live state is its table's
-        kind, resource_id = Kind.TABLE, resource_id.removesuffix("/migrate")
     if kind not in ARM_API_VERSIONS:
         raise ValueError(f"unknown resource kind {kind}")
     p = ResourceId.parse(resource_id)
@@ -201,7 +199,15 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
     """(lower id -> body, workspace body). A missing DCR resource group becomes one problem, not an error.
     ``list_min``: the fewest resources of one kind and scope read with a list (tests compare both paths)."""
     ws_future = pool.submit(get_resource, session, Kind.WORKSPACE, scenario.workspace)
-    wanted = {r.id.lower(): (r.kind, r.id) for r in resources if r.kind != Kind.ROLE_ASSIGNMENT}
+    wanted: dict[str, tuple[str, str]] = {}
+    migrations: dict[str, str] = {}  # lower migrate-action id -> lower id of its table, whose body is its live state
+    for r in resources:
+        if r.kind == Kind.MIGRATION:  # read once, with the table's own read
+            table_id = r.id.removesuffix("/migrate")
+            migrations[r.id.lower()] = table_id.lower()
+            wanted.setdefault(table_id.lower(), (Kind.TABLE, table_id))
+        elif r.kind != Kind.ROLE_ASSIGNMENT:
+            wanted[r.id.lower()] = (r.kind, r.id)
     for table_id in azure_output_tables(resources, scenario.workspace):
         # Azure tables exist only where a solution brought them (e.g. Sentinel's CommonSecurityLog): plan checks them
         wanted.setdefault(table_id.lower(), (Kind.TABLE, table_id))
@@ -232,6 +238,7 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
         except MissingResourceGroup as missing:
             bodies.update(dict.fromkeys(rids))
             missing_groups[(missing.subscription.lower(), missing.resource_group.lower())] = missing
+    bodies.update({migration: bodies.get(table) for migration, table in migrations.items()})
     if problems is not None:
         problems += [m.diagnostic(getattr(scenario, "path", None)) for m in missing_groups.values()]
     return bodies, ws_future.result()
