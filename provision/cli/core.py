@@ -16,6 +16,7 @@ cost more than the command itself (bench/startup.py).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import os
@@ -134,6 +135,7 @@ class RootGroup(Group):
         return _summary(self._registered(self.sources[name]), name, SUMMARY_LIMIT)  # from the docstring, unbuilt
 
     @staticmethod
+    @functools.cache  # one per module: ``--help`` asks once per command, and deploy alone has four
     def _registered(module_name: str) -> typer.Typer:
         """A Typer app holding what ``provision.cli.<module_name>.register`` adds: its commands' declarations."""
         holder = typer.Typer(cls=Group, rich_markup_mode=None, add_completion=False)
