@@ -1,0 +1,167 @@
+"""Publishers that are Entra groups, end to end: the emulator's seeded group in Graph, role assignments to it through
+the official authorization client (principalType checked as ARM checks it), ingestion granted through membership,
+and `provision` apply / import / plan / validate with a `group_id` publisher on --cloud local."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from provision.emulator import seed
+from tests.emulator_helpers import MMP, deploy
+
+GROUP = seed.SENDERS_GROUP_ID
+ROW = {"TimeGenerated": "2026-01-01T00:00:00Z", "Message": "hello"}
+UNKNOWN = "d5d5d5d5-0000-4000-8000-000000000005"
+
+
+def _graph(azure, emu, path, method="GET", body=None, who="deployer"):
+    """(status, JSON) of a Graph call over HTTPS with a token azure-identity got from the emulator's Entra."""
+    token = azure.credential(who).get_token("https://graph.microsoft.com/.default").token
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{emu.url}/v1.0/{path}", method=method, data=data,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    context = ssl.create_default_context(cafile=str(emu.ca_path))
+    try:
+        with urllib.request.urlopen(request, context=context) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _assign(azure, scope, principal, principal_type="Group"):
+    properties = {"roleDefinitionId": MMP, "principalId": principal}
+    if principal_type is not None:
+        properties["principalType"] = principal_type
+    return azure.authorization().role_assignments.create(scope, str(uuid.uuid4()), {"properties": properties})
+
+
+def _upload(azure, rule, who):
+    azure.ingestion(rule.endpoints.logs_ingestion, who).upload(rule_id=rule.immutable_id, stream_name="Custom-MyApp",
+                                                               logs=[ROW])
+
+
+# ------------------------------------------------------------------ Graph
+
+
+def test_the_group_is_readable_with_a_group_permission(azure, emu):
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Application.Read.All", "GroupMember.Read.All"])
+    status, body = _graph(azure, emu, f"groups/{GROUP.upper()}")  # object ids are case-insensitive
+    assert status == 200
+    assert body["id"] == GROUP and body["displayName"] == seed.SENDERS_GROUP_NAME
+    assert body["securityEnabled"] is True and body["mailEnabled"] is False and body["groupTypes"] == []
+    assert body["@odata.context"].endswith("$metadata#groups/$entity")
+
+
+def test_reading_a_group_needs_a_group_or_directory_permission(azure, emu):
+    # The seeded deployer has Application.Read.All only: it reads service principals, not groups ("Get group").
+    status, body = _graph(azure, emu, f"groups/{GROUP}")
+    assert status == 403 and body["error"]["code"] == "Authorization_RequestDenied"
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Directory.Read.All"])
+    assert _graph(azure, emu, f"groups/{GROUP}")[0] == 200
+
+
+@pytest.mark.parametrize("object_id", [UNKNOWN, seed.SENDER_OBJECT_ID])
+def test_unknown_group_is_graph_404(azure, emu, object_id):
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Group.Read.All"])
+    status, body = _graph(azure, emu, f"groups/{object_id}")  # a service principal's id is no group either
+    assert status == 404 and body["error"]["code"] == "Request_ResourceNotFound"
+    assert object_id in body["error"]["message"]
+
+
+def test_a_group_id_is_no_service_principal(azure, emu):
+    status, body = _graph(azure, emu, f"servicePrincipals/{GROUP}")
+    assert status == 404 and body["error"]["code"] == "Request_ResourceNotFound"
+
+
+def test_get_by_ids_returns_the_group_for_type_group(azure, emu):
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Directory.Read.All"])
+    ids = [GROUP, seed.SENDER_OBJECT_ID, UNKNOWN]
+    status, body = _graph(azure, emu, "directoryObjects/getByIds", "POST", {"ids": ids, "types": ["Group"]})
+    assert status == 200
+    assert [(o["@odata.type"], o["id"], o["displayName"]) for o in body["value"]] == [
+        ("#microsoft.graph.group", GROUP, seed.SENDERS_GROUP_NAME)]
+    status, body = _graph(azure, emu, "directoryObjects/getByIds", "POST", {"ids": ids, "types": ["servicePrincipal"]})
+    assert [o["id"] for o in body["value"]] == [seed.SENDER_OBJECT_ID]
+    status, body = _graph(azure, emu, "directoryObjects/getByIds", "POST", {"ids": ids})  # no types: every type
+    assert [(o["@odata.type"], o["id"]) for o in body["value"]] == [
+        ("#microsoft.graph.group", GROUP), ("#microsoft.graph.servicePrincipal", seed.SENDER_OBJECT_ID)]
+
+
+# ------------------------------------------------------------------ ARM role assignments
+
+
+def test_assignment_to_the_group_with_principal_type_group(azure):
+    rule = deploy(azure, grant=False)
+    created = _assign(azure, rule.id, GROUP)
+    assert created.principal_id == GROUP and created.principal_type == "Group" and created.scope == rule.id
+    listed = list(azure.authorization().role_assignments.list_for_scope(rule.id, filter=f"principalId eq '{GROUP}'"))
+    assert [(a.principal_id, a.principal_type) for a in listed] == [(GROUP, "Group")]
+
+
+def test_assignment_without_principal_type_takes_the_directory_type(azure):
+    rule = deploy(azure, grant=False)
+    assert _assign(azure, rule.id, GROUP, principal_type=None).principal_type == "Group"
+    assert _assign(azure, rule.id, seed.NOBODY_OBJECT_ID, principal_type=None).principal_type == "ServicePrincipal"
+
+
+@pytest.mark.parametrize(("principal", "stated", "actual"), [
+    (GROUP, "ServicePrincipal", "Group"), (GROUP, "User", "Group"), (seed.SENDER_OBJECT_ID, "Group", "ServicePrincipal")])
+def test_principal_type_that_is_not_the_principals_is_unmatched(azure, principal, stated, actual):
+    rule = deploy(azure, grant=False)
+    with pytest.raises(HttpResponseError) as raised:
+        _assign(azure, rule.id, principal, stated)
+    assert raised.value.status_code == 400 and raised.value.error.code == "UnmatchedPrincipalType"
+    assert raised.value.error.message == (
+        f"The PrincipalId '{principal.replace('-', '')}' has type '{actual}' , which is different from specified "
+        f"PrinciaplType '{stated}'.")
+    assert list(azure.authorization().role_assignments.list_for_scope(rule.id, filter=f"principalId eq '{principal}'")) == []
+
+
+def test_unknown_principal_as_group_is_principal_not_found(azure):
+    rule = deploy(azure, grant=False)
+    with pytest.raises(HttpResponseError) as raised:
+        _assign(azure, rule.id, UNKNOWN, "Group")
+    assert raised.value.status_code == 400 and raised.value.error.code == "PrincipalNotFound"
+
+
+# ------------------------------------------------------------------ ingestion through membership
+
+
+def test_a_member_of_the_group_may_ingest_others_may_not(azure, emu):
+    rule = deploy(azure, grant=False)
+    _assign(azure, rule.id, GROUP)
+    _upload(azure, rule, "sender")  # the sender's service principal is the group's member
+    assert emu.rows("MyApp_CL") == [ROW]
+    with pytest.raises(HttpResponseError) as raised:
+        _upload(azure, rule, "nobody")
+    assert raised.value.status_code == 403 and raised.value.error.code == "OperationFailed"
+    assert seed.NOBODY_OBJECT_ID in raised.value.error.message and "IsRbacPresent: False" in raised.value.error.message
+    assert emu.rows("MyApp_CL") == [ROW]
+
+
+def test_group_assignment_waits_for_propagation_like_any_other(azure, emu):
+    emu.set_role_propagation_seconds(60)
+    rule = deploy(azure, grant=False)
+    _assign(azure, rule.id, GROUP)
+    with pytest.raises(HttpResponseError) as raised:
+        _upload(azure, rule, "sender")
+    assert raised.value.status_code == 403
+    emu.set_role_propagation_seconds(0)
+    _upload(azure, rule, "sender")
+    assert emu.rows("MyApp_CL") == [ROW]
+
+
+def test_group_role_on_another_rule_does_not_count(azure):
+    rule = deploy(azure, grant=False)
+    other = deploy(azure, table="Other_CL", rule="dcr-other", grant=False)
+    _assign(azure, other.id, GROUP)
+    with pytest.raises(HttpResponseError) as raised:
+        _upload(azure, rule, "sender")
+    assert raised.value.status_code == 403
