@@ -9,12 +9,15 @@ import ssl
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from typer.testing import CliRunner
 
+from provision.cli import app
 from provision.emulator import seed
-from tests.emulator_helpers import MMP, deploy
+from tests.emulator_helpers import MMP, RG, deploy
 
 GROUP = seed.SENDERS_GROUP_ID
 ROW = {"TimeGenerated": "2026-01-01T00:00:00Z", "Message": "hello"}
@@ -165,3 +168,87 @@ def test_group_role_on_another_rule_does_not_count(azure):
     with pytest.raises(HttpResponseError) as raised:
         _upload(azure, rule, "sender")
     assert raised.value.status_code == 403
+
+
+# ------------------------------------------------------------------ `provision` on --cloud local
+
+QUICKSTART = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
+EVENT = {"Time": "2026-01-01T00:00:00Z", "EventId": "6f1c0e57-7d5c-4c4a-9c47-0f7e4a3f6d01", "Level": "info",
+         "Message": "hello", "DurationMs": 1.5, "Properties": {"a": 1}}
+
+
+def run(emu, *args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={**emu.env(), "PROVISION_CLOUD": "local"})
+
+
+def group_scenario(tmp_path, group_id=GROUP) -> Path:
+    """The quickstart with its one publisher given as a group."""
+    text = QUICKSTART.read_text(encoding="utf-8")
+    head, sep, _ = text.partition("publishers:\n")
+    assert sep, "the quickstart's publishers block moved"
+    path = tmp_path / "groups.yaml"
+    path.write_text(f"{head}publishers:\n  - group_id: {group_id}\n", encoding="utf-8")
+    return path
+
+
+def test_apply_a_group_publisher_then_its_member_sends_and_import_round_trips(emu, azure, tmp_path):
+    # The seeded deployer may not read groups (Application.Read.All only): the group id is trusted, as object_id is.
+    scenario = group_scenario(tmp_path)
+    planned = run(emu, "plan", scenario, "--format", "json")
+    assert planned.exit_code == 0, planned.output
+    (assignment,) = [c for c in json.loads(planned.stdout)["changes"] if c["kind"] == "role_assignment"]
+    assert assignment["action"] == "create"
+    applied = run(emu, "apply", scenario, "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert f"publisher: group object id {GROUP} (its members may send)" in applied.stdout  # the outputs it prints
+    rule = azure.monitor().data_collection_rules.get(RG, "dcr-quickstart")
+    (live,) = [a for a in azure.authorization().role_assignments.list_for_scope(rule.id, filter="atScope()")
+               if a.scope == rule.id]
+    assert (live.principal_id, live.principal_type) == (GROUP, "Group")
+
+    def send(who):
+        azure.ingestion(rule.endpoints.logs_ingestion, who).upload(
+            rule_id=rule.immutable_id, stream_name="Custom-AppEventsRaw", logs=[EVENT])
+
+    send("sender")  # a member of the group
+    assert len(emu.rows("AppEvents_CL")) == 1
+    with pytest.raises(HttpResponseError) as raised:
+        send("nobody")  # not a member
+    assert raised.value.status_code == 403 and raised.value.error.code == "OperationFailed"
+    assert len(emu.rows("AppEvents_CL")) == 1
+
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Application.Read.All", "GroupMember.Read.All"])
+    out = tmp_path / "imported.yaml"
+    imported = run(emu, "import", "--rule", "dcr-quickstart", "--out", out)
+    assert imported.exit_code == 0, imported.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert f"  - group_id: {GROUP}  # group {seed.SENDERS_GROUP_NAME}" in lines
+    assert not any("object_id" in line or "app_id:" in line for line in lines)
+    validated = run(emu, "validate", out)
+    assert validated.exit_code == 0, validated.output
+    replanned = run(emu, "plan", out, "--detailed-exitcode")
+    assert replanned.exit_code == 0 and "No changes" in replanned.stdout, replanned.output
+
+
+def test_import_without_group_read_writes_the_group_id_without_a_comment(emu, azure, tmp_path):
+    rule = deploy(azure, grant=False)
+    _assign(azure, rule.id, GROUP)
+    out = tmp_path / "imported.yaml"
+    imported = run(emu, "import", "--rule", "dcr-myapp", "--out", out)
+    assert imported.exit_code == 0, imported.output
+    assert f"  - group_id: {GROUP}" in out.read_text(encoding="utf-8").splitlines()  # the whole line: no comment
+    replanned = run(emu, "plan", out, "--detailed-exitcode")
+    assert replanned.exit_code == 0 and "No changes" in replanned.stdout, replanned.output
+
+
+@pytest.mark.parametrize("missing", [UNKNOWN, seed.SENDER_OBJECT_ID])
+def test_a_group_id_not_in_the_directory_is_reported_before_any_write(emu, tmp_path, missing):
+    # A service principal's object id is no group either: ARM would refuse principalType Group for it.
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Application.Read.All", "Group.Read.All"])
+    scenario = group_scenario(tmp_path, missing)
+    for command in (["plan", scenario], ["apply", scenario, "--yes"]):
+        result = run(emu, *command)
+        assert result.exit_code == 1, result.output
+        assert "PublisherNotFound" in result.stdout and f"publisher group_id {missing} is not a group" in result.stdout
+        assert "Traceback" not in result.output
+    assert emu.write_calls() == []
