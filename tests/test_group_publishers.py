@@ -16,7 +16,7 @@ from azure.core.exceptions import HttpResponseError
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.emulator import seed
+from provision.emulator import identity, seed
 from tests.emulator_helpers import MMP, RG, deploy
 
 GROUP = seed.SENDERS_GROUP_ID
@@ -147,6 +147,26 @@ def test_a_member_of_the_group_may_ingest_others_may_not(azure, emu):
     assert raised.value.status_code == 403 and raised.value.error.code == "OperationFailed"
     assert seed.NOBODY_OBJECT_ID in raised.value.error.message and "IsRbacPresent: False" in raised.value.error.message
     assert emu.rows("MyApp_CL") == [ROW]
+
+
+def test_membership_is_transitive_through_nested_groups(azure, emu):
+    # provision-local-publishers holds provision-local-senders, which holds the sender.
+    rule = deploy(azure, grant=False)
+    _assign(azure, rule.id, seed.PUBLISHERS_GROUP_ID)
+    _upload(azure, rule, "sender")
+    assert emu.rows("MyApp_CL") == [ROW]
+    with pytest.raises(HttpResponseError) as raised:
+        _upload(azure, rule, "nobody")
+    assert raised.value.status_code == 403
+
+
+def test_memberships_walk_nested_groups_and_stop_at_a_cycle():
+    groups = {g.object_id: g for g in (identity.Group("a", "g-a", ("SP-1",)), identity.Group("b", "g-b", ("g-a", "g-c")),
+                                       identity.Group("c", "g-c", ("g-b",)), identity.Group("d", "g-d", ("sp-2",)))}
+    assert identity.memberships("sp-1", groups) == ("sp-1", "g-a", "g-b", "g-c")  # ids compare case-insensitively
+    assert identity.memberships("sp-3", groups) == ("sp-3",)
+    assert identity.memberships(seed.SENDER_OBJECT_ID) == (seed.SENDER_OBJECT_ID, GROUP, seed.PUBLISHERS_GROUP_ID)
+    assert identity.memberships(seed.NOBODY_OBJECT_ID) == (seed.NOBODY_OBJECT_ID,)
 
 
 def test_group_assignment_waits_for_propagation_like_any_other(azure, emu):

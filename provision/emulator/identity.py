@@ -108,6 +108,8 @@ GROUPS = {
     for group in (
         Group(seed.SENDERS_GROUP_NAME, seed.SENDERS_GROUP_ID, (seed.SENDER_OBJECT_ID,),
               "Apps that may send to the local rules (its member: provision-local-sender)"),
+        Group(seed.PUBLISHERS_GROUP_NAME, seed.PUBLISHERS_GROUP_ID, (seed.SENDERS_GROUP_ID,),
+              "Every sending group (its member: provision-local-senders)"),
     )
 }
 
@@ -121,15 +123,18 @@ def principal_type(object_id: str) -> str | None:
     return "Group" if key in GROUPS else None
 
 
-def memberships(object_id: str) -> tuple[str, ...]:
-    """``object_id`` and every group it is a member of, directly or through other groups (lower case): the
-    principals whose role assignments apply to it. Azure RBAC: "role assignments are transitive for groups"
-    (learn.microsoft.com/azure/role-based-access-control/overview, "Groups")."""
+def memberships(object_id: str, groups: dict[str, Group] | None = None) -> tuple[str, ...]:
+    """``object_id`` and every group of ``groups`` (default: the directory's) it is a member of, directly or
+    through other groups (lower case): the principals whose role assignments apply to it. Azure RBAC: "role
+    assignments are transitive for groups" (learn.microsoft.com/azure/role-based-access-control/overview,
+    "Groups")."""
+    groups = GROUPS if groups is None else groups
     found = [object_id.lower()]
-    for current in found:  # breadth first; ``found`` grows while it is walked, a cycle is walked once
-        for group in GROUPS.values():
-            if current in (m.lower() for m in group.members) and group.object_id not in found:
-                found.append(group.object_id)
+    for current in found:  # breadth first; ``found`` grows while it is walked, so a cycle is walked once
+        for group in groups.values():
+            key = group.object_id.lower()
+            if key not in found and current in (m.lower() for m in group.members):
+                found.append(key)
     return tuple(found)
 
 
