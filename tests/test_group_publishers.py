@@ -236,6 +236,11 @@ def test_apply_a_group_publisher_then_its_member_sends_and_import_round_trips(em
         send("nobody")  # not a member
     assert raised.value.status_code == 403 and raised.value.error.code == "OperationFailed"
     assert len(emu.rows("AppEvents_CL")) == 1
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([EVENT]), encoding="utf-8")
+    sent = run(emu, "send", scenario, "--stream", "Custom-AppEventsRaw", "--file", rows)  # as the seeded sender, a member
+    assert sent.exit_code == 0, sent.output
+    assert len(emu.rows("AppEvents_CL")) == 2
 
     emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Application.Read.All", "GroupMember.Read.All"])
     out = tmp_path / "imported.yaml"
