@@ -493,11 +493,9 @@ class _Loader:
             in_stream = {c.name for s in stream_names for c in streams.get(s, ())}
             guid_columns = [c for c, t in _table_columns(table, tables) or [] if t == "guid" and c in in_stream]
             note = f"rule '{rule}' flow {index + 1}: stream '{stream_names[0]}' derived from table '{table}' (types mapped to stream types"
-            auxiliary = table in tables and tables[table].plan and tables[table].plan.lower() == "auxiliary"
-            if guid_columns and auxiliary:
-                # Auxiliary tables take no transformation, so toguid() cannot be added (rules.py reports the mismatch)
-                note += f"; guid columns {', '.join(guid_columns)} declared as string, and an Auxiliary table takes no toguid() transform"
-            elif guid_columns:
+            # Auxiliary tables included: custom tables with the Auxiliary plan take transformations
+            # (azure-contract.md §9 [DOC-TRANSFORM]), so their guid columns get toguid() like any other's.
+            if guid_columns:
                 added = _add_toguid(transform, guid_columns)
                 if added is None:
                     note += f"; guid columns {', '.join(guid_columns)} declared as string: add toguid() for them to the transform yourself"

@@ -71,6 +71,14 @@ class Flow:
     index: int = 0  # position in the rule's flows (0-based)
     destinations: tuple[str, ...] = ()  # names of the rule's destinations this flow writes to
 
+    @property
+    def user_transform(self) -> str:
+        """The transform as the user wrote it: without the ``toguid()`` extend the tool inserted."""
+        if not self.transform_shift:
+            return self.transform
+        at = self.transform_insert_at
+        return self.transform[:at] + self.transform[at + self.transform_shift:]
+
 
 @dataclass(frozen=True)
 class Rule:
