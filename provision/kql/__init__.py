@@ -38,9 +38,9 @@ __all__ = [
     "check_transform",
     "compile_transform",
     "format_query",
-    "sets_time_generated",
     "parse",
     "parse_expression",
+    "sets_time_generated",
 ]
 
 
@@ -143,9 +143,9 @@ def sets_time_generated(query: str) -> bool:
     pending: list = [tree]
     while pending:
         node = pending.pop()
-        if isinstance(node, ast.Assign) and node.name == "TimeGenerated":
-            if not (isinstance(node.expr, ast.Name) and node.expr.name == "TimeGenerated"):
-                return True
+        if (isinstance(node, ast.Assign) and node.name == "TimeGenerated"
+                and not (isinstance(node.expr, ast.Name) and node.expr.name == "TimeGenerated")):
+            return True
         if isinstance(node, ast.ProjectRename) and any(new.name == "TimeGenerated" for new, _old in node.pairs):
             return True
         if isinstance(node, tuple):
