@@ -82,12 +82,15 @@ def _steps(plan: Plan) -> dict[str, _Step]:
     steps: dict[str, _Step] = {}
     for cid, change in pending.items():
         steps[cid] = _Step(change, set(), change.action)
-    # A replaced DCR comes back as a new resource: re-assert its role assignments.
-    replaced = {cid for cid, c in pending.items() if c.action == REPLACE and c.kind == "rule"}
+    # A replaced DCR comes back as a new resource: re-assert its role assignments; a replaced DCE loses its private
+    # link scope associations with its old self: re-create them.
+    replaced = {cid for cid, c in pending.items() if c.action == REPLACE and c.kind in (Kind.RULE, Kind.ENDPOINT)}
     for c in plan.changes:
-        if (c.kind == Kind.ROLE_ASSIGNMENT and c.action == NOOP and c.resource is not None
-                and str(c.resource.scope).lower() in replaced):
-                steps[c.id.lower()] = _Step(c, set(), CREATE)
+        if c.action != NOOP or c.resource is None:
+            continue
+        if ((c.kind == Kind.ROLE_ASSIGNMENT and str(c.resource.scope).lower() in replaced)
+                or (c.kind == Kind.SCOPED_RESOURCE and any(d.lower() in replaced for d in c.resource.depends_on))):
+            steps[c.id.lower()] = _Step(c, set(), CREATE)
     # A no-op table that is still provisioning (an interrupted run) must be waited for by its DCRs.
     for c in plan.changes:
         if c.kind == "table" and c.action == NOOP and c.live is not None and not _succeeded(c.live):
@@ -178,6 +181,11 @@ class _Runner:
                                              body=_bytes(body))
             if change.kind == Kind.ROLE_ASSIGNMENT:
                 return "done", self._assign(p, body, change)
+            if change.kind == Kind.SCOPED_RESOURCE:
+                # privateLinkScopes_API.json allows 202 (accepted, finished later): then its provisioningState is awaited
+                answer = s.arm_request("PUT", p.subscription, change.id, ARM_API_VERSIONS[change.kind], body=_bytes(body),
+                                       accepted=(202,))
+                return self.wait_provisioned(step, answer or {"properties": {"provisioningState": "Accepted"}})
         except AzureError:
             raise
         except Exception as error:
@@ -228,21 +236,26 @@ class _Runner:
             s.monitor(p.subscription).data_collection_endpoints.delete(p.resource_group, p.name)
         elif change.kind == Kind.ROLE_ASSIGNMENT:
             s.authorization(p.subscription).role_assignments.delete(p.scope, p.name)
+        elif change.kind == Kind.SCOPED_RESOURCE:
+            # 200, 202 (the association is removed in the background) or 204 (already gone): privateLinkScopes_API.json
+            s.arm_request("DELETE", p.subscription, change.id, ARM_API_VERSIONS[change.kind], accepted=(202, 204))
         return "done", None
 
     def wait_provisioned(self, step: _Step, body: dict | None):
-        """GET the table until ``provisioningState`` is terminal (ARM: absent means Succeeded)."""
+        """GET the resource (a table, a scoped resource) until ``provisioningState`` is terminal (ARM: absent means
+        Succeeded)."""
         delay = self.session.polling_interval if self.session.polling_interval is not None else 5.0
+        label = step.change.label
         while not _succeeded(body):
             state = str(((body or {}).get("properties") or {}).get("provisioningState", "")).lower()
             if state in _TERMINAL_BAD:
-                raise AzureError(f"table {step.change.name} ended in provisioningState {state.title()}")
+                raise AzureError(f"{label} ended in provisioningState {state.title()}")
             shown = ((body or {}).get("properties") or {}).get("provisioningState") or "unknown"
             self.progress("waiting", step.change, f"provisioningState {shown}")
             time.sleep(delay)
-            body = get_resource(self.session, Kind.TABLE, step.change.id)
+            body = get_resource(self.session, step.change.kind, step.change.id)
             if body is None:
-                raise AzureError(f"table {step.change.name} disappeared while provisioning")
+                raise AzureError(f"{label} disappeared while provisioning")
         return "done", body
 
     def shutdown(self) -> None:

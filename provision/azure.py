@@ -55,7 +55,10 @@ MAX_CONNECTIONS = MAX_PARALLELISM
 # 2023-03-11; azure-mgmt-authorization 4 role assignments, its default profile: 2022-04-01), so the bodies read are
 # the ones the SDK's own get returned (tests/test_live_lists.py compares them).
 ARM_API_VERSIONS = {"table": "2025-07-01", "workspace": "2025-07-01", "rule": "2023-03-11", "endpoint": "2023-03-11",
-                    "role_assignment": "2022-04-01"}
+                    "role_assignment": "2022-04-01",
+                    # azure-mgmt-monitor 7 has no private link scope operations: the newest version of
+                    # privateLinkScopes_API.json (2023-06-01-preview; no stable one exists)
+                    "private_link_scope": "2023-06-01-preview", "scoped_resource": "2023-06-01-preview"}
 
 
 class Throttle:
@@ -261,12 +264,13 @@ class Session:
         return self.arm_request("GET", subscription, path, api_version, params)
 
     def arm_request(self, method: str, subscription: str, path: str, api_version: str, params: dict | None = None,
-                    body: bytes | None = None) -> dict:
+                    body: bytes | None = None, accepted: tuple[int, ...] = ()) -> dict:
         """``method`` ``path`` through an SDK client's pipeline (its retry, token and ARM policies), returning the
         JSON as the service sent it: no SDK model is built and thrown away (the generated operations deserialise
         into one even when ``cls=`` returns the raw body, issue 13). ``body``: JSON bytes, sent verbatim.
 
-        Success is 200, or 201 for a PUT (ARM's create answer). Errors are raised as the generated operations
+        Success is 200, or 201 for a PUT (ARM's create answer), or a status in ``accepted`` (e.g. 202 or 204 where an
+        operation's spec allows them; such an answer may have no body: ``{}``). Errors are raised as the generated operations
         raise them: 401/404/409 as azure-core's mapped types, others as ``HttpResponseError`` in ARM's error
         format (so ``error_code`` and ``azure_error`` read them alike)."""
         import json
@@ -281,7 +285,7 @@ class Session:
             headers["Content-Type"] = "application/json"
         request = HttpRequest(method, path, params=query, headers=headers, content=body)
         response = self.loganalytics(subscription).send_request(request)
-        if response.status_code not in ((200, 201) if method == "PUT" else (200,)):
+        if response.status_code not in ((200, 201) if method == "PUT" else (200,)) + accepted:
             map_error(status_code=response.status_code, response=response,
                       error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError})
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)

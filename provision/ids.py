@@ -22,6 +22,32 @@ def dce_id(subscription: str, resource_group: str, name: str) -> str:
     return ResourceId.endpoint(subscription, resource_group, name).format()
 
 
+_SCOPE_PATH = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Insights/privateLinkScopes/[^/]+$",
+                         re.IGNORECASE)
+
+
+def private_link_scope_id(subscription: str, resource_group: str, scope: str) -> str:
+    """The ARM id of a private link scope written as its id, or as a bare name in (subscription, resource group)."""
+    if scope.startswith("/"):
+        return scope.rstrip("/")
+    return ResourceId.private_link_scope(subscription, resource_group, scope).format()
+
+
+def is_private_link_scope_id(text: str) -> bool:
+    """Whether ``text`` is the ARM id of a Microsoft.Insights/privateLinkScopes resource."""
+    return bool(_SCOPE_PATH.match(text.rstrip("/")))
+
+
+def scoped_resource_id(scope_id: str, name: str) -> str:
+    return ResourceId.scoped_resource(scope_id, name).format()
+
+
+def scope_of_scoped_resource(resource_id: str) -> tuple[str, str]:
+    """(scope id, scoped resource name) of a ``.../privateLinkScopes/{scope}/scopedResources/{name}`` id."""
+    scope_id, _, name = resource_id.rstrip("/").rpartition("/")
+    return scope_id.rsplit("/", 1)[0], name
+
+
 def role_definition_id(subscription: str, role_guid: str = MONITORING_METRICS_PUBLISHER_ROLE_ID) -> str:
     return ResourceId.role_definition(subscription, role_guid)
 

@@ -11,7 +11,7 @@ nothing secret is written.
 
 What is imported: DCRs of kind Direct or without kind whose flows all write to Log Analytics
 destinations; the tables their flows write to (custom ``_CL`` tables whole; Azure tables only
-their ``_CF`` columns); the DCE they are bound to; Monitoring Metrics Publisher assignments on
+their ``_CF`` columns); the DCE they are bound to, with its private link scope associations; Monitoring Metrics Publisher assignments on
 them (service principals as ``object_id`` with the app id as a comment, groups as ``group_id``
 with the group's display name as a comment, each when Graph resolves it).
 Agent DCRs (``dataSources``), other kinds and rules that do not fit one scenario (another
@@ -345,12 +345,6 @@ def _notes_before(context: _Context, rules: list[_Rule]) -> list[str]:
         for col in _props(body).get("schema", {}).get("columns") or []:
             if col.get("dataTypeHint"):
                 notes.append(f"table {name}: column {col.get('name')} dataTypeHint '{col['dataTypeHint']}' (not in the format)")
-    if context.endpoint is not None:
-        props = _props(context.endpoint)
-        scoped = props.get("privateLinkScopedResources")
-        if scoped:
-            notes.append(f"endpoint {context.endpoint.get('name')}: private link scope association(s) "
-                         f"{', '.join(str(s.get('scopeId')) for s in scoped)} (managed on the scope, not in the format)")
     for rule_name, found in context.publishers.items():
         for p in found:
             if p["type"].lower() not in ("serviceprincipal", "group"):
@@ -430,7 +424,25 @@ def _endpoint_text(context: _Context) -> list[str]:
         out.append(f"  tags: {_flow_map(context.endpoint['tags'])}")
     if context.endpoint.get("kind"):
         out.append(f"  kind: {_q(context.endpoint['kind'])}")
-    return out
+    return out + _scope_links_text(context)
+
+
+def _scope_links_text(context: _Context) -> list[str]:
+    """The DCE's private link scope associations (its read-only ``privateLinkScopedResources``: the scoped resource
+    ids), as ``private_link_scopes``: a scope of the scenario's resource group by name, another by its id; the
+    scoped resource's name only where it is not the endpoint's."""
+    assert context.endpoint is not None
+    endpoint_name = str(context.endpoint.get("name"))
+    here = ids.private_link_scope_id(context.subscription, context.resource_group, "").lower()
+    out = []
+    for entry in _props(context.endpoint).get("privateLinkScopedResources") or []:
+        resource_id = str((entry or {}).get("resourceId") or "")
+        if "/scopedresources/" not in resource_id.lower():
+            continue
+        scope_id, name = ids.scope_of_scoped_resource(resource_id)
+        scope = scope_id.rsplit("/", 1)[-1] if scope_id.lower().startswith(here) else scope_id
+        out.append(f"    - {_q(scope)}" if name == endpoint_name else f"    - {{scope: {_q(scope)}, name: {_q(name)}}}")
+    return ["  private_link_scopes:", *out] if out else []
 
 
 def _rule_text(context: _Context, rule: _Rule) -> list[str]:

@@ -212,6 +212,9 @@ def read_resources(session: Session, scenario, resources, pool, problems: list |
             wanted.setdefault(table_id.lower(), (Kind.TABLE, table_id))
         elif r.kind != Kind.ROLE_ASSIGNMENT:
             wanted[r.id.lower()] = (r.kind, r.id)
+            if r.kind == Kind.SCOPED_RESOURCE and r.scope and not r.absent:
+                # the scope must exist before the endpoint can be associated with it: plan checks it
+                wanted.setdefault(r.scope.lower(), (Kind.PRIVATE_LINK_SCOPE, r.scope))
     for table_id in azure_output_tables(resources, scenario.workspace):
         # Azure tables exist only where a solution brought them (e.g. Sentinel's CommonSecurityLog): plan checks them
         wanted.setdefault(table_id.lower(), (Kind.TABLE, table_id))

@@ -51,7 +51,7 @@ MIGRATE_EXPLANATION = ("the classic (Data Collector API) table becomes DCR-based
 # Fields ARM compares case-insensitively (resource ids, enums modelled as strings, regions).
 _CASELESS_KEYS = {
     "type", "kind", "location", "plan", "workspaceResourceId", "dataCollectionEndpointId",
-    "outputStream", "roleDefinitionId", "principalType", "publicNetworkAccess", "principalId",
+    "outputStream", "roleDefinitionId", "principalType", "publicNetworkAccess", "principalId", "linkedResourceId",
 }
 
 
@@ -241,12 +241,14 @@ def _change_for(resource, live: LiveState) -> Change:
     if _absent(resource):
         if current is None:
             return Change(action=NOOP, **base)
-        cls = DATA if resource.kind in ("table", "rule") else SAFE
+        cls = DATA if resource.kind in ("table", "rule", "scoped_resource") else SAFE
         why = {
             "table": "deleting the table deletes its data",
             "rule": "senders posting to this DCR will be refused",
             "endpoint": "senders using this endpoint must switch to the DCR's own endpoint",
             "role_assignment": "the publisher may no longer send",
+            "scoped_resource": "the endpoint leaves this private link scope: senders that reach it through the scope's "
+                               "private endpoints are cut off",
         }[resource.kind]
         return Change(action=DELETE, cls=cls, explanations=(why,), **base)
     if current is None:
@@ -652,7 +654,24 @@ def diff_role_assignment(desired: dict, current: dict) -> list[FieldDiff]:
     return [FieldDiff(d.path, d.before, d.after, SAFE, "role assignments are recreated to change") for d in diffs]
 
 
-DIFFERS = {"table": diff_table, "rule": diff_rule, "endpoint": diff_endpoint, "role_assignment": diff_role_assignment}
+def diff_scoped_resource(desired: dict, current: dict) -> list[FieldDiff]:
+    """A private link scope association. ``linkedResourceId`` cannot be changed (the association is deleted and
+    created again); ``kind`` and ``subscriptionLocation`` are filled by the service from the linked resource when
+    not sent (privateLinkScopes_API.json examples), so a live value the body lacks is no removal."""
+    want, have = _props(desired), _props(current)
+    diffs = []
+    if not _same("linkedResourceId", want.get("linkedResourceId"), have.get("linkedResourceId")):
+        diffs.append(FieldDiff("properties.linkedResourceId", have.get("linkedResourceId"), want.get("linkedResourceId"),
+                               IDENTITY, "a scoped resource cannot be pointed at another resource: it is deleted and "
+                               "created again"))
+    for key, value in want.items():
+        if key != "linkedResourceId":  # what a template adds (kind, subscriptionLocation) is compared as written
+            diffs += _subset_diffs(value, have.get(key), f"properties.{key}", key)
+    return diffs
+
+
+DIFFERS = {"table": diff_table, "rule": diff_rule, "endpoint": diff_endpoint, "role_assignment": diff_role_assignment,
+           "scoped_resource": diff_scoped_resource}
 
 
 # ------------------------------------------------------- live-only problems
@@ -684,6 +703,14 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
         if r.kind == "rule":
             problems += _destination_problems(r, live, file, where)
             problems += _azure_table_problems(r, live, file, where)
+        if r.kind == Kind.SCOPED_RESOURCE and r.scope and r.scope.lower() in live.resources and live.get(r.scope) is None:
+            problems.append(Diagnostic(
+                ERROR, "PrivateLinkScopeNotFound", f"private link scope {r.scope} of the endpoint does not exist (or the "
+                "deploying identity cannot read it)", fix="create the Azure Monitor private link scope first (this tool "
+                "associates the endpoint with it, it does not create scopes), or correct its name or id",
+                file=file, line=where, source="privateLinkScopes_API.json 2023-06-01-preview PrivateLinkScopes_Get"))
+        if r.kind == Kind.ENDPOINT:
+            problems += _unmanaged_scope_links(r, resources, live, file, where)
         if r.kind == "table" and _is_classic(live.get(r.id)) and f"{r.id}/migrate".lower() not in migrating:
             problems.append(Diagnostic(
                 ERROR, "ClassicTable", f"table '{r.name}' exists as a classic (Data Collector API) table; "
@@ -711,6 +738,24 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
         problems.append(Diagnostic(ERROR, "PublisherNotFound", message, fix=fix, file=file,
                                    line=getattr(publisher, "line", None),
                                    source="azure-contract.md §6.1 PrincipalNotFound; Graph 404 Request_ResourceNotFound"))
+    return problems
+
+
+def _unmanaged_scope_links(endpoint, resources, live: LiveState, file, line) -> list[Diagnostic]:
+    """The live DCE's private link scope associations that the scenario does not list: kept as they are (they are
+    resources of their own), and said, so that a reviewer knows the endpoint is reachable through them."""
+    listed = {r.id.lower() for r in resources if r.kind == Kind.SCOPED_RESOURCE}
+    problems = []
+    for entry in _props(live.get(endpoint.id)).get("privateLinkScopedResources") or []:
+        scoped = str((entry or {}).get("resourceId") or "")
+        if scoped and scoped.lower() not in listed:
+            scope = scoped.rsplit("/scopedResources/", 1)[0].rsplit("/", 1)[-1]
+            problems.append(Diagnostic(
+                WARNING, "ScopeLinkNotInScenario", f"endpoint '{endpoint.name}' is also associated with private link scope "
+                f"'{scope}' ({scoped}), which the scenario does not list: it is kept as it is",
+                fix="list it under the endpoint's private_link_scopes to manage it (`provision import` writes it), or mark "
+                "it `ensure: absent` there to remove it", file=file, line=line,
+                source="azure-contract.md §4 (privateLinkScopedResources, read-only on the DCE)"))
     return problems
 
 
@@ -824,5 +869,12 @@ def _where(scenario, resource) -> int | None:
         item = getattr(scenario, group, {}).get(resource.name)
         return getattr(item, "line", None)
     if resource.kind == "endpoint" and scenario.endpoint is not None:
+        return scenario.endpoint.line
+    if resource.kind == Kind.SCOPED_RESOURCE and scenario.endpoint is not None:
+        name = resource.name.rsplit("/", 1)[-1]
+        for link in scenario.endpoint.private_link_scopes:
+            scope = link.scope.rstrip("/").rsplit("/", 1)[-1].lower()
+            if (link.name or scenario.endpoint.name) == name and resource.name.lower().startswith(scope + "/"):
+                return link.line
         return scenario.endpoint.line
     return None

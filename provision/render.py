@@ -1,7 +1,7 @@
 """Scenario -> request bodies: the Jinja templates rendered into exactly what is PUT to Azure.
 
-Templates: ``table.json.j2``, ``dce.json.j2``, ``dcr.json.j2``, ``role-assignment.json.j2``
-and ``arm-deployment.json.j2``. Defaults ship inside the package as
+Templates: ``table.json.j2``, ``dce.json.j2``, ``scoped-resource.json.j2``, ``dcr.json.j2``,
+``role-assignment.json.j2`` and ``arm-deployment.json.j2``. Defaults ship inside the package as
 ``provision._templates`` (the top-level ``templates/`` folder); ``templates_dir`` puts a
 user folder first, so a user template of the same name wins. ``StrictUndefined``: a
 template that names a missing value fails, and the rendered text must parse as JSON;
@@ -30,6 +30,7 @@ from provision.scenario.model import ABSENT, Publisher, Rule, Scenario, Table
 TABLE_API = "2025-07-01"
 DCR_API = "2023-03-11"
 DCE_API = "2023-03-11"
+SCOPED_RESOURCE_API = "2023-06-01-preview"  # privateLinkScopes_API.json: the newest version; no stable one exists
 ROLE_ASSIGNMENT_API = "2022-04-01"
 DEPLOYMENT_API = "2022-09-01"
 
@@ -172,6 +173,7 @@ def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]
             body = _render(env, "dce.json.j2", endpoint=_plain(endpoint), **context)
             resources.append(Resource(Kind.ENDPOINT, endpoint.name, rid, body, DCE_API))
             endpoint_id = rid
+        resources += _scope_links(env, scenario, rid, context)
     for rule in scenario.rules.values():
         rid = ids.dcr_id(scenario.subscription, scenario.resource_group, rule.name)
         if rule.ensure == ABSENT:
@@ -184,6 +186,27 @@ def render_deployables(scenario: Scenario, templates_dir=None) -> list[Resource]
         body = _render(env, "dcr.json.j2", rule=_rule_context(rule, scenario.workspace), destination=DESTINATION_NAME, endpoint_id=endpoint_id, **context)
         resources.append(Resource(Kind.RULE, rule.name, rid, body, DCR_API, depends_on=depends))
     return resources
+
+
+def _scope_links(env, scenario: Scenario, endpoint_id: str, context: dict) -> list[Resource]:
+    """The endpoint's private link scope associations: one scoped resource each, under its scope. They go with the
+    endpoint: an endpoint marked absent takes its associations with it (deleted first)."""
+    endpoint = scenario.endpoint
+    assert endpoint is not None
+    out = []
+    for link in endpoint.private_link_scopes:
+        scope_id = ids.private_link_scope_id(scenario.subscription, scenario.resource_group, link.scope)
+        name = link.name or endpoint.name
+        rid = ids.scoped_resource_id(scope_id, name)
+        label = f"{scope_id.rsplit('/', 1)[-1]}/{name}"
+        if endpoint.ensure == ABSENT or link.ensure == ABSENT:
+            out.append(Resource(Kind.SCOPED_RESOURCE, label, rid, {}, SCOPED_RESOURCE_API, ensure=ABSENT, scope=scope_id))
+            continue
+        link_context = {"scope_id": scope_id, "name": name, "linked_resource_id": endpoint_id}
+        body = _render(env, "scoped-resource.json.j2", link=link_context, endpoint=_plain(endpoint), **context)
+        out.append(Resource(Kind.SCOPED_RESOURCE, label, rid, body, SCOPED_RESOURCE_API, depends_on=(endpoint_id,),
+                            scope=scope_id))
+    return out
 
 
 def render_assignments(scenario: Scenario, deployables: list[Resource], principals: dict | None = None,
@@ -351,6 +374,7 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
         if r.kind == "endpoint":
             arm.append({"type": "Microsoft.Insights/dataCollectionEndpoints", "apiVersion": DCE_API, "name": r.name, **r.body})
             endpoint_ref = f"resourceId('Microsoft.Insights/dataCollectionEndpoints', '{r.name}')"
+    arm += _arm_scope_links(scenario, resources, endpoint_ref)
     outputs: dict = {}
     for r in resources:
         if r.kind != "rule":
@@ -396,6 +420,32 @@ def render_arm(scenario: Scenario, templates_dir=None, principals: dict | None =
         })
     parameters.pop("__apps", None)
     return _render(env, "arm-deployment.json.j2", scenario=_scenario_context(scenario), parameters=parameters, resources=arm, outputs=outputs)
+
+
+def _arm_scope_links(scenario: Scenario, resources: list[Resource], endpoint_ref: str | None) -> list[dict]:
+    """The endpoint's private link scope associations, after the endpoint: a scope in the deployment's resource
+    group directly, one elsewhere through a nested deployment into the scope's resource group."""
+    out: list[dict] = []
+    for r in resources:
+        if r.kind != Kind.SCOPED_RESOURCE or not r.scope:
+            continue
+        scope = ResourceId.parse(r.scope)
+        entry = {"type": "Microsoft.Insights/privateLinkScopes/scopedResources", "apiVersion": SCOPED_RESOURCE_API,
+                 "name": f"{scope.name}/{r.arm_id.name}", **r.body}
+        depends = [f"[{endpoint_ref}]"] if endpoint_ref else []
+        if (scope.subscription.lower(), scope.resource_group.lower()) == (scenario.subscription.lower(),
+                                                                          scenario.resource_group.lower()):
+            out.append({**entry, "dependsOn": depends})
+            continue
+        out.append({
+            "type": "Microsoft.Resources/deployments", "apiVersion": DEPLOYMENT_API,
+            "name": "scope-link-" + _arm_name(f"{scope.name}-{r.arm_id.name}"),
+            "subscriptionId": scope.subscription, "resourceGroup": scope.resource_group, "dependsOn": depends,
+            "properties": {"mode": "Incremental", "template": {
+                "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "resources": [entry]}},
+        })
+    return out
 
 
 def _arm_name(text: str) -> str:

@@ -23,19 +23,27 @@ class Kind(StrEnum):
     ENDPOINT = "endpoint"
     RULE = "rule"
     ROLE_ASSIGNMENT = "role_assignment"
+    # a DCE's association to an Azure Monitor private link scope: .../privateLinkScopes/{scope}/scopedResources/{name}
+    SCOPED_RESOURCE = "scoped_resource"
     WORKSPACE = "workspace"  # read, never written
+    PRIVATE_LINK_SCOPE = "private_link_scope"  # read (a scoped resource's parent must exist), never written
 
     @property
     def rank(self) -> int:
-        """Apply order: tables -> DCE -> DCRs -> role assignments (deletes run the other way)."""
+        """Apply order: tables -> DCE -> its private link scope links and DCRs -> role assignments (deletes run the
+        other way)."""
         return _RANKS[self]
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        return _LABELS.get(self, self.value.replace("_", " "))
 
 
-_RANKS = {Kind.WORKSPACE: -1, Kind.MIGRATION: 0, Kind.TABLE: 0, Kind.ENDPOINT: 1, Kind.RULE: 2, Kind.ROLE_ASSIGNMENT: 3}
+_RANKS = {Kind.WORKSPACE: -1, Kind.PRIVATE_LINK_SCOPE: -1, Kind.MIGRATION: 0, Kind.TABLE: 0, Kind.ENDPOINT: 1,
+          Kind.SCOPED_RESOURCE: 2, Kind.RULE: 2, Kind.ROLE_ASSIGNMENT: 3}
+
+# what a plan reader understands better than Azure's type name ("scopedResources")
+_LABELS = {Kind.SCOPED_RESOURCE: "private link scope association"}
 
 _ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 
@@ -105,6 +113,14 @@ class ResourceId:
         return cls._insights(subscription, resource_group, "dataCollectionEndpoints", name)
 
     @classmethod
+    def private_link_scope(cls, subscription: str, resource_group: str, name: str) -> ResourceId:
+        return cls._insights(subscription, resource_group, "privateLinkScopes", name)
+
+    @classmethod
+    def scoped_resource(cls, scope_id: str, name: str) -> ResourceId:
+        return cls.parse(f"{scope_id.rstrip('/')}/scopedResources/{name}")
+
+    @classmethod
     def role_assignment(cls, scope: str, name: str) -> ResourceId:
         return cls.parse(f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}")
 
@@ -147,7 +163,8 @@ class Resource:
     ``unresolved``: a role assignment whose publisher is an ``app_id`` not yet mapped to its
     service principal's object id; its principalId and name are placeholders. ``ensure ==
     "absent"``: marked for removal (``body`` is empty). Role assignments name their ``rule``,
-    ``scope``, ``app_id`` and resolved ``principal_id``.
+    ``scope``, ``app_id`` and resolved ``principal_id``; a scoped resource's ``scope`` is its private
+    link scope's id.
     """
 
     kind: Kind

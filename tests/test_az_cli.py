@@ -247,3 +247,43 @@ def test_az_without_directory_read_falls_back_as_against_azure(served_as_seeded,
         (seed.NOBODY_OBJECT_ID, "Reader", None)]
     by_app_id = az.json("role", "assignment", "create", "--assignee", seed.SENDER_APP_ID, "--role", "Reader", "--scope", RG_ID)
     assert by_app_id["principalId"] == seed.SENDER_OBJECT_ID  # servicePrincipals needs Application.Read.All only
+
+
+def test_az_private_link_scope_then_import_and_plan(served_as_seeded, tmp_path):
+    """A pipeline's network step: az makes an Azure Monitor private link scope and associates a DCE with it
+    (`az monitor private-link-scope`, which sends 2019-10-17-preview); `provision import` then writes the association
+    into `private_link_scopes`, and `provision plan` of that file has nothing to do."""
+    url, ca = served_as_seeded["PROVISION_LOCAL_URL"], served_as_seeded["REQUESTS_CA_BUNDLE"]
+    az = Az(tmp_path / "az", ca)
+    az.sign_in(url, seed.DEPLOYER_APP_ID, seed.DEPLOYER_SECRET)
+    dce_id = f"{RG_ID}/providers/Microsoft.Insights/dataCollectionEndpoints/dce-az"
+    dce = tmp_path / "dce.json"
+    dce.write_text(json.dumps({"location": "westeurope", "properties": {"networkAcls": {"publicNetworkAccess": "Disabled"}}}))
+    az.json("rest", "--method", "put", "--url", f"{url}{dce_id}?api-version=2023-03-11", "--body", f"@{dce}")
+    scope = az.json("monitor", "private-link-scope", "create", "-n", "ampls-az", "-g", seed.RESOURCE_GROUP)
+    assert scope["name"] == "ampls-az" and scope["provisioningState"] == "Succeeded"
+    linked = az.json("monitor", "private-link-scope", "scoped-resource", "create", "-g", seed.RESOURCE_GROUP,
+                     "--scope-name", "ampls-az", "-n", "dce-az-link", "--linked-resource", dce_id)
+    assert linked["linkedResourceId"].lower() == dce_id.lower() and linked["provisioningState"] == "Succeeded"
+    listed = az.json("monitor", "private-link-scope", "scoped-resource", "list", "-g", seed.RESOURCE_GROUP,
+                     "--scope-name", "ampls-az")
+    assert [r["name"] for r in listed] == ["dce-az-link"]
+    rule = _dcr_body()
+    rule.pop("kind")  # bound to the DCE: the endpoint senders use is the DCE's
+    rule["properties"]["dataCollectionEndpointId"] = dce_id
+    body = tmp_path / "dcr.json"
+    body.write_text(json.dumps(rule))
+    az.run("monitor", "log-analytics", "workspace", "table", "create", "-g", seed.RESOURCE_GROUP, "--workspace-name",
+           seed.WORKSPACE_NAME, "-n", TABLE, "--columns", "TimeGenerated=datetime", "Message=string", "Level=string")
+    az.json("rest", "--method", "put", "--url", f"{url}{DCR_ID}?api-version=2023-03-11", "--body", f"@{body}")
+
+    env = {**os.environ, **served_as_seeded, "PROVISION_CLOUD": "local"}
+    out = tmp_path / "imported.yaml"
+    imported = subprocess.run([sys.executable, "-m", "provision", "import", "--rule", "dcr-az", "--out", str(out)],
+                              capture_output=True, text=True, timeout=120, env=env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    text = out.read_text()
+    assert "  public_network_access: Disabled\n  private_link_scopes:\n    - {scope: ampls-az, name: dce-az-link}\n" in text
+    plan = subprocess.run([sys.executable, "-m", "provision", "plan", str(out), "--detailed-exitcode"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert plan.returncode == 0 and "No changes" in plan.stdout, plan.stdout + plan.stderr

@@ -233,6 +233,30 @@ def test_auxiliary_table_30_minute_window_without_transform(azure, emu):
     assert len(emu.rows("MyApp_CL")) == 2
 
 
+@pytest.mark.parametrize("transform, limited", [
+    ("source | where Message != 'skip'", True),  # transformed, but TimeGenerated left as sent: the limit stays
+    ("source | extend TimeGenerated = todatetime(TimeGenerated)", False),  # TimeGenerated transformed: lifted
+])
+def test_auxiliary_window_applies_while_timegenerated_is_not_transformed(azure, emu, transform, limited):
+    """azure-contract.md §8 [DOC-LIMITS-LIA]: the 30-minute range per call applies "when TimeGenerated is not
+    transformed"; any other transform keeps it ([DOC-TRANSFORM]: Auxiliary tables take transformations)."""
+    azure.loganalytics().tables.begin_create_or_update(RG, seed.WORKSPACE_NAME, "MyApp_CL", {"properties": {
+        "plan": "Auxiliary", "schema": {"columns": [{"name": "TimeGenerated", "type": "dateTime"},
+                                                    {"name": "Message", "type": "string"}]}}}).result()
+    rule = create_dcr(azure, body=dcr_body(transform=transform))
+    grant_sender(azure, rule.id)
+    wide = [{"TimeGenerated": "2026-01-01T00:00:00.000000Z", "Message": "a"},
+            {"TimeGenerated": "2026-01-01T01:00:00.000000Z", "Message": "b"}]
+    if limited:
+        with pytest.raises(HttpResponseError) as raised:
+            _upload(azure, rule, wide)
+        assert raised.value.status_code == 400 and "30 minutes" in raised.value.error.message
+        assert emu.rows("MyApp_CL") == []
+    else:
+        _upload(azure, rule, wide)
+        assert len(emu.rows("MyApp_CL")) == 2
+
+
 def test_chunked_gzip_upload_is_read(azure, emu):
     """sdk-notes.md: an IO body of unknown length goes out with Transfer-Encoding: chunked."""
     rule = deploy(azure)

@@ -73,7 +73,7 @@ def test_bad_scope_and_scoped_resource_requests(azure):
     bad_mode = _send(azure, "PUT", f"{SCOPES}/ampls-a{V}",
                      {"location": "global", "properties": {"accessModeSettings": {"ingestionAccessMode": "Closed"}}})
     assert bad_mode.status_code == 400
-    assert _send(azure, "PUT", f"{SCOPES}/ampls-a?api-version=2019-10-17-preview", SCOPE_BODY).status_code == 400
+    assert _send(azure, "PUT", f"{SCOPES}/ampls-a?api-version=2018-01-01", SCOPE_BODY).status_code == 400  # not a version of the type
     assert _send(azure, "PUT", f"{SCOPES}/ampls-a{V}", SCOPE_BODY, who="nobody").status_code == 403
     _send(azure, "PUT", f"{SCOPES}/ampls-a{V}", SCOPE_BODY)
     ghost = _send(azure, "PUT", f"{SCOPES}/ampls-a/scopedResources/link{V}",
@@ -83,3 +83,23 @@ def test_bad_scope_and_scoped_resource_requests(azure):
     other = _dce(azure, "dce-b")
     moved = _send(azure, "PUT", f"{SCOPES}/ampls-a/scopedResources/link{V}", {"properties": {"linkedResourceId": other.id}})
     assert moved.status_code == 400
+
+
+def test_the_2019_version_az_sends_is_served_in_its_own_shape(azure):
+    """azure-cli's `monitor private-link-scope` sends 2019-10-17-preview, whose scope has no accessModeSettings and
+    whose scoped resource has no kind or subscriptionLocation (privateLinkScopes_API.json of that version)."""
+    old = "?api-version=2019-10-17-preview"
+    created = _send(azure, "PUT", f"{SCOPES}/ampls-old{old}", {"location": "global"})
+    assert created.status_code == 201 and "accessModeSettings" not in created.json()["properties"]
+    assert _send(azure, "GET", f"{SCOPES}/ampls-old{V}").json()["properties"]["accessModeSettings"][
+        "ingestionAccessMode"] == "Open"  # the newer version shows the modes the older one cannot set
+    # a scope made with PrivateOnly keeps it when the old version writes it again
+    _send(azure, "PUT", f"{SCOPES}/ampls-a{V}", SCOPE_BODY)
+    _send(azure, "PUT", f"{SCOPES}/ampls-a{old}", {"location": "global", "tags": {"team": "net"}})
+    assert _send(azure, "GET", f"{SCOPES}/ampls-a{V}").json()["properties"]["accessModeSettings"][
+        "ingestionAccessMode"] == "PrivateOnly"
+    dce = _dce(azure)
+    scoped = _send(azure, "PUT", f"{SCOPES}/ampls-old/scopedResources/link{old}", {"properties": {"linkedResourceId": dce.id}})
+    assert scoped.status_code == 201 and set(scoped.json()["properties"]) == {"linkedResourceId", "provisioningState"}
+    assert _send(azure, "GET", f"{SCOPES}/ampls-old/scopedResources/link{V}").json()["properties"]["kind"] == "Resource"
+    assert _send(azure, "GET", f"{SCOPES}/ampls-old{'?api-version=2020-01-01'}").status_code == 400

@@ -11,6 +11,7 @@ is open (Azure accepts other values, e.g. DCR kind "Direct", azure-contract.md Â
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from referencing.jsonschema import DRAFT4
 
 from provision.render import render_resources
 from provision.scenario import require_valid
+from provision.scenario.model import ScopeLink
 from tests.specs import SPECS, needs_specs
 
 pytestmark = needs_specs
@@ -37,6 +39,8 @@ DEFINITIONS = {
     "rule": ("monitor/resource-manager/Microsoft.Insights/stable/2024-03-11/dataCollectionRules_API.json", "DataCollectionRuleResource"),
     # [SPEC-RA]
     "role_assignment": ("authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json", "RoleAssignmentCreateParameters"),
+    # privateLinkScopes_API.json (the newest version; no stable one exists)
+    "scoped_resource": ("monitor/resource-manager/Microsoft.Insights/preview/2023-06-01-preview/privateLinkScopes_API.json", "ScopedResource"),
 }
 
 
@@ -119,12 +123,22 @@ def _undeclared(body, schema, resolver, path) -> list[str]:
     return problems
 
 
-def _all_bodies():
+def _scenarios():
     for path in SCENARIOS:
-        scenario = require_valid(path, environ={})
+        yield path.stem, require_valid(path, environ={})
+    # the shipped scenarios are applied on the local Azure, which has no private link scope to associate with:
+    # the DCE one, with two associations, stands in for a file that lists them
+    with_dce = require_valid(REPO / "scenarios" / "with-dce.yaml", environ={})
+    assert with_dce.endpoint is not None
+    scopes = (ScopeLink("ampls-a"), ScopeLink("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/privateLinkScopes/b", "x"))
+    yield "with-dce-scoped", replace(with_dce, endpoint=replace(with_dce.endpoint, private_link_scopes=scopes))
+
+
+def _all_bodies():
+    for stem, scenario in _scenarios():
         principals = {p.app_id: "b2b2b2b2-0000-4000-8000-000000000002" for p in scenario.publishers if p.app_id}
         for resource in render_resources(scenario, principals=principals):
-            yield pytest.param(resource.kind, resource.body, id=f"{path.stem}-{resource.kind}-{resource.name}")
+            yield pytest.param(resource.kind, resource.body, id=f"{stem}-{resource.kind}-{resource.name}")
 
 
 def test_the_official_specs_are_there():
@@ -152,6 +166,8 @@ def test_every_kind_is_covered_by_the_scenarios():
     ("table", {"properties": {"retentionInDays": 2}}, "less than the minimum"),
     ("role_assignment", {"properties": {"roleDefinitionId": "x"}}, "'principalId' is a required property"),
     ("endpoint", {"location": "x", "properties": {"logsIngestion": {"endpoint": "https://x"}}}, "read-only"),
+    ("scoped_resource", {"properties": {"linkedResourceId": "x", "provisioningState": "Succeeded"}}, "read-only"),
+    ("scoped_resource", {"properties": {"linkedResourceId": 5}}, "is not of type 'string'"),
 ])
 def test_the_schema_check_catches_bad_bodies(kind, body, expected):
     assert any(expected in e for e in schema_errors(kind, body)), schema_errors(kind, body)

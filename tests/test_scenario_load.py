@@ -199,15 +199,29 @@ def test_derived_stream_maps_types_adds_toguid_and_says_so(tmp_path):
     assert len(s.notes) == 2 and all("derived" in n and "toguid" in n for n in s.notes)
 
 
-def test_derived_stream_for_an_auxiliary_table_gets_no_transform(tmp_path):
+def test_derived_stream_for_an_auxiliary_table_gets_toguid_like_any_other(tmp_path):
+    """[DOC-TRANSFORM] (azure-contract.md §9): custom tables with the Auxiliary plan take transformations, so a
+    derived stream's guid columns are converted as they are for Analytics tables; the tool's own toguid() raises
+    no AuxiliaryTransform warning (the user wrote no transform)."""
     text = HEAD + (
         "tables:\n  Aux_CL:\n    plan: Auxiliary\n    columns: {TimeGenerated: datetime, Ref: guid}\n"
         "rules:\n  r:\n    flows: [{table: Aux_CL}]\n"
     )
     s, diagnostics = validate_scenario(write(tmp_path, text))
-    assert s.rules["r"].flows[0].transform == "source"
-    assert "Auxiliary" in s.notes[0]
-    assert [d.code for d in diagnostics if d.is_error] == ["SourceTypeMismatch"]  # declare Ref as string instead
+    flow = s.rules["r"].flows[0]
+    assert flow.transform == "source | extend Ref = toguid(Ref)" and flow.user_transform == "source"
+    assert "toguid() added" in s.notes[0]
+    assert [d.code for d in diagnostics if d.severity != "info"] == []
+
+
+def test_an_auxiliary_flow_with_its_own_transform_keeps_the_warning_after_the_added_toguid(tmp_path):
+    text = HEAD + (
+        "tables:\n  Aux_CL:\n    plan: Auxiliary\n    columns: {TimeGenerated: datetime, Ref: guid, Count: int}\n"
+        "rules:\n  r:\n    flows: [{table: Aux_CL, transform: 'source | where Count > 0'}]\n"
+    )
+    s, diagnostics = validate_scenario(write(tmp_path, text))
+    assert s.rules["r"].flows[0].transform == "source | extend Ref = toguid(Ref) | where Count > 0"
+    assert [d.code for d in diagnostics if d.severity != "info"] == ["AuxiliaryTransform"]
 
 
 def test_derived_stream_for_an_azure_table_uses_the_catalogue_and_cf_columns(tmp_path):

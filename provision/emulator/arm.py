@@ -50,8 +50,9 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
 # Types served whose provider metadata (providers.py) the emulator does not list: the provider documents describe
 # the DCR, DCE and table types that `az` and the tool resolve versions for; these are reached by fixed versions.
 UNLISTED_API_VERSIONS: dict[str, tuple[str, ...]] = {
-    # Only the stored spec's version (privateLinkScopes_API.json, the newest; there is no stable one).
-    "Microsoft.Insights/privateLinkScopes": ("2023-06-01-preview",),
+    # The stored spec's version (privateLinkScopes_API.json, the newest; there is no stable one), and the one the az
+    # CLI's `monitor private-link-scope` commands send (azure-cli aaz: 2019-10-17-preview), in its own shape.
+    "Microsoft.Insights/privateLinkScopes": ("2019-10-17-preview", "2023-06-01-preview"),
     # Only the stored spec's version (OnboardingStates.json, the newest stable); older ones are not emulated.
     "Microsoft.SecurityInsights/onboardingStates": ("2025-09-01",),
 }

@@ -162,7 +162,8 @@ class FlowPlan:
     table_key: str
     table_name: str
     columns: frozenset[str]
-    auxiliary: bool = False  # Auxiliary plan: the 30-minute TimeGenerated window applies without a transform
+    # Auxiliary plan, TimeGenerated not transformed: one call's TimeGenerated values must span under 30 minutes
+    auxiliary_window: bool = False
     # Columns whose values are checked on flows without a transform: (name, table type, accepts(value)).
     checks: tuple[tuple[str, str, Callable[[object], bool]], ...] = ()
     problem: Callable[[dict], str | None] = field(init=False, repr=False, compare=False)  # value_checker(checks)
@@ -274,7 +275,7 @@ def compile_rule(dcr: dict, lookup) -> RulePlan:
                 columns = tables.destination_columns(table)
                 plan.flows.setdefault(stream, []).append(FlowPlan(
                     transform, table_key(workspace["customerId"], table["name"]), table["name"],
-                    frozenset(n for n, _ in columns), table.get("plan") == "Auxiliary",
+                    frozenset(n for n, _ in columns), table.get("plan") == "Auxiliary" and not kql.sets_time_generated(query),
                     tuple((n, t, VALUE_CHECKS[t]) for n, t in columns if t in VALUE_CHECKS)))
     return plan
 
@@ -386,7 +387,7 @@ def passthrough(plan: RulePlan, stream: str, rows: list, text: bytes, stats: Sta
     columns the stream declares and the table has, with values that fit the table's types, no field near the 64 KB
     limit. Else None (map_rows does the work). ``long_strings``: ``check_rows``' answer for ``rows`` (None: look)."""
     flows = plan.flows.get(stream, [])
-    if len(flows) != 1 or flows[0].transform is not None or flows[0].auxiliary:
+    if len(flows) != 1 or flows[0].transform is not None or flows[0].auxiliary_window:
         return None
     allowed = frozenset(plan.streams[stream])
     if not allowed <= flows[0].columns:
@@ -414,9 +415,10 @@ AUXILIARY_WINDOW_SECONDS = 30 * 60
 
 
 def check_auxiliary_window(flow: FlowPlan, rows: list) -> None:
-    """Auxiliary tables, no transformation: one call's TimeGenerated values must span under 30 minutes
-    (azure-contract.md §8, [DOC-LIMITS-LIA]). The service's exact answer is undocumented: 400 here."""
-    if not flow.auxiliary or flow.transform is not None:
+    """Auxiliary tables whose flow does not transform TimeGenerated: one call's TimeGenerated values must span under
+    30 minutes (azure-contract.md §8, [DOC-LIMITS-LIA]: "when TimeGenerated is not transformed"; a transform that
+    leaves it as sent keeps the limit). The service's exact answer is undocumented: 400 here."""
+    if not flow.auxiliary_window:
         return
     stamps = []
     for row in rows:
@@ -429,8 +431,8 @@ def check_auxiliary_window(flow: FlowPlan, rows: list) -> None:
     if stamps and max(stamps) - min(stamps) >= AUXILIARY_WINDOW_SECONDS:
         raise errors.InvalidContent(
             f"TimeGenerated values sent to Auxiliary table '{flow.table_name}' in one call span "
-            f"{(max(stamps) - min(stamps)) / 60:.0f} minutes; without a transformation they must span less than 30 minutes. "
-            "Split the upload by time, or add a transformKql.")
+            f"{(max(stamps) - min(stamps)) / 60:.0f} minutes; unless the transformation sets TimeGenerated they must span less than 30 minutes. "
+            "Split the upload by time, or set TimeGenerated in the transformKql.")
 
 
 def _truncate_long_fields(record: dict) -> None:

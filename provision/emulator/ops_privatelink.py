@@ -2,7 +2,9 @@
 
 ``PrivateLinkScopes_CreateOrUpdate/Get/Delete`` and ``PrivateLinkScopedResources_CreateOrUpdate/Get/Delete/
 ListByPrivateLinkScope`` (privateLinkScopes_API.json, Microsoft.Insights 2023-06-01-preview, the newest version;
-no stable one exists). Scoping a data collection endpoint records the association on the DCE as Azure shows
+no stable one exists). 2019-10-17-preview, the version the az CLI's ``monitor private-link-scope`` commands send, is
+served in its own shape: a scope without ``accessModeSettings`` (that version has none, so the modes stay ``Open``),
+a scoped resource without ``kind`` and ``subscriptionLocation``. Scoping a data collection endpoint records the association on the DCE as Azure shows
 it: ``properties.privateLinkScopedResources[{resourceId, scopeId}]``, read-only (azure-contract.md §4; the DCE
 spec's ``PrivateLinkScopedResource``). Private endpoints, their connections and DNS are not emulated: every
 request reaches the emulator over its public endpoint (docs/emulator.md "Private link scopes").
@@ -20,6 +22,7 @@ from provision.emulator.core import BackendCore
 SCOPE_TYPE = "Microsoft.Insights/privateLinkScopes"
 SCOPED_TYPE = "Microsoft.Insights/privateLinkScopes/scopedResources"
 ACCESS_MODES = ("Open", "PrivateOnly")  # AccessMode enum of the spec
+OLD_VERSION = "2019-10-17-preview"  # privateLinkScopes_API.json of that version: no access modes, no scoped kind
 
 
 class PrivateLinkOperations(BackendCore):
@@ -32,12 +35,25 @@ class PrivateLinkOperations(BackendCore):
         self.require_resource_group(sub, rg)
         return scope_id
 
+    @staticmethod
+    def _shown(req: Request, state: dict) -> dict:
+        """``state`` as the request's api-version shows it (internal fields dropped)."""
+        body = _public(state)
+        if req.query.get("api-version") == OLD_VERSION:
+            hidden = ("accessModeSettings",) if state.get("type") == SCOPE_TYPE else ("kind", "subscriptionLocation")
+            body["properties"] = {k: v for k, v in body["properties"].items() if k not in hidden}
+        return body
+
     # ------------------------------------------------------------------ scopes
     def PrivateLinkScopes_CreateOrUpdate(self, req: Request, sub: str, rg: str, scope_name: str) -> Response:
         scope_id = self._scope_context(req, sub, rg, scope_name, f"{SCOPE_TYPE}/write")
         body = req.json()
-        if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+        old_version = req.query.get("api-version") == OLD_VERSION
+        if not isinstance(body, dict) or not isinstance(body.get("properties", {} if old_version else None), dict):
             raise errors.InvalidRequestContent("The request content must be a JSON object with 'properties'.")
+        if old_version:  # the version has no access modes: an existing scope keeps its own, a new one is Open
+            existing_settings = (self.store.get(scope_id) or {}).get("properties", {}).get("accessModeSettings")
+            body = {**body, "properties": {"accessModeSettings": existing_settings or {}}}
         settings = body["properties"].get("accessModeSettings")
         if not isinstance(settings, dict):  # required by AzureMonitorPrivateLinkScopeProperties
             raise errors.MissingProperty("'properties.accessModeSettings' is required.", target="properties.accessModeSettings")
@@ -58,14 +74,14 @@ class PrivateLinkOperations(BackendCore):
                      "_immutableId": (existing or {}).get("_immutableId") or str(uuid.uuid4())}
             self.store.put(scope_id, SCOPE_TYPE, state, time.time())
             self.changed()
-        return Response(200 if existing else 201, _public(state))
+        return Response(200 if existing else 201, self._shown(req, state))
 
     def PrivateLinkScopes_Get(self, req: Request, sub: str, rg: str, scope_name: str) -> Response:
         scope_id = self._scope_context(req, sub, rg, scope_name, f"{SCOPE_TYPE}/read")
         state = self.store.get(scope_id)
         if state is None:
             raise arm.not_found(SCOPE_TYPE, scope_name, rg)
-        return Response(200, _public(state))
+        return Response(200, self._shown(req, state))
 
     def PrivateLinkScopes_Delete(self, req: Request, sub: str, rg: str, scope_name: str) -> Response:
         """Deleting a scope removes its scoped resources, and so the DCEs' associations."""
@@ -117,7 +133,7 @@ class PrivateLinkOperations(BackendCore):
             linked["properties"]["privateLinkScopedResources"] = [*links, entry]
             self.store.put(linked["id"], dcr.DCE_TYPE, linked)
             self.changed()
-        return Response(200 if existing else 201, state)
+        return Response(200 if existing else 201, self._shown(req, state))
 
     def PrivateLinkScopedResources_Get(self, req: Request, sub: str, rg: str, scope_name: str, name: str) -> Response:
         scope_id = self._scope_context(req, sub, rg, scope_name, f"{SCOPE_TYPE}/scopedResources/read")
@@ -125,12 +141,12 @@ class PrivateLinkOperations(BackendCore):
         state = self.store.get(f"{scope_id}/scopedResources/{name}")
         if state is None:
             raise arm.not_found(f"{SCOPE_TYPE}/{scope_name}/scopedResources", name, rg)
-        return Response(200, state)
+        return Response(200, self._shown(req, state))
 
     def PrivateLinkScopedResources_ListByPrivateLinkScope(self, req: Request, sub: str, rg: str, scope_name: str) -> Response:
         scope_id = self._scope_context(req, sub, rg, scope_name, f"{SCOPE_TYPE}/scopedResources/read")
         self._scope(scope_id, scope_name)
-        return Response(200, {"value": self.store.list(SCOPED_TYPE, f"{scope_id}/scopedResources/")})
+        return Response(200, {"value": [self._shown(req, s) for s in self.store.list(SCOPED_TYPE, f"{scope_id}/scopedResources/")]})
 
     def PrivateLinkScopedResources_Delete(self, req: Request, sub: str, rg: str, scope_name: str, name: str) -> Response:
         scope_id = self._scope_context(req, sub, rg, scope_name, f"{SCOPE_TYPE}/scopedResources/delete")

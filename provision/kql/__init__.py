@@ -40,6 +40,7 @@ __all__ = [
     "format_query",
     "parse",
     "parse_expression",
+    "sets_time_generated",
 ]
 
 
@@ -126,6 +127,32 @@ def compile_transform(query: str, input_columns: list[tuple[str, str]]):
         raise TransformCompileError("transformKql nests expressions too deeply to compile", []) from None
     except RegexError as error:  # the checker refuses constant patterns first; kept so no other exception escapes
         raise TransformCompileError(f"transformKql does not compile: {error.message}", []) from None
+
+
+def sets_time_generated(query: str) -> bool:
+    """Whether ``query`` assigns ``TimeGenerated`` (``extend``/``project TimeGenerated = ...``, or a
+    ``project-rename`` onto it): the Auxiliary plan's 30-minute TimeGenerated range per call applies only when
+    TimeGenerated is not transformed (azure-contract.md §8 [DOC-LIMITS-LIA]). A query that does not parse: False
+    (it is refused on its own account)."""
+    from provision.kql import ast
+
+    try:
+        tree = parse(query)
+    except (ParseError, RecursionError):
+        return False
+    pending: list = [tree]
+    while pending:
+        node = pending.pop()
+        if (isinstance(node, ast.Assign) and node.name == "TimeGenerated"
+                and not (isinstance(node.expr, ast.Name) and node.expr.name == "TimeGenerated")):
+            return True
+        if isinstance(node, ast.ProjectRename) and any(new.name == "TimeGenerated" for new, _old in node.pairs):
+            return True
+        if isinstance(node, tuple):
+            pending.extend(node)
+        else:
+            pending.extend(getattr(node, name) for name in getattr(node, "_fields", ()))
+    return False
 
 
 def __getattr__(name):

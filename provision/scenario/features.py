@@ -1,10 +1,14 @@
-"""Offline rules for what adopted DCRs use (issue 9): kind, tags, named destinations, group and per-rule publishers.
+"""Offline rules for what adopted DCRs use (issue 9): kind, tags, named destinations, group and per-rule publishers,
+the endpoint's private link scopes.
 
 Called by ``rules.check_scenario`` with its ``error``/``warning`` reporters. Pure: no network.
 """
 
 from __future__ import annotations
 
+import re
+
+from provision import ids
 from provision.scenario.model import ABSENT, Scenario
 
 SRC_KIND = "azure-contract.md §5.2 (kind: endpoints are created only for Direct) and §4 (when a DCE is needed)"
@@ -12,7 +16,10 @@ SRC_DESTINATIONS = "azure-contract.md §5.2 (destinations.logAnalytics; one work
 SRC_TAGS = ("ARM tag limits: at most 50 tags, names up to 512 and values up to 256 characters, no <>%&\\?/ in names "
             "(learn.microsoft.com azure-resource-manager/management/tag-resources §Limitations)")
 SRC_PRINCIPAL = "azure-contract.md §6.1 [SPEC-RA] principalId, principalType"
+SRC_SCOPES = ("privateLinkScopes_API.json 2023-06-01-preview (Microsoft.Insights/privateLinkScopes/{scopeName}/scopedResources/"
+              "{name}); azure-contract.md §1 (names are path segments of the ARM URL)")
 MAX_TAGS, MAX_TAG_NAME, MAX_TAG_VALUE = 50, 512, 256
+_BAD_SEGMENT = re.compile(r"[\s/\\?#%&*<>:+]")
 _BAD_TAG_CHARS = set("<>%&\\?/")
 
 
@@ -49,6 +56,7 @@ def check_features(scenario: Scenario, error, warning) -> None:
                           "destination of the table's workspace", SRC_DESTINATIONS)
     if scenario.endpoint is not None:
         _check_tags(scenario.endpoint.tags, "the endpoint", scenario.endpoint.line, error)
+        _check_scope_links(scenario, error)
     for publisher in scenario.publishers:
         for rule_name in publisher.rules or ():
             if rule_name not in scenario.rules:
@@ -69,3 +77,30 @@ def _check_tags(tags: dict[str, str], where: str, line, error) -> None:
         if len(value) > MAX_TAG_VALUE:
             error("TagValue", f"the value of tag '{name}' of {where} is {len(value)} characters; the limit is {MAX_TAG_VALUE}", line,
                   "shorten the value", SRC_TAGS)
+
+
+def _check_scope_links(scenario: Scenario, error) -> None:
+    """Each private link scope is a scope's name or a privateLinkScopes id, named once; names fit an ARM path."""
+    assert scenario.endpoint is not None
+    seen: dict[str, int | None] = {}
+    for link in scenario.endpoint.private_link_scopes:
+        if "${" in link.scope:
+            continue  # an unresolved variable: its own diagnostic says so
+        if link.scope.startswith("/"):
+            if not ids.is_private_link_scope_id(link.scope):
+                error("PrivateLinkScopeId", f"private link scope '{link.scope}' is not the id of an Azure Monitor private link scope",
+                      link.line, "write /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Insights/privateLinkScopes/<name>, "
+                      "or the scope's name alone when it is in the scenario's resource group", SRC_SCOPES)
+                continue
+        elif _BAD_SEGMENT.search(link.scope):
+            error("PrivateLinkScopeId", f"private link scope name '{link.scope}' cannot be used in an ARM resource id", link.line,
+                  "give the scope's name (letters, digits, '-', '_', '.', '(' or ')') or its full ARM id", SRC_SCOPES)
+            continue
+        if link.name is not None and (not link.name or _BAD_SEGMENT.search(link.name)):
+            error("ResourceName", f"scoped resource name '{link.name}' cannot be used in an ARM resource id", link.line,
+                  "use letters, digits, '-', '_' or '.'", SRC_SCOPES)
+        key = ids.private_link_scope_id(scenario.subscription, scenario.resource_group, link.scope).lower()
+        if key in seen:
+            error("DuplicateScopeLink", f"private link scope '{link.scope}' is listed twice for the endpoint (first on line "
+                  f"{seen[key]})", link.line, "keep one entry per scope", SRC_SCOPES)
+        seen.setdefault(key, link.line)

@@ -23,7 +23,7 @@ from provision.armnames import NameKind
 from provision.diagnostics import ERROR, Diagnostic
 from provision.resources import workspace_parts
 from provision.scenario import tables as catalogue
-from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, StreamColumn, Table
+from provision.scenario.model import ABSENT, PRESENT, Column, Endpoint, Flow, Publisher, Rule, Scenario, ScopeLink, StreamColumn, Table
 from provision.scenario.names import report_arm_name
 from provision.scenario.positions import string_positions
 from provision.scenario.types import normalise_stream_type, normalise_table_type, stream_type_for_table_type
@@ -38,7 +38,8 @@ TOP_KEYS = ("name", "location", "workspace", "resource_group", "subscription", "
 REQUIRED_TOP = ("location", "workspace", "resource_group")
 TABLE_KEYS = ("plan", "retention_days", "total_retention_days", "description", "columns", "ensure", "migrate", "workspace")
 COLUMN_KEYS = ("type", "description")
-ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure", "tags", "kind")
+ENDPOINT_KEYS = ("name", "public_network_access", "description", "ensure", "tags", "kind", "private_link_scopes")
+SCOPE_LINK_KEYS = ("scope", "name", "ensure")
 RULE_KEYS = ("description", "streams", "flows", "ensure", "kind", "tags", "destinations", "identity")
 FLOW_KEYS = ("stream", "streams", "table", "transform", "destinations")
 PUBLISHER_KEYS = ("app_id", "object_id", "group_id", "rules")
@@ -362,7 +363,35 @@ class _Loader:
             self.error("EndpointNetworkAccess", f"public_network_access '{access}' must be Enabled or Disabled", raw.line_of("public_network_access"), fix="write Enabled or Disabled", source="azure-contract.md §4 [SPEC-DCE] networkAcls.publicNetworkAccess")
             normalised = access
         return Endpoint(name=name, public_network_access=normalised, description=self._string(raw, "description", "") or "",
-                        ensure=self._ensure(raw), line=line, tags=self._tags(raw, "endpoint"), kind=self._string(raw, "kind", None))
+                        ensure=self._ensure(raw), line=line, tags=self._tags(raw, "endpoint"), kind=self._string(raw, "kind", None),
+                        private_link_scopes=self._scope_links(raw))
+
+    def _scope_links(self, endpoint: YMap) -> tuple[ScopeLink, ...]:
+        """``private_link_scopes``: each a scope's name or ARM id, or {scope, name, ensure}."""
+        raw = endpoint.get("private_link_scopes")
+        if raw is None:
+            return ()
+        shape = "a list of private link scopes: '- ampls-name', '- /subscriptions/.../privateLinkScopes/<name>' or '- {scope: ..., name: ...}'"
+        if not isinstance(raw, YList):
+            self.error("WrongType", "'private_link_scopes' must be " + shape, endpoint.line_of("private_link_scopes"),
+                       fix="write '- <scope name or id>' items")
+            return ()
+        links = []
+        for item, line in zip(raw, raw.item_lines):
+            if isinstance(item, YMap):
+                self._unknown_keys(item, SCOPE_LINK_KEYS, "endpoint.private_link_scopes[]")
+                scope = self._string(item, "scope", None)
+                if not scope:
+                    self.error("MissingKey", "a private link scope entry has no 'scope'", line,
+                               fix="add 'scope: <the scope's name, or its ARM id>'")
+                    continue
+                links.append(ScopeLink(scope, self._string(item, "name", None), self._ensure(item), line))
+            elif isinstance(item, str) and item.strip():
+                links.append(ScopeLink(item.strip(), line=line))
+            else:
+                self.error("WrongType", "each entry of 'private_link_scopes' must be a scope's name or id, or {scope, name}",
+                           line, fix="write '- ampls-name' or '- {scope: /subscriptions/.../privateLinkScopes/<name>}'")
+        return tuple(links)
 
     def _publishers(self, doc: YMap) -> tuple[Publisher, ...]:
         raw = doc.get("publishers")
@@ -493,11 +522,9 @@ class _Loader:
             in_stream = {c.name for s in stream_names for c in streams.get(s, ())}
             guid_columns = [c for c, t in _table_columns(table, tables) or [] if t == "guid" and c in in_stream]
             note = f"rule '{rule}' flow {index + 1}: stream '{stream_names[0]}' derived from table '{table}' (types mapped to stream types"
-            auxiliary = table in tables and tables[table].plan and tables[table].plan.lower() == "auxiliary"
-            if guid_columns and auxiliary:
-                # Auxiliary tables take no transformation, so toguid() cannot be added (rules.py reports the mismatch)
-                note += f"; guid columns {', '.join(guid_columns)} declared as string, and an Auxiliary table takes no toguid() transform"
-            elif guid_columns:
+            # Auxiliary tables included: custom tables with the Auxiliary plan take transformations
+            # (azure-contract.md §9 [DOC-TRANSFORM]), so their guid columns get toguid() like any other's.
+            if guid_columns:
                 added = _add_toguid(transform, guid_columns)
                 if added is None:
                     note += f"; guid columns {', '.join(guid_columns)} declared as string: add toguid() for them to the transform yourself"

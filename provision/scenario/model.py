@@ -71,6 +71,14 @@ class Flow:
     index: int = 0  # position in the rule's flows (0-based)
     destinations: tuple[str, ...] = ()  # names of the rule's destinations this flow writes to
 
+    @property
+    def user_transform(self) -> str:
+        """The transform as the user wrote it: without the ``toguid()`` extend the tool inserted."""
+        if not self.transform_shift:
+            return self.transform
+        at = self.transform_insert_at
+        return self.transform[:at] + self.transform[at + self.transform_shift:]
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -90,6 +98,17 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class ScopeLink:
+    """The endpoint's association to an Azure Monitor private link scope: the scope's ``scopedResources`` child
+    that links the DCE (privateLinkScopes_API.json 2023-06-01-preview; azure-contract.md §4)."""
+
+    scope: str  # the scope's name (in the scenario's resource group) or its ARM id, as written
+    name: str | None = None  # the scoped resource's name; None: the endpoint's name
+    ensure: str = PRESENT
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Endpoint:
     name: str
     public_network_access: str = "Enabled"
@@ -98,6 +117,7 @@ class Endpoint:
     line: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     kind: str | None = None  # the DCE's kind as Azure holds it (Linux, Windows, Logs ...); None: no kind
+    private_link_scopes: tuple[ScopeLink, ...] = ()
 
 
 @dataclass(frozen=True)

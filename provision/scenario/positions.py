@@ -251,10 +251,10 @@ def _query_offset(text: str, line: int, column: int) -> int:
 
 def _user_offset(flow: Flow, offset: int) -> tuple[str, int]:
     """The user's own transform text and the offset in it (undoing the toguid() extend the tool inserted)."""
+    user_text = flow.user_transform
     if not flow.transform_shift:
-        return flow.transform, offset
+        return user_text, offset
     at, shift = flow.transform_insert_at, flow.transform_shift
-    user_text = flow.transform[:at] + flow.transform[at + shift:]
     if offset >= at + shift:
         return user_text, offset - shift
     return user_text, max(at - 1, 0) if offset >= at else offset

@@ -111,6 +111,15 @@ def _publisher(partial: bool) -> dict:
     return schema
 
 
+def _scope_links(partial: bool) -> dict:
+    link = _object(load.SCOPE_LINK_KEYS, "scope_link", partial, required=("scope",),
+                   description="an association of the endpoint to an Azure Monitor private link scope")
+    return {"type": "array", "items": {"anyOf": [{"type": "string"}, link]},
+            "description": "Azure Monitor private link scopes the endpoint is associated with (a scope's name or ARM id, or "
+                           "{scope, name, ensure})",
+            "examples": [["ampls-prod"]]}
+
+
 def _fragment(section: str, key: str, partial: bool) -> dict:
     """The schema of ``key`` in ``section``; a key the loader knows but this module does not yet describe is accepted as is."""
     make = _FRAGMENTS.get((section, key))
@@ -167,6 +176,11 @@ _FRAGMENTS: dict[tuple[str, str], Any] = {
     ("endpoint", "public_network_access"): lambda p: _closed(load.NETWORK_ACCESS, "Enabled (default) or Disabled", case_insensitive=True),
     ("endpoint", "description"): lambda p: _text("DCE description"),
     ("endpoint", "ensure"): lambda p: _ENSURE,
+    ("endpoint", "private_link_scopes"): lambda p: _scope_links(p),
+    ("scope_link", "scope"): lambda p: _text("the private link scope's name (in the scenario's resource group) or its ARM id",
+                                             ["ampls-prod"], nullable=p),
+    ("scope_link", "name"): lambda p: _text("the scoped resource's name (default: the endpoint's name)"),
+    ("scope_link", "ensure"): lambda p: _ENSURE,
     ("rule", "description"): lambda p: _text("DCR description (at most 256 characters)"),
     ("rule", "streams"): lambda p: _streams(),
     ("rule", "flows"): _flows,

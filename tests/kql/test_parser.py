@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provision.kql import ast as A
-from provision.kql import format_query, parse, parse_expression
+from provision.kql import format_query, parse, parse_expression, sets_time_generated
 from provision.kql.parser import ParseError
 
 IDENTITY = [line for line in (Path(__file__).parent / "identity.kql").read_text().splitlines() if line.strip()]
@@ -96,3 +96,21 @@ def test_syntax_errors(text, pos, fragment):
     with pytest.raises(ParseError) as info:
         parse(text)
     assert info.value.pos == pos and fragment in info.value.message and info.value.fix
+
+
+@pytest.mark.parametrize("query, sets", [
+    ("source", False),
+    ("source | where Message != 'x'", False),
+    ("source | extend Note = 'TimeGenerated = now()'", False),  # in a string: not an assignment
+    ("source | project TimeGenerated, Message", False),  # kept as sent
+    ("source | extend TimeGenerated = TimeGenerated", False),  # the same value
+    ("source | extend TimeGenerated = now()", True),
+    ("source | project TimeGenerated = todatetime(Stamp), Message", True),
+    ("source | project-rename TimeGenerated = Stamp", True),
+    ("let offset = 1h; source | extend TimeGenerated = TimeGenerated + offset", True),
+    ("source | extend", False),  # does not parse: refused on its own account
+])
+def test_sets_time_generated(query, sets):
+    """azure-contract.md §8 [DOC-LIMITS-LIA]: the Auxiliary 30-minute range applies when TimeGenerated is not
+    transformed; this is the one judgement of that, for validate and the emulator."""
+    assert sets_time_generated(query) is sets
