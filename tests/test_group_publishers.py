@@ -97,6 +97,23 @@ def test_get_by_ids_returns_the_group_for_type_group(azure, emu):
         ("#microsoft.graph.group", GROUP), ("#microsoft.graph.servicePrincipal", seed.SENDER_OBJECT_ID)]
 
 
+def test_list_groups_with_a_display_name_filter(azure, emu):
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["GroupMember.Read.All"])
+    status, body = _graph(azure, emu, "groups")
+    assert status == 200 and sorted(g["displayName"] for g in body["value"]) == [
+        seed.PUBLISHERS_GROUP_NAME, seed.SENDERS_GROUP_NAME]
+    name = seed.SENDERS_GROUP_NAME.upper().replace("-", "%2D")  # case-insensitive, as the directory's comparisons
+    status, body = _graph(azure, emu, f"groups?$filter=displayName%20eq%20'{name}'")
+    assert status == 200 and [g["id"] for g in body["value"]] == [GROUP]
+    assert "@odata.context" not in body["value"][0]
+    status, body = _graph(azure, emu, "groups?$filter=appId%20eq%20'x'")  # a service principal's property
+    assert status == 400 and body["error"]["code"] == "Request_UnsupportedQuery"
+    assert body["error"]["message"] == ("Unsupported or invalid query filter clause specified for property 'appId' of "
+                                        "resource 'Group'.")
+    emu.set_graph_roles(seed.DEPLOYER_APP_ID, ["Application.Read.All"])
+    assert _graph(azure, emu, "groups")[0] == 403
+
+
 # ------------------------------------------------------------------ ARM role assignments
 
 

@@ -1,6 +1,7 @@
-"""A group publisher through the az CLI against `provision emulator serve`: az resolves the group's type with
-directoryObjects/getByIds, names it in `role assignment list`, shows it with `ad group show`, and gets ARM's
-UnmatchedPrincipalType for a wrong --assignee-principal-type. Needs the az CLI (as tests/test_az_cli.py)."""
+"""A group publisher through the az CLI against `provision emulator serve`: `ad group show` by id and by name,
+`role assignment create` resolving the group's type with directoryObjects/getByIds, `role assignment list` naming
+it, and ARM's UnmatchedPrincipalType for a wrong --assignee-principal-type. Needs the az CLI (as
+tests/test_az_cli.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def test_az_assigns_a_role_to_the_group_and_names_it(served, tmp_path):
 
     shown = az.json("ad", "group", "show", "--group", seed.SENDERS_GROUP_ID)
     assert (shown["id"], shown["displayName"]) == (seed.SENDERS_GROUP_ID, seed.SENDERS_GROUP_NAME)
+    by_name = az.json("ad", "group", "show", "--group", seed.SENDERS_GROUP_NAME)  # a $filter on displayName
+    assert by_name["id"] == seed.SENDERS_GROUP_ID
 
     # no principal type given: az asks getByIds what the object is
     created = az.json("role", "assignment", "create", "--assignee", seed.SENDERS_GROUP_ID, "--role", ROLE, "--scope", RG_ID)

@@ -118,6 +118,19 @@ class IdentityOperations(BackendCore):
             raise errors.GraphNotFound(f"Resource '{group_id}' does not exist or one of its queried reference-property objects are not present.")
         return Response(200, identity.group(group))
 
+    def Groups_List(self, req: Request) -> Response:
+        """GET /v1.0/groups[?$filter=...]: the seeded groups, filtered on id, displayName or mailNickname (Graph v1.0
+        "List groups", same permissions as "Get group"); the filter parsed as for service principals."""
+        self._require_graph_read(req, identity.GRAPH_READ_GROUP_ROLES)
+        text = req.query.get("$filter", "")
+        groups = [identity.group(g) for g in identity.GROUPS.values()]
+        if text.strip():
+            keep = graph_filter.parse(text, "Group")
+            groups = [g for g in groups if keep(g)]
+        for entry in groups:  # a list's items carry no @odata.context of their own
+            entry.pop("@odata.context", None)
+        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups", "value": groups})
+
     def DirectoryObjects_GetByIds(self, req: Request) -> Response:
         """POST /v1.0/directoryObjects/getByIds {"ids": [...], "types": [...]}: the directory objects among ``ids``
         (unknown ids are left out, not an error), of the given ``types`` (any case; none: every type), each with
