@@ -12,7 +12,8 @@ nothing secret is written.
 What is imported: DCRs of kind Direct or without kind whose flows all write to Log Analytics
 destinations; the tables their flows write to (custom ``_CL`` tables whole; Azure tables only
 their ``_CF`` columns); the DCE they are bound to, with its private link scope associations; Monitoring Metrics Publisher assignments on
-them (service principals as ``object_id`` with the app id as a comment, groups as ``group_id``).
+them (service principals as ``object_id`` with the app id as a comment, groups as ``group_id``
+with the group's display name as a comment, each when Graph resolves it).
 Agent DCRs (``dataSources``), other kinds and rules that do not fit one scenario (another
 resource group, region or DCE) are skipped with the reason; nothing importable is an error.
 """
@@ -120,6 +121,19 @@ def _app_id(session, object_id: str) -> str | None:
     return (body or {}).get("appId")
 
 
+def _group_name(session, group_id: str) -> str | None:
+    """A group's display name, for a comment; None when Graph cannot tell (no Group/Directory read permission, or
+    no such group): it is only a comment. One line, so the comment cannot end early or spill into the YAML."""
+    from provision.errors import AzureError
+
+    try:
+        body = session.graph_get(f"groups/{group_id}")
+    except AzureError:
+        return None
+    name = " ".join(str((body or {}).get("displayName") or "").split())
+    return name or None
+
+
 # ------------------------------------------------------------------ the model
 
 
@@ -168,9 +182,11 @@ def import_live(session, rules: list[str] | None = None, resource_group: str | N
     publishers = {r.name: _publishers(session, str(r.body["id"])) for r in live_rules}
     app_ids = {p["principal"]: _app_id(session, p["principal"]) for ps in publishers.values() for p in ps
                if p["type"].lower() == "serviceprincipal"}
+    group_names = {p["principal"]: _group_name(session, p["principal"]) for ps in publishers.values() for p in ps
+                   if p["type"].lower() == "group"}
     context = _Context(location=str(first.get("location")), workspace=main_ws, subscription=rid.subscription,
                        resource_group=rid.resource_group, endpoint=endpoint, tables=table_bodies,
-                       publishers=publishers, app_ids=app_ids, cloud=cloud_name)
+                       publishers=publishers, app_ids=app_ids, cloud=cloud_name, group_names=group_names)
     notes = _notes_before(context, live_rules)
     text, leftover = _settle(context, live_rules, notes)
     return Imported(text=text, notes=notes + leftover, skipped=skipped, rules=[r.name for r in live_rules])
@@ -299,6 +315,7 @@ class _Context:
     publishers: dict[str, list[dict]]
     app_ids: dict[str, str | None]
     cloud: str = ""
+    group_names: dict[str, str | None] = field(default_factory=dict)
 
 
 def _q(value) -> str:
@@ -503,7 +520,9 @@ def _publishers_text(context: _Context, rules: list[_Rule]) -> list[str]:
     for (principal, kind), on in holders.items():
         key = "group_id" if kind == "group" else "object_id"
         app_id = context.app_ids.get(principal)
-        out.append(f"  - {key}: {_q(principal)}" + (f"  # app_id {app_id}" if app_id else ""))
+        group_name = context.group_names.get(principal) if kind == "group" else None
+        comment = f"  # app_id {app_id}" if app_id else (f"  # group {group_name}" if group_name else "")
+        out.append(f"  - {key}: {_q(principal)}" + comment)
         if sorted(on) != sorted(everyone):
             out.append(f"    rules: [{', '.join(_q(r) for r in on)}]")
     return out

@@ -149,16 +149,20 @@ def resolve_principals(session: Session, scenario, pool: ThreadPoolExecutor | No
     ``app_id`` publishers are resolved (Graph 403 is an error suggesting ``object_id``);
     ``object_id`` publishers are checked to exist when Graph may be read (a 403 skips the
     check: giving ``object_id`` is the way to do without Graph, and apply's
-    PrincipalNotFound still catches a wrong one)."""
-    wanted = [p for p in scenario.publishers if p.app_id or p.object_id]
+    PrincipalNotFound still catches a wrong one). ``group_id`` publishers likewise, through
+    ``groups/{id}`` (which needs GroupMember.Read.All, Group.Read.All or a Directory permission,
+    Graph "Get group"; without one the id is trusted as an object_id is)."""
+    wanted = [p for p in scenario.publishers if p.app_id or p.object_id or p.group_id]
 
     def lookup(publisher):
-        if publisher.object_id:
+        if publisher.object_id or publisher.group_id:
+            path = (f"servicePrincipals/{publisher.object_id}" if publisher.object_id
+                    else f"groups/{publisher.group_id}")
             try:
-                body = session.graph_get(f"servicePrincipals/{publisher.object_id}")
+                body = session.graph_get(path)
             except AzureError as error:
                 if getattr(error, "status", None) == 403:
-                    return publisher, publisher.object_id  # cannot check: trust it
+                    return publisher, publisher.object_id or publisher.group_id  # cannot check: trust it
                 raise
             return publisher, (body or {}).get("id")
         try:

@@ -42,7 +42,7 @@ class Outputs:
     endpoint: dict | None = None
     audience: str = "https://monitor.azure.com"
     tenant_id: str | None = None  # what a sender signs in to (add_sender_details)
-    publishers: list = field(default_factory=list)  # [{"app_id"|"object_id": ...}] of the scenario
+    publishers: list = field(default_factory=list)  # [{"app_id"|"object_id"|"group_id": ...}] of the scenario
 
     def to_dict(self) -> dict:
         data: dict = {"rules": self.rules, "tables": self.tables, "endpoint": self.endpoint, "audience": self.audience}
@@ -57,7 +57,8 @@ def add_sender_details(outputs: Outputs, scenario, tenant_id: str | None) -> Out
     """What a sender's code needs besides the URL: the tenant, the publishers' client ids, each stream's columns
     (name and DCR type, as the sender must post them)."""
     outputs.tenant_id = tenant_id
-    outputs.publishers = [{k: v for k, v in (("app_id", p.app_id), ("object_id", p.object_id)) if v} for p in scenario.publishers]
+    outputs.publishers = [{k: v for k, v in (("app_id", p.app_id), ("object_id", p.object_id), ("group_id", p.group_id)) if v}
+                          for p in scenario.publishers]
     for name, rule in outputs.rules.items():
         declared = scenario.rules[name].streams if name in scenario.rules else {}
         for stream, entry in rule["streams"].items():
@@ -222,8 +223,12 @@ def _text(outputs: Outputs) -> str:
     if outputs.tenant_id:
         lines.append(f"tenant id: {outputs.tenant_id}")
     for publisher in outputs.publishers:
-        lines.append(f"publisher: client id {publisher['app_id']}" if "app_id" in publisher
-                     else f"publisher: service principal object id {publisher['object_id']}")
+        if "app_id" in publisher:
+            lines.append(f"publisher: client id {publisher['app_id']}")
+        elif "object_id" in publisher:
+            lines.append(f"publisher: service principal object id {publisher['object_id']}")
+        else:  # a group: its members send, each with its own client id
+            lines.append(f"publisher: group object id {publisher['group_id']} (its members may send)")
     if outputs.endpoint:
         lines += [f"endpoint {outputs.endpoint['name']}", f"  id: {outputs.endpoint['id']}",
                   f"  logs ingestion endpoint: {outputs.endpoint.get('logs_ingestion_endpoint')}"]

@@ -722,7 +722,12 @@ def live_problems(resources, live: LiveState, scenario=None) -> list[Diagnostic]
                 file=file, line=where, source="azure-contract.md §3 (tableSubType, migrate)"))
     for publisher in live.missing_publishers:
         object_id = getattr(publisher, "object_id", None)
-        if object_id:
+        group_id = getattr(publisher, "group_id", None)
+        if group_id and not object_id:
+            message = f"publisher group_id {group_id} is not a group in this tenant"
+            fix = ("give the object id of an Entra group (Groups in the Entra admin center, or `az ad group show "
+                   "--group <name> --query id`), or give `object_id:` / `app_id:` for a service principal")
+        elif object_id:
             message = f"publisher object_id {object_id} is not a service principal in this tenant"
             fix = ("give the object id of the app's service principal (Enterprise applications, or `az ad sp show "
                    "--id <app id> --query id`), not the app registration's object id, or give `app_id:` instead")

@@ -19,7 +19,7 @@ SAMPLES = {"sub": seed.SUBSCRIPTION_ID, "rg": seed.RESOURCE_GROUP, "ws": seed.WO
            "name": "x", "scope": f"/subscriptions/{seed.SUBSCRIPTION_ID}", "role": seed.OWNER_ROLE_ID,
            "op_id": "00000000-0000-4000-8000-000000000000", "location": seed.LOCATION, "namespace": "Microsoft.Insights",
            "endpoint_kind": "dcr", "endpoint_key": "dcr-x", "rule_id": "dcr-x", "stream": "Custom-X",
-           "tenant": seed.TENANT_ID, "app_id": seed.SENDER_APP_ID, "object_id": seed.SENDER_OBJECT_ID,
+           "tenant": seed.TENANT_ID, "app_id": seed.SENDER_APP_ID, "object_id": seed.SENDER_OBJECT_ID, "group_id": seed.SENDERS_GROUP_ID,
            "surface": "metrics", "rest": "", "customer": seed.WORKSPACE_CUSTOMER_ID, "scope_name": "x"}
 
 

@@ -123,7 +123,7 @@ class BackendCore:
 
     def authorize(self, req: Request, action: str, scope: str) -> None:
         claims = req.caller
-        if not rbac.is_authorized(self.store.find(rbac.RA_TYPE, claims.oid), claims.oid, action, scope, data=False,
+        if not rbac.is_authorized(rbac.assignments_of(self.store, claims.oid), claims.oid, action, scope, data=False,
                                   propagation_seconds=self.role_propagation_seconds):
             raise rbac.authorization_failed(claims.appid, claims.oid, action, scope)
 

@@ -95,6 +95,9 @@ InvalidProperty = _error("InvalidProperty", 400, doc="azure-contract.md §5.2 de
 # --- role assignments (azure-contract.md §6.1) ---
 RoleAssignmentExists = _error("RoleAssignmentExists", 409, doc="azure-contract.md §6.1")
 PrincipalNotFound = _error("PrincipalNotFound", 400, doc="azure-contract.md §6.1")
+UnmatchedPrincipalType = _error("UnmatchedPrincipalType", 400,
+                                doc="ARM authorization: principalType is not the principal's (code and text: Azure/azure-dev#5814; "
+                                    "400 as ARM's other assignment-body refusals, the sources show no status)")
 RoleDefinitionDoesNotExist = _error("RoleDefinitionDoesNotExist", 400, doc="ARM authorization")
 InvalidRoleAssignmentId = _error("InvalidRoleAssignmentId", 400, doc="ARM authorization: name must be a GUID")
 RoleAssignmentUpdateNotPermitted = _error("RoleAssignmentUpdateNotPermitted", 400, doc="ARM authorization")

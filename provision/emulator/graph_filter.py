@@ -1,9 +1,12 @@
-"""Microsoft Graph ``$filter`` for service principals: the OData subset the emulator answers, parsed, not guessed.
+"""Microsoft Graph ``$filter`` for service principals and groups: the OData subset the emulator answers, parsed,
+not guessed.
 
 Supported (what the toolkit, azure-identity, the az CLI and the Graph SDKs send to look a principal up):
 
 - ``appId``, ``id``, ``displayName``, ``servicePrincipalType`` with ``eq`` or ``in ('a', 'b')``;
 - ``servicePrincipalNames/any(c:c eq 'x')`` (``az ad sp show --id`` looks a principal up this way);
+- on groups: ``id``, ``displayName``, ``mailNickname`` likewise (``az ad group show --group NAME`` sends
+  ``displayName eq 'NAME'``);
 - ``and``, ``or`` and parentheses; string literals in single quotes, ``''`` for a quote (OData ABNF).
 
 Comparisons are case-insensitive, as the directory's are (an app id in upper case finds the principal).
@@ -26,6 +29,11 @@ Predicate = Callable[[dict], bool]
 
 PROPERTIES = {"appid": "appId", "id": "id", "displayname": "displayName", "serviceprincipaltype": "servicePrincipalType"}
 COLLECTIONS = {"serviceprincipalnames": "servicePrincipalNames"}
+# What may be filtered on, by the resource Graph names in its refusals: (properties, collections).
+RESOURCES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "ServicePrincipal": (PROPERTIES, COLLECTIONS),
+    "Group": ({"id": "id", "displayname": "displayName", "mailnickname": "mailNickname"}, {}),
+}
 # Graph names the operators it refuses by their internal names; 'ne' is observed, the others follow its pattern.
 OPERATORS = {"ne": "NotEqualsMatch", "gt": "GreaterThan", "ge": "GreaterThanOrEqual", "lt": "LessThan",
              "le": "LessThanOrEqual", "has": "Has"}
@@ -38,14 +46,16 @@ def _syntax(text: str, position: int, what: str) -> errors.ServiceError:
     return errors.BadRequest(f"Invalid filter clause: {what} at position {position} in '{text}'.")
 
 
-def _unsupported_property(name: str) -> errors.ServiceError:
+def _unsupported_property(name: str, resource: str = "ServicePrincipal") -> errors.ServiceError:
     return errors.GraphUnsupportedQuery(
-        f"Unsupported or invalid query filter clause specified for property '{name}' of resource 'ServicePrincipal'.")
+        f"Unsupported or invalid query filter clause specified for property '{name}' of resource '{resource}'.")
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, resource: str = "ServicePrincipal"):
         self.text = text
+        self.resource = resource
+        self.properties, self.collections = RESOURCES[resource]
         self.tokens: list[tuple[str, str, int]] = []  # (kind, value, position)
         position = 0
         while position < len(text):
@@ -131,9 +141,9 @@ class _Parser:
         return self._comparison(value)
 
     def _comparison(self, name: str) -> Predicate:
-        field = PROPERTIES.get(name.lower())
+        field = self.properties.get(name.lower())
         if field is None:
-            raise _unsupported_property(name)
+            raise _unsupported_property(name, self.resource)
         kind, operator, position = self._take()
         if kind != "word":
             raise _syntax(self.text, position, "expected an operator")
@@ -154,9 +164,9 @@ class _Parser:
         raise _syntax(self.text, position, f"unknown operator '{operator}'")
 
     def _any(self, name: str) -> Predicate:
-        field = COLLECTIONS.get(name.lower())
+        field = self.collections.get(name.lower())
         if field is None:
-            raise _unsupported_property(name)
+            raise _unsupported_property(name, self.resource)
         self._expect("/")
         if not self._keyword("any"):
             raise errors.GraphUnsupportedQuery(f"Unsupported lambda operator on property '{name}': only any() is.")
@@ -175,6 +185,7 @@ class _Parser:
         return lambda sp: any(str(item).casefold() == wanted for item in sp.get(field) or ())
 
 
-def parse(text: str) -> Predicate:
-    """A predicate over a servicePrincipal resource (dict); raises BadRequest or GraphUnsupportedQuery."""
-    return _Parser(text).parse()
+def parse(text: str, resource: str = "ServicePrincipal") -> Predicate:
+    """A predicate over a ``resource`` (a key of ``RESOURCES``: a servicePrincipal or a group, as a dict); raises
+    BadRequest or GraphUnsupportedQuery."""
+    return _Parser(text, resource).parse()

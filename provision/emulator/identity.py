@@ -11,7 +11,9 @@ consented for the app (Entra omits the claim when there are none). Graph
 routes check it as Graph does: reading service principals needs
 Application.Read.All (or a wider permission), else 403
 ``Authorization_RequestDenied`` (learn.microsoft.com, "Get servicePrincipal":
-permissions table; Graph error envelope with ``innerError``).
+permissions table; Graph error envelope with ``innerError``); reading a group needs GroupMember.Read.All,
+Group.Read.All or a Directory permission ("Get group"). The directory holds the seeded groups too (``GROUPS``):
+``memberships`` says which groups an object is in, for RBAC.
 A client authenticates with its secret in the form (``client_secret_post``) or an ``Authorization: Basic`` header
 (``client_secret_basic``, RFC 6749 §2.3.1), or with a client assertion (assertions.py: certificate or federated
 credential). A Graph token may be asked for ``https://graph.microsoft.com`` or for the emulator's own URL (what its cloud
@@ -44,6 +46,11 @@ GRAPH_AUDIENCE = "https://graph.microsoft.com"
 # Graph application permissions that may read service principals ("Get servicePrincipal", least privileged first).
 GRAPH_READ_SP_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All",
                        "Directory.ReadWrite.All")
+# Graph application permissions that may read a group (learn.microsoft.com/graph/api/group-get, permissions table,
+# application: "GroupMember.Read.All, Group.Read.All, Directory.Read.All, Group.ReadWrite.All,
+# Directory.ReadWrite.All", least privileged first).
+GRAPH_READ_GROUP_ROLES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All",
+                          "Directory.ReadWrite.All")
 # Graph application permissions that may call directoryObjects/getByIds ("directoryObject: getByIds", permissions
 # table: least privileged Directory.Read.All).
 GRAPH_READ_DIRECTORY_ROLES = ("Directory.Read.All", "Directory.ReadWrite.All")
@@ -84,6 +91,51 @@ APPS = {
     )
 }
 PRINCIPALS = {app.object_id: app for app in APPS.values()}
+
+
+@dataclass(frozen=True)
+class Group:
+    """An Entra security group: its members are object ids of service principals or of other groups."""
+
+    display_name: str
+    object_id: str
+    members: tuple[str, ...] = ()
+    description: str = ""
+
+
+GROUPS = {
+    group.object_id: group
+    for group in (
+        Group(seed.SENDERS_GROUP_NAME, seed.SENDERS_GROUP_ID, (seed.SENDER_OBJECT_ID,),
+              "Apps that may send to the local rules (its member: provision-local-sender)"),
+        Group(seed.PUBLISHERS_GROUP_NAME, seed.PUBLISHERS_GROUP_ID, (seed.SENDERS_GROUP_ID,),
+              "Every sending group (its member: provision-local-senders)"),
+    )
+}
+
+
+def principal_type(object_id: str) -> str | None:
+    """The directory type of ``object_id`` as ARM's principalType names it ('ServicePrincipal', 'Group'), or None
+    for an id the directory does not hold."""
+    key = object_id.lower()
+    if key in PRINCIPALS:
+        return "ServicePrincipal"
+    return "Group" if key in GROUPS else None
+
+
+def memberships(object_id: str, groups: dict[str, Group] | None = None) -> tuple[str, ...]:
+    """``object_id`` and every group of ``groups`` (default: the directory's) it is a member of, directly or
+    through other groups (lower case): the principals whose role assignments apply to it. Azure RBAC: "role
+    assignments are transitive for groups" (learn.microsoft.com/azure/role-based-access-control/overview,
+    "Groups")."""
+    groups = GROUPS if groups is None else groups
+    found = [object_id.lower()]
+    for current in found:  # breadth first; ``found`` grows while it is walked, so a cycle is walked once
+        for group in groups.values():
+            key = group.object_id.lower()
+            if key not in found and current in (m.lower() for m in group.members):
+                found.append(key)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -398,4 +450,21 @@ def service_principal(app: App) -> dict:
         "id": app.object_id, "appId": app.app_id, "displayName": app.display_name,
         "servicePrincipalType": "Application", "accountEnabled": True, "appOwnerOrganizationId": seed.TENANT_ID,
         "servicePrincipalNames": [app.app_id],
+    }
+
+
+def group(entry: Group) -> dict:
+    """Graph v1.0 group resource (its default properties, "Get group") for a seeded group: a cloud-only security
+    group, not mail-enabled."""
+    return {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups/$entity",
+        "id": entry.object_id, "deletedDateTime": None, "classification": None,
+        "createdDateTime": "2026-01-01T00:00:00Z", "creationOptions": [], "description": entry.description or None,
+        "displayName": entry.display_name, "expirationDateTime": None, "groupTypes": [], "isAssignableToRole": None,
+        "mail": None, "mailEnabled": False, "mailNickname": entry.display_name, "membershipRule": None,
+        "membershipRuleProcessingState": None, "onPremisesLastSyncDateTime": None,
+        "onPremisesSecurityIdentifier": None, "onPremisesSyncEnabled": None, "preferredDataLocation": None,
+        "proxyAddresses": [], "renewedDateTime": "2026-01-01T00:00:00Z", "resourceBehaviorOptions": [],
+        "resourceProvisioningOptions": [], "securityEnabled": True, "securityIdentifier": None, "theme": None,
+        "visibility": None, "onPremisesProvisioningErrors": [],
     }

@@ -127,7 +127,7 @@ class ArmOperations(BackendCore):
                                                "(docs/emulator.md, coverage table).")
         groups = [self.store.get(rg_id(sub, seed.RESOURCE_GROUP)) or rg_body(seed.RESOURCE_GROUP, seed.LOCATION)]
         groups += [g for g in self.store.list(RG_TYPE) if g["name"].lower() != seed.RESOURCE_GROUP.lower()]
-        assignments = self.store.find(rbac.RA_TYPE, req.caller.oid)
+        assignments = rbac.assignments_of(self.store, req.caller.oid)
         visible = [g for g in groups if rbac.is_authorized(
             assignments, req.caller.oid, "Microsoft.Resources/subscriptions/resourceGroups/read", g["id"], data=False,
             propagation_seconds=self.role_propagation_seconds)]

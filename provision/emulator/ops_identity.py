@@ -1,5 +1,5 @@
 """Entra ID discovery, signing keys and token endpoint, the emulator's federated-token issuer, and Graph: service
-principals and directoryObjects/getByIds; the apps' certificate and federated credentials (kept in the store,
+principals, groups and directoryObjects/getByIds; the apps' certificate and federated credentials (kept in the store,
 cleared by reset)."""
 
 from __future__ import annotations
@@ -109,6 +109,28 @@ class IdentityOperations(BackendCore):
         return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
                               "value": principals})
 
+    def Groups_Get(self, req: Request, group_id: str) -> Response:
+        """GET /v1.0/groups/{id}: a seeded group by object id (Graph v1.0 "Get group"); an unknown id, or the id of
+        a service principal, is Graph's 404."""
+        self._require_graph_read(req, identity.GRAPH_READ_GROUP_ROLES)
+        group = identity.GROUPS.get(group_id.lower())
+        if group is None:
+            raise errors.GraphNotFound(f"Resource '{group_id}' does not exist or one of its queried reference-property objects are not present.")
+        return Response(200, identity.group(group))
+
+    def Groups_List(self, req: Request) -> Response:
+        """GET /v1.0/groups[?$filter=...]: the seeded groups, filtered on id, displayName or mailNickname (Graph v1.0
+        "List groups", same permissions as "Get group"); the filter parsed as for service principals."""
+        self._require_graph_read(req, identity.GRAPH_READ_GROUP_ROLES)
+        text = req.query.get("$filter", "")
+        groups = [identity.group(g) for g in identity.GROUPS.values()]
+        if text.strip():
+            keep = graph_filter.parse(text, "Group")
+            groups = [g for g in groups if keep(g)]
+        for entry in groups:  # a list's items carry no @odata.context of their own
+            entry.pop("@odata.context", None)
+        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups", "value": groups})
+
     def DirectoryObjects_GetByIds(self, req: Request) -> Response:
         """POST /v1.0/directoryObjects/getByIds {"ids": [...], "types": [...]}: the directory objects among ``ids``
         (unknown ids are left out, not an error), of the given ``types`` (any case; none: every type), each with
@@ -124,13 +146,17 @@ class IdentityOperations(BackendCore):
         types = body.get("types") or []
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise errors.BadRequest("Invalid request: 'types' must be an array of strings.")
-        if types and "serviceprincipal" not in {t.lower() for t in types}:
-            return Response(200, {"@odata.context": GET_BY_IDS_CONTEXT, "value": []})  # the seeded objects are all SPs
+        wanted = {t.lower() for t in types}
         found = []
         for object_id in ids:
             app = identity.PRINCIPALS.get(object_id.lower())
-            if app is not None:
+            group = identity.GROUPS.get(object_id.lower())
+            if app is not None and (not wanted or "serviceprincipal" in wanted):
                 principal = identity.service_principal(app)
                 principal.pop("@odata.context", None)
                 found.append({"@odata.type": "#microsoft.graph.servicePrincipal", **principal})
+            elif group is not None and (not wanted or "group" in wanted):
+                entry = identity.group(group)
+                entry.pop("@odata.context", None)
+                found.append({"@odata.type": "#microsoft.graph.group", **entry})
         return Response(200, {"@odata.context": GET_BY_IDS_CONTEXT, "value": found})

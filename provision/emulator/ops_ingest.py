@@ -70,7 +70,7 @@ class IngestOperations(BackendCore):
             raise errors.StreamNotFound(
                 f"Stream '{stream}' is not declared in data collection rule '{rule_id}'. Declared streams: "
                 f"{', '.join(plan.streams) or '(none)'}.")
-        has_role = rbac.is_authorized(self.store.find(rbac.RA_TYPE, claims.oid), claims.oid, "Microsoft.Insights/Telemetry/Write",
+        has_role = rbac.is_authorized(rbac.assignments_of(self.store, claims.oid), claims.oid, "Microsoft.Insights/Telemetry/Write",
                                       plan.dcr_id, data=True, propagation_seconds=self.role_propagation_seconds)
         binding = None if dce_id is None else plan.endpoint_id == dce_id.lower()
         if not has_role or binding is False:

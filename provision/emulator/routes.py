@@ -74,6 +74,8 @@ ROUTES: list[Route] = [
     _r("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app_id>[^']*)'\)", "ServicePrincipals_GetByAppId", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals", "ServicePrincipals_List", None, "graph"),
     _r("GET", r"/v1\.0/servicePrincipals/(?P<object_id>[^/]+)", "ServicePrincipals_Get", None, "graph"),
+    _r("GET", r"/v1\.0/groups", "Groups_List", None, "graph"),
+    _r("GET", r"/v1\.0/groups/(?P<group_id>[^/]+)", "Groups_Get", None, "graph"),
     _r("POST", r"/v1\.0/directoryObjects/getByIds", "DirectoryObjects_GetByIds", None, "graph"),
     # ARM's cloud metadata document (cloud_metadata.py): read before any token exists
     _r("GET", r"/metadata/endpoints", "Metadata_Endpoints", None),

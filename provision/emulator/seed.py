@@ -39,6 +39,16 @@ NOBODY_APP_ID = "a3a3a3a3-0000-4000-8000-000000000003"
 NOBODY_OBJECT_ID = "b3b3b3b3-0000-4000-8000-000000000003"
 NOBODY_SECRET = "local-nobody-secret"
 
+# An Entra security group whose one member is the sender's service principal: a publisher given as `group_id`
+# grants the sender through its membership (Azure RBAC: a role assigned to a group applies to its members).
+# The deployer and "nobody" are not members.
+SENDERS_GROUP_ID = "c4c4c4c4-0000-4000-8000-000000000004"
+SENDERS_GROUP_NAME = "provision-local-senders"
+# A group whose one member is the group above, for nested membership: Azure RBAC's group assignments are
+# transitive, so a role assigned to it reaches the sender too.
+PUBLISHERS_GROUP_ID = "c5c5c5c5-0000-4000-8000-000000000005"
+PUBLISHERS_GROUP_NAME = "provision-local-publishers"
+
 OWNER_ROLE_ID = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb"
 
