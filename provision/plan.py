@@ -98,6 +98,8 @@ class Change:
         res = self.resource
         if self.kind == Kind.ROLE_ASSIGNMENT and res is not None and res.rule:
             who = res.app_id or res.principal_id or "?"
+            if str(_props(res.body).get("principalType", "")).lower() == "group":
+                who = f"group {who}"
             return f"role assignment Monitoring Metrics Publisher for {who} on {res.rule}"
         if self.kind == Kind.MIGRATION:
             return f"table {self.name} (classic -> DCR-based)"

@@ -235,6 +235,7 @@ def test_apply_a_group_publisher_then_its_member_sends_and_import_round_trips(em
     assert planned.exit_code == 0, planned.output
     (assignment,) = [c for c in json.loads(planned.stdout)["changes"] if c["kind"] == "role_assignment"]
     assert assignment["action"] == "create"
+    assert assignment["label"] == f"role assignment Monitoring Metrics Publisher for group {GROUP} on dcr-quickstart"
     applied = run(emu, "apply", scenario, "--yes")
     assert applied.exit_code == 0, applied.output
     assert f"publisher: group object id {GROUP} (its members may send)" in applied.stdout  # the outputs it prints
