@@ -187,3 +187,37 @@ def test_serve_unusable_state_dir_is_not_a_port_error(tmp_path):
     result = CliRunner().invoke(app, ["emulator", "serve", "--state", str(a_file)])
     assert result.exit_code == 1
     assert "state directory: it is a file" in result.output and "cannot listen" not in result.output
+
+
+def test_rows_reads_a_state_without_writing_to_it(tmp_path):
+    """`rows` beside a running `serve` opens the state read-only (SQLite mode=ro): a read-only file still reads,
+    and the database's bytes are the same afterwards."""
+    with Emulator(tmp_path) as emu:
+        from tests.emulator_fixtures import AzureClients
+
+        azure = AzureClients(emu)
+        rule = deploy(azure)
+        azure.ingestion(rule.endpoints.logs_ingestion).upload(
+            rule_id=rule.immutable_id, stream_name="Custom-MyApp", logs=[{"TimeGenerated": "2026-01-01T00:00:00Z", "Message": "x"}])
+    database = tmp_path / "state.sqlite3"
+    before = database.read_bytes()
+    database.chmod(0o444)
+    try:
+        result = CliRunner().invoke(app, ["emulator", "rows", "MyApp_CL", "--state", str(tmp_path)])
+    finally:
+        database.chmod(0o644)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["Message"] for line in result.output.splitlines()] == ["x"]
+    assert database.read_bytes() == before
+    import sqlite3
+
+    import pytest
+
+    from provision.emulator.store import Store
+
+    reader = Store(database, read_only=True)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.set_meta("touched", "1")  # the reader's connection cannot write, whoever runs it
+    finally:
+        reader.close()

@@ -1,4 +1,4 @@
-"""Read rows from a state dir without starting a server (``provision emulator rows``)."""
+"""Read rows from a state dir without starting a server (``provision emulator rows``), read-only: a ``serve`` may own it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from provision.emulator.store import Store
 
 
 def read_rows(state_dir: Path, table: str, limit: int | None = None, workspace: str | None = None) -> list[dict]:
-    store = Store(Path(state_dir) / "state.sqlite3")
+    store = Store(Path(state_dir) / "state.sqlite3", read_only=True)
     try:
         return table_rows(store, table, limit, workspace)
     finally:
@@ -26,7 +26,7 @@ def table_rows(store: Store, table: str, limit: int | None = None, workspace: st
 
 def known_tables(state_dir: Path) -> list[str]:
     """Names of the tables the emulator holds in ``state_dir``: created through the Tables API, or holding rows."""
-    store = Store(Path(state_dir) / "state.sqlite3")
+    store = Store(Path(state_dir) / "state.sqlite3", read_only=True)
     try:
         names = {str(t.get("name")).lower(): str(t.get("name")) for t in store.list(TABLE_STATE) if t.get("name")}
         for key in store.table_keys():  # rows of an Azure table (Microsoft-Syslog) have no created table

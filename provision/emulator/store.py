@@ -63,9 +63,15 @@ def _encode(rows: list[dict]) -> str:
 class Store:
     """Thread-safe access to the state database."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """``read_only``: for readers beside a running ``serve`` (``emulator rows``): the file is opened with SQLite's
+        ``mode=ro``, so nothing (schema, index, journal mode) is written to a state another process owns."""
         self.path = path
         self._lock = threading.RLock()
+        if read_only:
+            self._db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                                       isolation_level=None)
+            return
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         # Durable against a crash of this process (WAL in the OS cache); a power cut may lose the last writes: fine here.
