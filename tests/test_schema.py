@@ -166,3 +166,23 @@ def test_the_wheel_ships_the_schema_and_says_what_it_is(tmp_path):
     assert "Project-URL: Logs Ingestion API, https://learn.microsoft.com/" in metadata
     description = metadata.split("\n\n", 1)[1]  # the README: its first screen speaks to users
     assert description.index("**What it is.**") < description.index("pip install provision-logs-ingestion") < 2000
+
+
+def test_what_adopted_rules_use_is_accepted_by_both_the_schema_and_validate(tmp_path):
+    """Issue 9's format: a group publisher limited to a rule, the endpoint's private link scopes (both spellings)
+    and a rule without kind bound to the DCE pass the schema as they pass validate (an editor must not flag them)."""
+    document = _qs()
+    document["endpoint"] = {"name": "dce-x", "tags": {"team": "a"}, "private_link_scopes": [
+        "ampls-a", {"scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/privateLinkScopes/b",
+                    "name": "dce-x-b", "ensure": "absent"}]}
+    _rule(document)["kind"] = "none"
+    document["publishers"] = [{"group_id": "c4c4c4c4-0000-4000-8000-000000000004", "rules": ["dcr-quickstart"]},
+                              {"object_id": "b2b2b2b2-0000-4000-8000-000000000002"}]
+    assert [e.message for e in validator().iter_errors(copy.deepcopy(document))] == []
+    path = tmp_path / "adopted.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    _, diagnostics = validate_scenario(path, environ={})
+    assert [d.format() for d in diagnostics if d.is_error] == []
+    # and the schema still refuses a publisher with two identities, a group among them
+    document["publishers"] = [{"group_id": "c4c4c4c4-0000-4000-8000-000000000004", "object_id": "b2b2b2b2-0000-4000-8000-000000000002"}]
+    assert list(validator().iter_errors(document))

@@ -78,6 +78,8 @@ def _object(keys: tuple[str, ...], section: str, partial: bool, required=(), des
     return schema | extra
 
 
+_TAGS = {"description": "ARM tags: name -> text", "type": "object",
+         "additionalProperties": {"type": ["string", "number", "boolean", "null"]}}
 _ENSURE = _closed((PRESENT, ABSENT), "present (default) or absent: absent marks it for deletion, the only way a plan deletes")
 _TABLE_TYPE = _closed(TABLE_TYPES, "a table column type (any case: dateTime, datetime, DateTime ...)", case_insensitive=True,
                       examples=["string", "dateTime", "guid"])
@@ -104,9 +106,10 @@ def _streams() -> dict:
 
 
 def _publisher(partial: bool) -> dict:
-    schema = _object(load.PUBLISHER_KEYS, "publisher", partial, description="the identity that sends: exactly one of app_id or object_id")
+    schema = _object(load.PUBLISHER_KEYS, "publisher", partial,
+                     description="the identity that sends: exactly one of app_id, object_id or group_id")
     if not partial:
-        one_of = [k for k in ("app_id", "object_id") if k in load.PUBLISHER_KEYS]
+        one_of = [k for k in ("app_id", "object_id", "group_id") if k in load.PUBLISHER_KEYS]
         schema["oneOf"] = [{"required": [k], "not": {"anyOf": [{"required": [o]} for o in one_of if o != k]}} for k in one_of]
     return schema
 
@@ -160,7 +163,7 @@ _FRAGMENTS: dict[tuple[str, str], Any] = {
     ("top", "rules"): lambda p: _map_of(_or_null(_object(load.RULE_KEYS, "rule", p, description="one DCR (kind Direct)")), "DCR name -> rule",
                                         keys="1-64 letters, digits, '-', '_' or '.'"),
     ("top", "publishers"): lambda p: {"type": "array", "items": _publisher(p),
-                                      "description": "apps that get Monitoring Metrics Publisher on every DCR of the file"},
+                                      "description": "identities that get Monitoring Metrics Publisher on the DCRs of the file (all, or their 'rules')"},
     ("top", "environments"): lambda p: _map_of(_or_null(_object(load.ENVIRONMENT_KEYS, "environment", True,
                                                                 description="overrides: mappings merge key by key, other values replace")),
                                                "environment name -> overrides, chosen with --env NAME"),
@@ -185,12 +188,20 @@ _FRAGMENTS: dict[tuple[str, str], Any] = {
     ("rule", "streams"): lambda p: _streams(),
     ("rule", "flows"): _flows,
     ("rule", "ensure"): lambda p: _ENSURE,
+    ("rule", "kind"): lambda p: _closed(load.RULE_KINDS, "Direct (default: the rule has its own ingestion endpoint) or none "
+                                        "(senders use the DCE)", case_insensitive=True),
+    ("rule", "tags"): lambda p: _TAGS,
+    ("endpoint", "tags"): lambda p: _TAGS,
+    ("endpoint", "kind"): lambda p: _text("the DCE's kind as Azure holds it (e.g. Linux, Windows); default: none"),
     ("flow", "stream"): lambda p: _text("input stream (declared under the rule's streams, or derived)", ["Custom-OrdersRaw"]),
     ("flow", "streams"): lambda p: {"description": "input streams", "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
     ("flow", "table"): lambda p: _text("destination table", ["Orders_CL"], nullable=False),
     ("flow", "transform"): lambda p: _text("transformKql (default: source)", ["source | extend TimeGenerated = todatetime(Time)"]),
     ("publisher", "app_id"): lambda p: _guid("application (client) id; resolved to its service principal at apply time"),
     ("publisher", "object_id"): lambda p: _guid("service principal object id"),
+    ("publisher", "group_id"): lambda p: _guid("Entra group object id: its members may send (principalType Group)"),
+    ("publisher", "rules"): lambda p: {"type": "array", "items": {"type": "string"},
+                                       "description": "the rules it may send to (default: every rule of the file)"},
     ("environment", "vars"): lambda p: _map_of({"type": ["string", "number", "boolean", "null"]}, "variables of this environment: NAME: value",
                                                keys="variable name"),
 }
