@@ -42,6 +42,14 @@ def scoped_resource_id(scope_id: str, name: str) -> str:
     return ResourceId.scoped_resource(scope_id, name).format()
 
 
+def scope_link_ids(subscription: str, resource_group: str, endpoint_name: str, scope: str,
+                   name: str | None) -> tuple[str, str]:
+    """(scope id, scoped resource id) of an endpoint's association with ``scope`` (as written in the scenario),
+    named ``name`` or, by default, like the endpoint."""
+    scope_id = private_link_scope_id(subscription, resource_group, scope)
+    return scope_id, scoped_resource_id(scope_id, name or endpoint_name)
+
+
 def scope_of_scoped_resource(resource_id: str) -> tuple[str, str]:
     """(scope id, scoped resource name) of a ``.../privateLinkScopes/{scope}/scopedResources/{name}`` id."""
     scope_id, _, name = resource_id.rstrip("/").rpartition("/")

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from provision import ids
 from provision.diagnostics import ERROR, WARNING, Diagnostic
 from provision.errors import PlanError
 from provision.resources import Kind, Resource
@@ -751,7 +752,7 @@ def _unmanaged_scope_links(endpoint, resources, live: LiveState, file, line) -> 
     for entry in _props(live.get(endpoint.id)).get("privateLinkScopedResources") or []:
         scoped = str((entry or {}).get("resourceId") or "")
         if scoped and scoped.lower() not in listed:
-            scope = scoped.rsplit("/scopedResources/", 1)[0].rsplit("/", 1)[-1]
+            scope = ids.scope_of_scoped_resource(scoped)[0].rsplit("/", 1)[-1]
             problems.append(Diagnostic(
                 WARNING, "ScopeLinkNotInScenario", f"endpoint '{endpoint.name}' is also associated with private link scope "
                 f"'{scope}' ({scoped}), which the scenario does not list: it is kept as it is",
@@ -873,10 +874,11 @@ def _where(scenario, resource) -> int | None:
     if resource.kind == "endpoint" and scenario.endpoint is not None:
         return scenario.endpoint.line
     if resource.kind == Kind.SCOPED_RESOURCE and scenario.endpoint is not None:
-        name = resource.name.rsplit("/", 1)[-1]
-        for link in scenario.endpoint.private_link_scopes:
-            scope = link.scope.rstrip("/").rsplit("/", 1)[-1].lower()
-            if (link.name or scenario.endpoint.name) == name and resource.name.lower().startswith(scope + "/"):
+        endpoint = scenario.endpoint
+        for link in endpoint.private_link_scopes:
+            _scope, rid = ids.scope_link_ids(scenario.subscription, scenario.resource_group, endpoint.name, link.scope,
+                                             link.name)
+            if rid.lower() == resource.id.lower():
                 return link.line
-        return scenario.endpoint.line
+        return endpoint.line
     return None

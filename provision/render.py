@@ -195,9 +195,9 @@ def _scope_links(env, scenario: Scenario, endpoint_id: str, context: dict) -> li
     assert endpoint is not None
     out = []
     for link in endpoint.private_link_scopes:
-        scope_id = ids.private_link_scope_id(scenario.subscription, scenario.resource_group, link.scope)
+        scope_id, rid = ids.scope_link_ids(scenario.subscription, scenario.resource_group, endpoint.name, link.scope,
+                                           link.name)
         name = link.name or endpoint.name
-        rid = ids.scoped_resource_id(scope_id, name)
         label = f"{scope_id.rsplit('/', 1)[-1]}/{name}"
         if endpoint.ensure == ABSENT or link.ensure == ABSENT:
             out.append(Resource(Kind.SCOPED_RESOURCE, label, rid, {}, SCOPED_RESOURCE_API, ensure=ABSENT, scope=scope_id))

@@ -128,7 +128,8 @@ def memberships(object_id: str, groups: dict[str, Group] | None = None) -> tuple
     through other groups (lower case): the principals whose role assignments apply to it. Azure RBAC: "role
     assignments are transitive for groups" (learn.microsoft.com/azure/role-based-access-control/overview,
     "Groups")."""
-    groups = GROUPS if groups is None else groups
+    if groups is None:
+        return _directory_memberships(object_id.lower())
     found = [object_id.lower()]
     for current in found:  # breadth first; ``found`` grows while it is walked, so a cycle is walked once
         for group in groups.values():
@@ -136,6 +137,13 @@ def memberships(object_id: str, groups: dict[str, Group] | None = None) -> tuple
             if key not in found and current in (m.lower() for m in group.members):
                 found.append(key)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _directory_memberships(object_id: str) -> tuple[str, ...]:
+    """``memberships`` in the seeded directory, which never changes: computed once per principal, not once for its
+    assignments and again for each check of them (every ingestion request makes both)."""
+    return memberships(object_id, GROUPS)
 
 
 @dataclass(frozen=True)

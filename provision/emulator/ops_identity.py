@@ -99,15 +99,8 @@ class IdentityOperations(BackendCore):
     def ServicePrincipals_List(self, req: Request) -> Response:
         """GET /v1.0/servicePrincipals[?$filter=...]: the filter parsed (graph_filter.py), never substring-matched."""
         self._require_graph_read(req)
-        text = req.query.get("$filter", "")
-        principals = [identity.service_principal(a) for a in identity.APPS.values()]
-        if text.strip():
-            keep = graph_filter.parse(text)
-            principals = [p for p in principals if keep(p)]
-        for principal in principals:  # a list's items carry no @odata.context of their own
-            principal.pop("@odata.context", None)
-        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals",
-                              "value": principals})
+        return _filtered(req, [identity.service_principal(a) for a in identity.APPS.values()], "ServicePrincipal",
+                         "servicePrincipals")
 
     def Groups_Get(self, req: Request, group_id: str) -> Response:
         """GET /v1.0/groups/{id}: a seeded group by object id (Graph v1.0 "Get group"); an unknown id, or the id of
@@ -122,14 +115,7 @@ class IdentityOperations(BackendCore):
         """GET /v1.0/groups[?$filter=...]: the seeded groups, filtered on id, displayName or mailNickname (Graph v1.0
         "List groups", same permissions as "Get group"); the filter parsed as for service principals."""
         self._require_graph_read(req, identity.GRAPH_READ_GROUP_ROLES)
-        text = req.query.get("$filter", "")
-        groups = [identity.group(g) for g in identity.GROUPS.values()]
-        if text.strip():
-            keep = graph_filter.parse(text, "Group")
-            groups = [g for g in groups if keep(g)]
-        for entry in groups:  # a list's items carry no @odata.context of their own
-            entry.pop("@odata.context", None)
-        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups", "value": groups})
+        return _filtered(req, [identity.group(g) for g in identity.GROUPS.values()], "Group", "groups")
 
     def DirectoryObjects_GetByIds(self, req: Request) -> Response:
         """POST /v1.0/directoryObjects/getByIds {"ids": [...], "types": [...]}: the directory objects among ``ids``
@@ -152,11 +138,24 @@ class IdentityOperations(BackendCore):
             app = identity.PRINCIPALS.get(object_id.lower())
             group = identity.GROUPS.get(object_id.lower())
             if app is not None and (not wanted or "serviceprincipal" in wanted):
-                principal = identity.service_principal(app)
-                principal.pop("@odata.context", None)
-                found.append({"@odata.type": "#microsoft.graph.servicePrincipal", **principal})
+                found.append({"@odata.type": "#microsoft.graph.servicePrincipal", **_item(identity.service_principal(app))})
             elif group is not None and (not wanted or "group" in wanted):
-                entry = identity.group(group)
-                entry.pop("@odata.context", None)
-                found.append({"@odata.type": "#microsoft.graph.group", **entry})
+                found.append({"@odata.type": "#microsoft.graph.group", **_item(identity.group(group))})
         return Response(200, {"@odata.context": GET_BY_IDS_CONTEXT, "value": found})
+
+
+def _item(resource: dict) -> dict:
+    """``resource`` as an item of a collection: a collection's items carry no ``@odata.context`` of their own."""
+    resource.pop("@odata.context", None)
+    return resource
+
+
+def _filtered(req: Request, resources: list[dict], resource: str, collection: str) -> Response:
+    """A Graph collection answer: ``resources`` kept by the request's ``$filter`` (graph_filter.py, parsed for
+    ``resource``), under the ``collection``'s ``@odata.context``."""
+    text = req.query.get("$filter", "")
+    if text.strip():
+        keep = graph_filter.parse(text, resource)
+        resources = [r for r in resources if keep(r)]
+    return Response(200, {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{collection}",
+                          "value": [_item(r) for r in resources]})
