@@ -6,10 +6,9 @@ Called by ``rules.check_scenario`` with its ``error``/``warning`` reporters. Pur
 
 from __future__ import annotations
 
-import re
-
 from provision import ids
 from provision.scenario.model import ABSENT, Scenario
+from provision.scenario.names import BAD_NAME_CHARS
 
 SRC_KIND = "azure-contract.md §5.2 (kind: endpoints are created only for Direct) and §4 (when a DCE is needed)"
 SRC_DESTINATIONS = "azure-contract.md §5.2 (destinations.logAnalytics; one workspace per stream; region of the workspace)"
@@ -19,7 +18,6 @@ SRC_PRINCIPAL = "azure-contract.md §6.1 [SPEC-RA] principalId, principalType"
 SRC_SCOPES = ("privateLinkScopes_API.json 2023-06-01-preview (Microsoft.Insights/privateLinkScopes/{scopeName}/scopedResources/"
               "{name}); azure-contract.md §1 (names are path segments of the ARM URL)")
 MAX_TAGS, MAX_TAG_NAME, MAX_TAG_VALUE = 50, 512, 256
-_BAD_SEGMENT = re.compile(r"[\s/\\?#%&*<>:+]")
 _BAD_TAG_CHARS = set("<>%&\\?/")
 
 
@@ -92,11 +90,11 @@ def _check_scope_links(scenario: Scenario, error) -> None:
                       link.line, "write /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Insights/privateLinkScopes/<name>, "
                       "or the scope's name alone when it is in the scenario's resource group", SRC_SCOPES)
                 continue
-        elif _BAD_SEGMENT.search(link.scope):
+        elif BAD_NAME_CHARS.search(link.scope):
             error("PrivateLinkScopeId", f"private link scope name '{link.scope}' cannot be used in an ARM resource id", link.line,
                   "give the scope's name (letters, digits, '-', '_', '.', '(' or ')') or its full ARM id", SRC_SCOPES)
             continue
-        if link.name is not None and (not link.name or _BAD_SEGMENT.search(link.name)):
+        if link.name is not None and (not link.name or BAD_NAME_CHARS.search(link.name)):
             error("ResourceName", f"scoped resource name '{link.name}' cannot be used in an ARM resource id", link.line,
                   "use letters, digits, '-', '_' or '.'", SRC_SCOPES)
         key = ids.private_link_scope_id(scenario.subscription, scenario.resource_group, link.scope).lower()

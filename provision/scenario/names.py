@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 
@@ -24,6 +25,8 @@ from provision.armnames import RULES, NameKind, name_problem
 from provision.diagnostics import is_unsafe
 from provision.scenario.model import Scenario
 
+# Characters that break an ARM URL path segment (or a stream's ingestion URL): refused in every name that becomes one.
+BAD_NAME_CHARS = re.compile(r"[\s/\\?#%&*<>:+]")
 SRC_CASE = ("learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules (names are case-insensitive); "
             "dataCollectionRules_API.json / dataCollectionEndpoints_API.json: 'The name is case insensitive'")
 SRC_CHARACTERS = "issue 12 items 4 and 10: names reach ARM URLs, bodies and CI variables"

@@ -18,7 +18,7 @@ from provision.scenario import tables as catalogue
 from provision.scenario.features import check_features
 from provision.scenario.load import PLANS, derived_stream_name
 from provision.scenario.model import ABSENT, Flow, Rule, Scenario, Table
-from provision.scenario.names import check_names
+from provision.scenario.names import BAD_NAME_CHARS, check_names
 from provision.scenario.positions import place_in_file
 from provision.scenario.types import STREAM_TYPES, TABLE_TYPES, alias_hint, close_type, source_fits
 
@@ -54,7 +54,6 @@ RESERVED_COLUMNS = ("id", "BilledSize", "IsBillable", "InvalidTimeGenerated", "T
 
 COLUMN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,44}$")  # start with a letter, 2-45 chars ([DOC-TABLE])
 CUSTOM_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}_CL$")  # 4-63 chars with the suffix
-BAD_NAME_CHARS = re.compile(r"[\s/\\?#%&*<>:+]")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
